@@ -1,0 +1,22 @@
+/* clock: the one place heed reads the time.
+ *
+ * Everything that schedules (polls, snoozes, nudges, quiet hours) asks
+ * clock_now(). Tests may shift the clock forward through clock_advance()
+ * (reached through a test-only control command) to run a day of quiet hours
+ * and nudges in seconds. Real elapsed time still passes underneath.
+ */
+#ifndef HEED_CLOCK_H
+#define HEED_CLOCK_H
+
+#include <stdint.h>
+
+/* Wall-clock time in whole seconds since the epoch, plus any test offset. */
+int64_t clock_now(void);
+/* Same, in milliseconds. */
+int64_t clock_now_ms(void);
+/* Monotonic milliseconds, never shifted: for measuring durations. */
+int64_t clock_mono_ms(void);
+/* Shift the wall clock (tests only). */
+void clock_advance(int64_t seconds);
+
+#endif

@@ -1,0 +1,113 @@
+/* net: the network driver contract. A driver is a pure translator.
+ *
+ * Given an account's saved state (a JSON object the driver owns: cursors,
+ * sessions, ids) a driver builds the next request; given that request's
+ * response (status, headers, body) it returns mention records, updates the
+ * state and says what to do next. Drivers do no I/O, touch no store and
+ * show nothing; lib/engine.c runs them. Adding a network is one file in
+ * lib/net/ and one line in net_drivers[].
+ *
+ * One poll is a chain: begin() -> request -> handle() -> (next request ->
+ * handle() ...) until the result has no next request. The engine commits
+ * each step's mentions and, when result.state_changed, the state, in one
+ * transaction, so a crash repeats at most one step and the store's unique
+ * key absorbs the repeat.
+ */
+#ifndef HEED_NET_H
+#define HEED_NET_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mention.h"
+
+struct net_account {
+    const char *name;
+    const char *network;
+    const char *server;      /* https base URL, no trailing slash */
+    const char *identifier;  /* bluesky login handle */
+    const char *secret;      /* token / app password; never logged */
+    const char *const *reasons; /* github reason filter or NULL */
+    bool participating;
+    int catchup_max_pages;
+    int64_t now;             /* clock_now() at the start of this step */
+};
+
+struct net_request {
+    char *method;            /* "GET" or "POST" */
+    char *url;
+    GPtrArray *headers;      /* char* "Name: value" (Authorization included) */
+    char *body;              /* POST body or NULL */
+    char *content_type;      /* for body */
+    int step;                /* driver-private tag, handed back in handle() */
+};
+
+struct net_response {
+    long status;             /* HTTP status; 0 when the transport failed */
+    const char *body;
+    size_t body_len;
+    GHashTable *headers;     /* lower-cased name -> value (last one wins) */
+};
+
+enum net_outcome {
+    NET_OK = 0,              /* response understood */
+    NET_RETRY,               /* transient: retry the step later (5xx, 429, bad body) */
+    NET_AUTH,                /* credentials refused: the account needs the user's attention */
+    NET_FATAL,               /* misconfiguration the user must fix */
+};
+
+struct net_result {
+    enum net_outcome outcome;
+    GPtrArray *mentions;     /* struct mention*, owned (mention_free) */
+    struct net_request *next;/* follow-up request in the same poll, or NULL */
+    bool state_changed;      /* persist the state with this step's mentions */
+    bool initial_sync;       /* the mentions are history from before heed watched: store, don't pop up */
+    int64_t retry_at;        /* epoch seconds before which no request should be made (rate limits), or 0 */
+    int poll_interval;       /* server-requested minimum seconds between polls, or 0 */
+    int rate_remaining;      /* -1 unknown */
+    char *error;             /* what went wrong, for the log (no secrets), or NULL */
+    char *notice;            /* something the user should know (a possible gap), or NULL */
+};
+
+struct net_driver {
+    const char *name;                 /* config "network =" value */
+    const char *default_server;       /* used when the account sets no server, or NULL */
+    const char *web_host;             /* host links must point at; NULL = the server's host */
+    bool needs_secret;
+    /* Build the first request of a poll from state. Returns NULL with *error
+     * set when the account cannot poll (e.g. missing identifier). */
+    struct net_request *(*begin)(const struct net_account *acct, json_t *state, char **error);
+    /* Interpret a response to a request built by this driver. */
+    void (*handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
+                   const struct net_response *resp, struct net_result *out);
+};
+
+const struct net_driver *net_driver_find(const char *name);
+/* NULL-terminated list of all drivers. */
+const struct net_driver *const *net_drivers(void);
+
+/* Helpers for drivers. */
+struct net_request *net_request_new(const char *method, char *url /* taken */, int step);
+void net_request_add_header(struct net_request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void net_request_free(struct net_request *req);
+void net_result_init(struct net_result *res);
+void net_result_clear(struct net_result *res);
+void net_result_fail(struct net_result *res, enum net_outcome outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *net_response_header(const struct net_response *resp, const char *lower_name);
+/* Compare two numeric id strings: by length, then lexically (Mastodon, X). */
+int net_id_compare(const char *a, const char *b);
+/* URL of the rel="next" (or other rel) link in an RFC 8288 Link header, or NULL. */
+char *net_link_rel(const char *link_header, const char *rel);
+/* Parse an ISO 8601 / RFC 3339 time to epoch seconds; 0 on failure. */
+int64_t net_parse_time(const char *iso);
+/* Parse a JSON body; on failure fills res with NET_RETRY and a message. */
+json_t *net_parse_json(const struct net_response *resp, struct net_result *res, const char *what);
+/* A copy of a string member, or NULL when absent or not a string. */
+char *net_json_strdup(json_t *obj, const char *key);
+/* Percent-encode a query parameter value. */
+char *net_uri_escape(const char *s);
+
+#endif

@@ -1,0 +1,38 @@
+/* text: turning hostile text from the network into something safe to show.
+ *
+ * Every function takes UTF-8 (invalid sequences are replaced with U+FFFD)
+ * and returns a newly allocated string the caller frees with g_free().
+ * None of them fails on bad input; they only ever produce less.
+ */
+#ifndef HEED_TEXT_H
+#define HEED_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* HTML (as Mastodon sends it) to plain text, through libxml2's HTML parser:
+ * entities decoded, <br> becomes a newline, </p><p> a blank line,
+ * class="invisible" spans dropped (Mastodon hides URL prefixes that way),
+ * class="ellipsis" spans followed by "…", script/style dropped, whitespace
+ * runs collapsed, leading/trailing blank space trimmed, then sanitised with
+ * text_sanitize(). */
+char *text_html_to_plain(const char *html, size_t len);
+
+/* Make valid UTF-8, drop C0/C1 control characters (keeping '\n' when
+ * keep_newlines, else turning it into a space), drop bidi overrides and
+ * isolates (U+202A..U+202E, U+2066..U+2069), zero-width characters
+ * (U+200B..U+200F, U+2060, U+FEFF) and collapse runs of spaces. */
+char *text_sanitize(const char *s, bool keep_newlines);
+
+/* At most max_bytes bytes of s, cut on a UTF-8 character boundary (and on a
+ * word boundary when one is close), with "…" appended when anything was cut.
+ * The result including the ellipsis never exceeds max_bytes. */
+char *text_truncate(const char *s, size_t max_bytes);
+
+/* Escape &, <, >, ', " for notification body markup (g_markup_escape_text). */
+char *text_markup_escape(const char *s);
+
+/* Number of user-visible characters (code points) in valid UTF-8. */
+size_t text_display_width(const char *s);
+
+#endif
