@@ -2,11 +2,13 @@
  *
  * The file has one [heed] group for global settings, an optional [score]
  * group, and one [account NAME] group per watched account. Every problem is
- * reported as "FILE: [GROUP] KEY: what was wrong, what was expected".
+ * reported as "FILE: [GROUP] KEY: what was wrong; expected ..." (a whole
+ * group: "FILE: [GROUP]: ...", the file itself: "FILE: ...").
  * A problem in an account group disables that account only (it is listed in
  * config.problems and the account is left out of config.accounts); a
  * problem in [heed] or an unreadable file fails the whole load. Unknown keys
- * are reported as problems but do not disable anything.
+ * are reported as problems but do not disable anything; so are unknown
+ * groups and [account] groups without a name or with a repeated name.
  */
 #ifndef HEED_CONFIG_H
 #define HEED_CONFIG_H
@@ -22,16 +24,22 @@ enum config_error { CONFIG_ERROR_READ, CONFIG_ERROR_PARSE, CONFIG_ERROR_INVALID 
 struct config_account {
     char *name;          /* from the group name "[account NAME]" */
     char *network;       /* "mastodon", "bluesky", "github", "x", "demo" */
-    char *server;        /* https base URL without trailing slash; per-network default when unset */
-    char *web_host;      /* host allowed for opened links; derived from server when unset */
+    char *server;        /* https base URL without trailing slash; per-network default when unset
+                            (bluesky https://bsky.social, github https://api.github.com,
+                            x https://api.x.com); NULL for demo without one */
+    char *web_host;      /* lower-case host allowed for opened links; when unset: bsky.app,
+                            github.com, x.com, else the server's host (NULL if no server) */
     char *identifier;    /* bluesky: handle or DID used to log in */
-    char *token_file;    /* absolute path, or NULL */
-    char **token_command;/* argv, or NULL */
-    char *ca_file;       /* PEM bundle for a private CA, or NULL */
-    int poll_interval;   /* seconds; 0 = use the global one */
-    int catchup_max_pages; /* pages to follow after downtime before giving up the gap */
+    char *token_file;    /* absolute path ("~/" expanded, relative = next to the config
+                            file; not opened by config_load), or NULL */
+    char **token_command;/* argv, or NULL; exactly one of the two is set when the network
+                            needs a secret, neither for demo */
+    char *ca_file;       /* absolute path of a PEM bundle for a private CA (checked readable
+                            at load time), or NULL */
+    int poll_interval;   /* seconds (1..86400); 0 = use the global one */
+    int catchup_max_pages; /* pages to follow after downtime before giving up the gap; 1..1000, default 10 */
     char **reasons;      /* github: notification reasons to watch, or NULL for the default */
-    bool participating;  /* github */
+    bool participating;  /* github; default true */
 };
 
 struct config_quiet {
@@ -41,36 +49,45 @@ struct config_quiet {
 };
 
 struct config {
-    char *path;
-    int poll_interval;            /* seconds, default 60 */
-    char **open_command;          /* argv template with "%u", or NULL for the desktop default */
-    int snooze_seconds;           /* default 3600 */
-    int digest_threshold;         /* default 5 popups ... */
-    int digest_window;            /* ... within this many seconds (default 120) */
-    int *nudge_schedule;          /* seconds after first notification; default {7200, 28800} */
-    int n_nudges;
-    struct config_quiet quiet;
-    bool quiet_allow_vip;
-    char **vip;                   /* handles (any network), NULL-terminated, may be NULL */
+    char *path;                   /* as given (or the default path); used in every message */
+    int poll_interval;            /* seconds, default 60, 1..86400 */
+    char **open_command;          /* argv template with at most one "%u" word (never "%u" inside
+                                     a word), or NULL for the desktop default */
+    int snooze_seconds;           /* default 3600, at most 30 days */
+    int digest_threshold;         /* default 5 popups ... (1..1000) */
+    int digest_window;            /* ... within this many seconds (default 120, at most 1 day) */
+    int *nudge_schedule;          /* seconds after first notification, strictly ascending, each at
+                                     most 30 days; default {7200, 28800}; NULL when "none" */
+    int n_nudges;                 /* 0..5 */
+    struct config_quiet quiet;    /* disabled by default */
+    bool quiet_allow_vip;         /* quiet_hours_allow = vip (the default) / none */
+    char **vip;                   /* handles (any network), NULL-terminated, NULL when empty */
     char **muted;
     char **keywords;
     GKeyFile *score_group;        /* the raw [score] group for score_weights_load(), or NULL */
-    struct config_account *accounts;
+    struct config_account *accounts; /* usable accounts in file order; NULL when none */
     int n_accounts;
-    GPtrArray *problems;          /* char*: every non-fatal problem, already formatted */
+    GPtrArray *problems;          /* char*: every non-fatal problem, already formatted; never NULL */
 };
 
 /* Default path: $XDG_CONFIG_HOME/heed/heed.conf (g_free it). */
 char *config_default_path(void);
 
-/* Load and validate. Returns NULL with a GError for fatal problems. A missing
- * file is fatal only when must_exist; otherwise an empty config results. */
+/* Load and validate; path NULL means config_default_path(). Returns NULL with
+ * a CONFIG_ERROR for fatal problems: READ (missing when must_exist, not a
+ * regular file, unreadable, over 1 MiB), PARSE (GKeyFile syntax; the message
+ * names the line) or INVALID (bad values in [heed]; one message per line,
+ * joined with '\n'). A missing file is fatal only when must_exist; otherwise
+ * a config with defaults and no accounts results. */
 struct config *config_load(const char *path, bool must_exist, GError **error);
 void config_free(struct config *cfg);
 
-/* Parse "22:00-07:00" into a quiet-hours range. */
+/* Parse "22:00-07:00" (hours may have one digit, spaces around '-' are fine)
+ * into an enabled quiet-hours range; the range may cross midnight but start
+ * must differ from end. On failure returns false and leaves *out alone. */
 bool config_parse_quiet_hours(const char *s, struct config_quiet *out);
-/* Parse "90", "90s", "15m", "2h", "1d" into seconds; -1 on error. */
+/* Parse "90", "90s", "15m", "2h", "1d" into seconds; -1 on error (sign,
+ * fraction, unknown or repeated suffix, overflow). Callers check the range. */
 int64_t config_parse_duration(const char *s);
 
 #endif

@@ -2,9 +2,11 @@
  *
  * A token comes from token_file (which must be a regular file owned by the
  * user and not readable or writable by group or others, as ssh demands of
- * private keys) or from token_command (an argv run without a shell, with
- * stdin closed, stderr discarded, a 10 s time limit and its first line of
- * stdout taken as the secret). Error messages name the file or the command's
+ * private keys) or from token_command (an argv run without a shell, in its
+ * own process group, with stdin from /dev/null, stderr discarded, systemd's
+ * NOTIFY_SOCKET / WATCHDOG_* removed from its environment, a 10 s time limit
+ * and the first line of its stdout taken as the secret). Either way at most
+ * 16 KiB is accepted. Error messages name the file or the command's
  * program, never the secret. Secrets are wiped before they are freed.
  */
 #ifndef HEED_SECRET_H
@@ -15,13 +17,24 @@
 
 #define SECRET_ERROR (secret_error_quark())
 GQuark secret_error_quark(void);
-enum secret_error { SECRET_ERROR_MISSING, SECRET_ERROR_PERMISSIONS, SECRET_ERROR_EMPTY, SECRET_ERROR_COMMAND };
+enum secret_error {
+    SECRET_ERROR_MISSING,     /* file absent or not openable */
+    SECRET_ERROR_PERMISSIONS, /* symlink, not a regular file, wrong owner, group/other bits set */
+    SECRET_ERROR_EMPTY,       /* nothing left after trimming */
+    SECRET_ERROR_COMMAND,     /* command not started, failed, killed or timed out */
+    SECRET_ERROR_INVALID,     /* more than 16 KiB, or a NUL byte: not a token */
+};
 
-/* Read the secret from a file; trailing whitespace is removed. */
+/* Read the secret from a file; trailing whitespace is removed. The final
+ * path component must not be a symlink. Returns NULL with a GError. */
 char *secret_from_file(const char *path, GError **error);
-/* Run argv and take the first line of its stdout. */
+/* Run argv and take the first line of its stdout (trailing whitespace
+ * removed); the command must exit with status 0 within 10 s. */
 char *secret_from_command(char *const *argv, GError **error);
-/* Zero and free. */
+/* Same with a time limit in milliseconds, so tests need not wait 10 s. On
+ * timeout the command's process group is killed with SIGKILL. */
+char *secret_from_command_timeout(char *const *argv, int timeout_ms, GError **error);
+/* Zero and free; NULL is fine. */
 void secret_free(char *secret);
 
 #endif

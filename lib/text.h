@@ -1,8 +1,8 @@
 /* text: turning hostile text from the network into something safe to show.
  *
- * Every function takes UTF-8 (invalid sequences are replaced with U+FFFD)
- * and returns a newly allocated string the caller frees with g_free().
- * None of them fails on bad input; they only ever produce less.
+ * Every function takes UTF-8 (invalid sequences are replaced with U+FFFD),
+ * treats NULL as "" and returns a newly allocated string the caller frees
+ * with g_free(). None of them fails on bad input; they only ever produce less.
  */
 #ifndef HEED_TEXT_H
 #define HEED_TEXT_H
@@ -15,24 +15,34 @@
  * class="invisible" spans dropped (Mastodon hides URL prefixes that way),
  * class="ellipsis" spans followed by "…", script/style dropped, whitespace
  * runs collapsed, leading/trailing blank space trimmed, then sanitised with
- * text_sanitize(). */
+ * text_sanitize(). Other block elements (div, li, ...) end a line; at most
+ * one blank line separates anything. Only len bytes are read; NUL bytes
+ * become U+FFFD. Linear in len; markup nested deeper than libxml2's limit
+ * (256) is cut off there, and what libxml2 2.9 discards as broken markup
+ * (e.g. a bare '<' before a non-letter) is lost. */
 char *text_html_to_plain(const char *html, size_t len);
 
 /* Make valid UTF-8, drop C0/C1 control characters (keeping '\n' when
- * keep_newlines, else turning it into a space), drop bidi overrides and
- * isolates (U+202A..U+202E, U+2066..U+2069), zero-width characters
- * (U+200B..U+200F, U+2060, U+FEFF) and collapse runs of spaces. */
+ * keep_newlines, else turning it into a space; '\t', '\r', '\v', '\f' and
+ * Unicode spaces become a space), drop bidi overrides and isolates
+ * (U+202A..U+202E, U+2066..U+2069, U+061C), zero-width and direction marks
+ * (U+200B..U+200F, U+2060, U+FEFF) and collapse runs of spaces. Spaces at
+ * line ends go, at most one blank line is kept, and the result is trimmed. */
 char *text_sanitize(const char *s, bool keep_newlines);
 
 /* At most max_bytes bytes of s, cut on a UTF-8 character boundary (and on a
- * word boundary when one is close), with "…" appended when anything was cut.
- * The result including the ellipsis never exceeds max_bytes. */
+ * word boundary when one is within the last fifth), with "…" appended when
+ * anything was cut. The result including the ellipsis never exceeds
+ * max_bytes; if s must be cut and max_bytes < 3 it is "". Combining marks,
+ * variation selectors and skin tones are not cut off their base character
+ * unless that character alone would not fit. */
 char *text_truncate(const char *s, size_t max_bytes);
 
 /* Escape &, <, >, ', " for notification body markup (g_markup_escape_text). */
 char *text_markup_escape(const char *s);
 
-/* Number of user-visible characters (code points) in valid UTF-8. */
+/* Number of user-visible characters (code points) in valid UTF-8; invalid
+ * sequences count as one U+FFFD each. */
 size_t text_display_width(const char *s);
 
 #endif

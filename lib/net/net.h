@@ -23,6 +23,8 @@
 
 #include "mention.h"
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
+
 struct net_account {
     const char *name;
     const char *network;

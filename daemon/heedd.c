@@ -1,0 +1,220 @@
+/* heedd: the heed daemon. Wires the loop, signals, control socket and
+ * systemd notifications around the engine; no business logic lives here. */
+#include <event2/event.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "build_config.h"
+#include "config.h"
+#include "control.h"
+#include "engine.h"
+#include "log.h"
+
+struct heedd {
+    struct event_base *base;
+    struct engine *engine;
+    struct control_server *control;
+    char *config_path;
+    struct event *sig_term, *sig_int, *sig_hup, *watchdog, *status;
+    char *last_status;
+    uint64_t watchdog_usec;
+    int exit_code;
+};
+
+static void heedd_send_status(struct heedd *d)
+{
+    g_autofree char *line = engine_status_line(d->engine);
+    if (g_strcmp0(line, d->last_status) == 0)
+        return;
+    sd_notifyf(0, "STATUS=%s", line);
+    g_free(d->last_status);
+    d->last_status = g_steal_pointer(&line);
+}
+
+static void heedd_on_stop(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct heedd *d = arg;
+    log_notice("received %s, stopping", strsignal((int)sig));
+    sd_notify(0, "STOPPING=1");
+    event_base_loopbreak(d->base);
+}
+
+static void heedd_on_hup(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct heedd *d = arg;
+    sd_notify(0, "RELOADING=1");
+    GError *err = NULL;
+    struct config *cfg = config_load(d->config_path, false, &err);
+    if (!cfg) {
+        /* Keep running on the old configuration: a typo must not stop heed. */
+        log_err("reload failed, keeping the running configuration: %s", err->message);
+        g_error_free(err);
+    } else {
+        engine_reload(d->engine, cfg);
+        log_notice("configuration reloaded from %s", d->config_path);
+    }
+    sd_notify(0, "READY=1");
+    heedd_send_status(d);
+}
+
+static void heedd_on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct heedd *d = arg;
+    /* Fed only while the engine really works, so a stuck loop gets restarted. */
+    if (engine_healthy(d->engine))
+        sd_notify(0, "WATCHDOG=1");
+}
+
+static void heedd_on_status(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    heedd_send_status(arg);
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    gboolean demo = FALSE, verbose = FALSE, version = FALSE, debug = FALSE;
+    g_autofree char *config_path = NULL, *state_path = NULL;
+    GOptionEntry entries[] = {
+        { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Read the configuration from FILE", "FILE" },
+        { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, "Replay a bundled sample of mentions; needs no account", NULL },
+        { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Keep state in this SQLite file", "FILE" },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log what heedd does, not only problems", NULL },
+        { "debug", 0, 0, G_OPTION_ARG_NONE, &debug, "Log in detail", NULL },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- watch your mentions and tell you who is waiting");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "heedd: %s (see heedd --help)\n", err->message);
+        g_error_free(err);
+        return 2;
+    }
+    if (version) {
+        printf("heedd %s\n", HEED_VERSION);
+        return 0;
+    }
+    log_setup("heedd", debug ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_NOTICE);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct heedd d = { 0 };
+    bool explicit_config = config_path != NULL;
+    d.config_path = config_path ? g_strdup(config_path) : config_default_path();
+    struct config *cfg = config_load(d.config_path, explicit_config, &err);
+    if (!cfg) {
+        log_err("%s", err->message);
+        g_error_free(err);
+        g_free(d.config_path);
+        return 1;
+    }
+    if (!demo && cfg->n_accounts == 0)
+        log_warn("no accounts configured in %s; add an [account NAME] group (see heed.conf(5)) or try heedd --demo",
+                 d.config_path);
+
+    /* The demo keeps its state in a scratch directory so it never mixes with yours. */
+    g_autofree char *demo_dir = NULL, *demo_db = NULL, *demo_file = NULL;
+    if (demo) {
+        demo_dir = g_dir_make_tmp("heed-demo-XXXXXX", &err);
+        if (!demo_dir) {
+            log_err("cannot create a scratch directory for the demo: %s", err->message);
+            return 1;
+        }
+        demo_db = g_build_filename(demo_dir, "demo.db", NULL);
+        const char *env = g_getenv("HEED_DEMO_FILE");
+        demo_file = env ? g_strdup(env) : g_build_filename(HEED_SOURCE_DIR, "data", "demo", "mentions.json", NULL);
+        if (!env && !g_file_test(demo_file, G_FILE_TEST_EXISTS)) {
+            g_free(demo_file);
+            demo_file = g_build_filename(HEED_DATADIR, "demo", "mentions.json", NULL);
+        }
+    }
+
+    d.base = event_base_new();
+    struct engine_options opts = {
+        .state_path = demo ? demo_db : state_path,
+        .demo = demo,
+        .demo_file = demo_file,
+        .test_hooks = g_getenv("HEED_TEST_HOOKS") != NULL,
+    };
+    d.engine = engine_new(d.base, cfg, &opts, &err);
+    if (!d.engine) {
+        log_err("%s", err->message);
+        g_error_free(err);
+        event_base_free(d.base);
+        g_free(d.config_path);
+        return 1;
+    }
+
+    g_autofree char *sock = control_default_path(&err);
+    if (sock)
+        d.control = control_server_new(d.base, sock, engine_control, d.engine, &err);
+    if (!d.control) {
+        if (demo) {
+            log_notice("demo without a control socket: %s", err->message);
+        } else {
+            log_err("%s", err->message);
+            g_error_free(err);
+            engine_free(d.engine);
+            event_base_free(d.base);
+            g_free(d.config_path);
+            return 1;
+        }
+        g_clear_error(&err);
+    }
+
+    d.sig_term = evsignal_new(d.base, SIGTERM, heedd_on_stop, &d);
+    d.sig_int = evsignal_new(d.base, SIGINT, heedd_on_stop, &d);
+    d.sig_hup = evsignal_new(d.base, SIGHUP, heedd_on_hup, &d);
+    event_add(d.sig_term, NULL);
+    event_add(d.sig_int, NULL);
+    event_add(d.sig_hup, NULL);
+    if (sd_watchdog_enabled(0, &d.watchdog_usec) > 0 && d.watchdog_usec > 0) {
+        d.watchdog = event_new(d.base, -1, EV_PERSIST, heedd_on_watchdog, &d);
+        struct timeval tv = { (time_t)(d.watchdog_usec / 2 / 1000000), (suseconds_t)(d.watchdog_usec / 2 % 1000000) };
+        event_add(d.watchdog, &tv);
+    }
+    d.status = event_new(d.base, -1, EV_PERSIST, heedd_on_status, &d);
+    struct timeval st = { 5, 0 };
+    event_add(d.status, &st);
+
+    g_autofree char *line = engine_status_line(d.engine);
+    sd_notifyf(0, "READY=1\nSTATUS=%s", line);
+    log_info("heedd %s ready%s", HEED_VERSION, demo ? " (demo)" : "");
+
+    event_base_dispatch(d.base);
+
+    sd_notify(0, "STOPPING=1");
+    control_server_free(d.control);
+    engine_free(d.engine);
+    event_free(d.sig_term);
+    event_free(d.sig_int);
+    event_free(d.sig_hup);
+    if (d.watchdog)
+        event_free(d.watchdog);
+    event_free(d.status);
+    event_base_free(d.base);
+    if (demo_dir) {
+        g_autofree char *wal = g_strconcat(demo_db, "-wal", NULL), *shm = g_strconcat(demo_db, "-shm", NULL);
+        g_unlink(demo_db);
+        g_unlink(wal);
+        g_unlink(shm);
+        g_rmdir(demo_dir);
+    }
+    g_free(d.last_status);
+    g_free(d.config_path);
+    return d.exit_code;
+}

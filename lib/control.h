@@ -1,0 +1,83 @@
+/* control: the control socket between heedd and heed, JSON lines over UNIX.
+ *
+ * Wire format: the client sends one JSON object per line,
+ *   {"cmd": "list", "args": {...}}
+ * and the daemon answers each with one line,
+ *   {"ok": true, "result": ...}   or   {"ok": false, "error": "message"}.
+ * Every line gets exactly one answer, in order, several per connection if
+ * the client likes; a malformed line gets {"ok": false} and the connection
+ * stays open. Requests are capped at CONTROL_MAX_REQUEST bytes (a longer
+ * line gets an error answer and the connection is closed); answers at
+ * CONTROL_MAX_RESPONSE (a bigger one is replaced by a "response too large"
+ * error). The socket lives in $XDG_RUNTIME_DIR/heed/ (mode 0700, must be
+ * ours and not a symlink), is mode 0600, and only peers with the daemon's
+ * uid (SO_PEERCRED) are served. Clients are served concurrently on the
+ * daemon's libevent loop without blocking it; at most CONTROL_MAX_CLIENTS
+ * at once (others get an error answer and are closed). A client that sends
+ * nothing for CONTROL_IDLE_TIMEOUT_S seconds, or that stops reading its
+ * answers for as long, is dropped; one that pipelines faster than it reads
+ * is throttled.
+ */
+#ifndef HEED_CONTROL_H
+#define HEED_CONTROL_H
+
+#include <event2/event.h>
+#include <glib.h>
+#include <jansson.h>
+
+#define CONTROL_MAX_REQUEST (64 * 1024)
+#define CONTROL_MAX_RESPONSE (256 * 1024 * 1024)
+#define CONTROL_MAX_CLIENTS 64
+#define CONTROL_IDLE_TIMEOUT_S 30
+
+#define CONTROL_ERROR (control_error_quark())
+GQuark control_error_quark(void);
+enum control_error {
+    CONTROL_ERROR_NOT_RUNNING, /* no socket, or nobody listening */
+    CONTROL_ERROR_IO,
+    CONTROL_ERROR_PROTOCOL,    /* malformed or oversize message */
+    CONTROL_ERROR_TIMEOUT,
+    CONTROL_ERROR_REMOTE,      /* the daemon answered {"ok": false} */
+};
+
+/* Daemon side. The handler gets the parsed request (an object with a string
+ * "cmd" and, if present, an object "args") and returns a new reference to
+ * the full answer object, normally made with control_ok() or control_fail();
+ * NULL is answered as an internal error. It runs on the loop and must not
+ * free the server. */
+typedef json_t *(*control_handler_fn)(json_t *request, void *ctx);
+struct control_server;
+
+/* $XDG_RUNTIME_DIR/heed/control.sock (g_free it); NULL with
+ * CONTROL_ERROR_NOT_RUNNING when XDG_RUNTIME_DIR is unset, empty or relative. */
+char *control_default_path(GError **error);
+/* Create the directory (0700) if needed, replace a stale socket, listen.
+ * path must be absolute; its directory is dedicated to it (it gets chmod
+ * 0700). Errors are CONTROL_ERROR_IO, e.g. "another heedd is already running
+ * (PATH)" when something answers on path; a path that exists but is not a
+ * socket is refused, never removed.
+ * Sets SIGPIPE to SIG_IGN if it is at its default (libevent's writes cannot
+ * suppress it). */
+struct control_server *control_server_new(struct event_base *base, const char *path,
+                                          control_handler_fn handler, void *ctx, GError **error);
+/* Closes all clients and the listener and removes the socket file (if it is
+ * still the one we made). Call before event_base_free(). NULL is fine. */
+void control_server_free(struct control_server *srv);
+
+/* Protocol helpers, shared by both sides. */
+json_t *control_ok(json_t *result /* stolen; NULL means null */);
+json_t *control_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse one request line; checks it is an object with a string "cmd". */
+json_t *control_parse_request(const char *line, size_t len, GError **error);
+
+/* Client side (blocking): connect, send one request, read one answer.
+ * Returns the "result" member (new reference; json_null() if absent) when
+ * ok; on {"ok": false} returns NULL with CONTROL_ERROR_REMOTE and the
+ * daemon's message. Other errors: NOT_RUNNING (no socket or nobody
+ * listening), TIMEOUT (timeout_ms covers the whole call; negative waits
+ * forever), PROTOCOL (request over the limit, args not an object, answer
+ * malformed or over the limit), IO. */
+json_t *control_call(const char *path, const char *cmd, json_t *args /* borrowed, may be NULL */,
+                     int timeout_ms, GError **error);
+
+#endif

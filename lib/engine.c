@@ -1,0 +1,1291 @@
+/* engine: see engine.h.
+ *
+ * Flow of one poll: account timer -> driver begin() -> http -> driver
+ * handle() -> store (one transaction: mentions + driver state) -> attend()
+ * -> notify. attend() is the only place that decides to show something; it
+ * records a notification in the store before handing it to the
+ * notification thread, and un-records it if the server certainly did not
+ * show it, so a mention is shown at most once and never silently lost.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attention.h"
+#include "build_config.h"
+#include "control.h"
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "mention.h"
+#include "net/net.h"
+#include "notify.h"
+#include "score.h"
+#include "secret.h"
+#include "store.h"
+#include "text.h"
+#include "url.h"
+
+#define ENGINE_ATTEND_BATCH 500
+#define ENGINE_TICK_S 30
+#define ENGINE_MAX_BACKOFF_S 900
+#define ENGINE_AUTH_RETRY_S 900
+#define ENGINE_EXCERPT_BYTES 280
+
+enum engine_health { ACCOUNT_STARTING, ACCOUNT_OK, ACCOUNT_RETRYING, ACCOUNT_AUTH, ACCOUNT_ERROR };
+static const char *const engine_health_names[] = { "starting", "ok", "retrying", "needs-attention", "error" };
+
+struct engine_account {
+    struct engine *e;
+    struct config_account *cfg;   /* points into e->cfg */
+    const struct net_driver *drv;
+    char *secret;
+    json_t *state;
+    struct event *timer;
+    struct event *local_ev;       /* demo: deferred local "response" */
+    struct http_transfer *xfer;
+    struct net_request *req;      /* the request in flight */
+    enum engine_health health;
+    char *last_error;             /* logged once until it changes */
+    int failures;
+    int server_interval;          /* seconds the server asks between polls */
+    int rate_remaining;
+    int64_t retry_at, last_ok, next_at;
+    unsigned long polls;
+};
+
+struct engine_digest {
+    int count, need_you;
+    int64_t top_id[2];
+    int top_score[2];
+    char *top_line[2];            /* "Alice: Are you coming…" */
+    bool dirty, shown;
+};
+
+struct engine {
+    struct event_base *base;
+    struct config *cfg;
+    struct engine_options opts;
+    struct store *store;
+    struct http *http;
+    struct notify *notify;
+    struct score_weights weights;
+    struct attention attention;
+    GPtrArray *accounts;          /* struct engine_account* */
+    struct event *attend_ev;      /* deferred attend() */
+    struct event *tick;           /* snoozes, nudges, retries */
+    struct engine_digest digest;
+    GHashTable *inflight;         /* notification key -> "summary\nbody" until the server answers */
+    bool server_ok, server_said_down, terminal, said_terminal, was_holding;
+    int notify_failures;
+    int64_t notify_retry_at;
+    unsigned long progress, progress_seen;
+    int64_t last_poll_ok;
+    bool stall;
+    char *demo_file;
+};
+
+static void engine_schedule_attend(struct engine *e, int delay_ms);
+static void engine_account_poll(evutil_socket_t fd, short what, void *arg);
+
+/* ---------------------------------------------------------------- helpers */
+
+static bool engine_list_has(char **list, const char *handle)
+{
+    if (!list || !handle)
+        return false;
+    const char *h = handle[0] == '@' ? handle + 1 : handle;
+    for (char **p = list; *p; p++) {
+        const char *x = (*p)[0] == '@' ? *p + 1 : *p;
+        if (g_ascii_strcasecmp(x, h) == 0)
+            return true;
+        /* "alice" matches "@alice@host" only when the entry has no domain. */
+        const char *at = strchr(h, '@');
+        if (!strchr(x, '@') && !strchr(x, '.') && at && (size_t)(at - h) == strlen(x) &&
+            g_ascii_strncasecmp(x, h, strlen(x)) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *engine_keyword(struct engine *e, const char *text)
+{
+    if (!e->cfg->keywords || !text)
+        return NULL;
+    g_autofree char *lower = g_utf8_strdown(text, -1);
+    for (char **k = e->cfg->keywords; *k; k++) {
+        g_autofree char *kl = g_utf8_strdown(*k, -1);
+        if (*kl && strstr(lower, kl))
+            return *k;
+    }
+    return NULL;
+}
+
+static char *engine_iso_time(int64_t t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
+}
+
+static char *engine_age(int64_t seconds)
+{
+    if (seconds < 60)
+        return g_strdup("just now");
+    if (seconds < 3600)
+        return g_strdup_printf("%d min", (int)(seconds / 60));
+    if (seconds < 86400 * 2)
+        return g_strdup_printf("%d h", (int)(seconds / 3600));
+    return g_strdup_printf("%d d", (int)(seconds / 86400));
+}
+
+static struct engine_account *engine_find_account(struct engine *e, const char *name)
+{
+    for (guint i = 0; i < e->accounts->len; i++) {
+        struct engine_account *a = g_ptr_array_index(e->accounts, i);
+        if (g_strcmp0(a->cfg->name, name) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* The host a link of this account may point at. */
+static char *engine_allowed_host(struct engine *e, const char *account)
+{
+    struct engine_account *a = engine_find_account(e, account);
+    if (!a || g_strcmp0(a->drv->name, "demo") == 0)
+        return NULL;
+    if (a->cfg->web_host)
+        return g_strdup(a->cfg->web_host);
+    if (a->drv->web_host)
+        return g_strdup(a->drv->web_host);
+    g_autoptr(GUri) uri = g_uri_parse(a->cfg->server, G_URI_FLAGS_NONE, NULL);
+    if (!uri)
+        return NULL;
+    return g_uri_get_port(uri) > 0 ? g_strdup_printf("%s:%d", g_uri_get_host(uri), g_uri_get_port(uri))
+                                   : g_strdup(g_uri_get_host(uri));
+}
+
+/* ---------------------------------------------------------------- scoring */
+
+static void engine_score(struct engine *e, struct mention *m)
+{
+    struct score_input in = { .m = m, .now = clock_now() };
+    GError *err = NULL;
+    if (m->author_id && !store_interactions(e->store, m->account, m->author_id, &in.replies, &in.last_reply, &err)) {
+        log_debug("reading reply history: %s", err->message);
+        g_clear_error(&err);
+    }
+    in.prior_mentions = store_author_mentions(e->store, m->account, m->author_id, m->created_at);
+    in.vip = engine_list_has(e->cfg->vip, m->author_handle);
+    in.muted = engine_list_has(e->cfg->muted, m->author_handle);
+    in.keyword = engine_keyword(e, m->text);
+    json_t *reasons = NULL;
+    m->score = score_compute(&e->weights, &in, &reasons);
+    g_free(m->reasons_json);
+    m->reasons_json = json_dumps(reasons, JSON_COMPACT);
+    json_decref(reasons);
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+static void engine_account_set_error(struct engine_account *a, enum engine_health health, const char *msg)
+{
+    a->health = health;
+    if (g_strcmp0(a->last_error, msg) != 0) {
+        /* Said once; repeated failures of the same kind stay quiet. */
+        if (health == ACCOUNT_AUTH)
+            log_err("%s: %s; check the token (heed doctor)", a->cfg->name, msg);
+        else
+            log_warn("%s: %s; will retry", a->cfg->name, msg);
+        g_free(a->last_error);
+        a->last_error = g_strdup(msg);
+    }
+}
+
+static void engine_account_schedule(struct engine_account *a, int64_t delay_s)
+{
+    int64_t now = clock_now();
+    if (a->retry_at > now + delay_s)
+        delay_s = a->retry_at - now;
+    if (delay_s < 0)
+        delay_s = 0;
+    a->next_at = now + delay_s;
+    struct timeval tv = { (time_t)delay_s, 0 };
+    evtimer_add(a->timer, &tv);
+}
+
+static int engine_account_interval(struct engine_account *a)
+{
+    int base = a->cfg->poll_interval > 0 ? a->cfg->poll_interval : a->e->cfg->poll_interval;
+    if (base < 1)
+        base = 60;
+    if (a->server_interval > base)
+        base = a->server_interval;
+    return base;
+}
+
+static void engine_account_backoff(struct engine_account *a)
+{
+    a->failures++;
+    int64_t interval = engine_account_interval(a);
+    int64_t delay = interval;
+    for (int i = 1; i < a->failures && delay < ENGINE_MAX_BACKOFF_S; i++)
+        delay *= 2;
+    if (delay > ENGINE_MAX_BACKOFF_S)
+        delay = ENGINE_MAX_BACKOFF_S;
+    if (a->health == ACCOUNT_AUTH && delay < ENGINE_AUTH_RETRY_S)
+        delay = ENGINE_AUTH_RETRY_S;
+    /* Jitter so accounts on one server do not retry in lockstep. */
+    delay += g_random_int_range(0, (gint32)(delay / 5 + 1));
+    engine_account_schedule(a, delay);
+}
+
+static bool engine_account_load_secret(struct engine_account *a)
+{
+    if (!a->drv->needs_secret || a->secret)
+        return true;
+    GError *err = NULL;
+    if (a->cfg->token_file)
+        a->secret = secret_from_file(a->cfg->token_file, &err);
+    else if (a->cfg->token_command)
+        a->secret = secret_from_command(a->cfg->token_command, &err);
+    else
+        g_set_error(&err, SECRET_ERROR, SECRET_ERROR_MISSING, "no token_file or token_command");
+    if (!a->secret) {
+        engine_account_set_error(a, ACCOUNT_AUTH, err->message);
+        g_error_free(err);
+        return false;
+    }
+    return true;
+}
+
+static void engine_fill_net_account(struct engine_account *a, struct net_account *na)
+{
+    *na = (struct net_account){
+        .name = a->cfg->name,
+        .network = a->cfg->network,
+        .server = a->cfg->server,
+        .identifier = a->cfg->identifier,
+        .secret = a->secret,
+        .reasons = (const char *const *)a->cfg->reasons,
+        .participating = a->cfg->participating,
+        .catchup_max_pages = a->cfg->catchup_max_pages > 0 ? a->cfg->catchup_max_pages : 10,
+        .now = clock_now(),
+    };
+}
+
+/* Store one step's mentions and the driver state together. */
+static bool engine_ingest(struct engine_account *a, struct net_result *res, int *added)
+{
+    struct engine *e = a->e;
+    GError *err = NULL;
+    *added = 0;
+    if (!store_begin(e->store, &err))
+        goto fail;
+    int64_t now = clock_now();
+    for (guint i = 0; i < res->mentions->len; i++) {
+        struct mention *m = g_ptr_array_index(res->mentions, i);
+        if (!m->remote_id || !m->url) {
+            log_warn("%s: a mention without %s was skipped", a->cfg->name, m->remote_id ? "a link" : "an id");
+            continue;
+        }
+        m->fetched_at = now;
+        engine_score(e, m);
+        bool inserted = false;
+        if (!store_add_mention(e->store, m, res->initial_sync, &inserted, &err))
+            goto fail;
+        *added += inserted;
+    }
+    if (res->state_changed) {
+        g_autofree char *js = json_dumps(a->state, JSON_COMPACT);
+        if (!store_set_account_state(e->store, a->cfg->name, a->cfg->network, js, &err))
+            goto fail;
+    }
+    if (!store_commit(e->store, &err))
+        goto fail;
+    return true;
+fail:
+    store_rollback(e->store);
+    engine_account_set_error(a, ACCOUNT_ERROR, err->message);
+    g_error_free(err);
+    return false;
+}
+
+static void engine_account_reload_state(struct engine_account *a)
+{
+    json_decref(a->state);
+    a->state = NULL;
+    g_autofree char *js = store_account_state(a->e->store, a->cfg->name, NULL);
+    if (js)
+        a->state = json_loads(js, 0, NULL);
+    if (!json_is_object(a->state)) {
+        json_decref(a->state);
+        a->state = json_object();
+    }
+}
+
+static void engine_account_send(struct engine_account *a, struct net_request *req);
+
+static void engine_account_handle(struct engine_account *a, const struct net_response *resp, const char *transport_error,
+                                  bool transient)
+{
+    struct engine *e = a->e;
+    struct net_request *req = a->req;
+    a->req = NULL;
+    struct net_result res;
+    net_result_init(&res);
+    if (transport_error) {
+        net_result_fail(&res, transient ? NET_RETRY : NET_FATAL, "%s", transport_error);
+    } else {
+        struct net_account na;
+        engine_fill_net_account(a, &na);
+        a->drv->handle(&na, a->state, req, resp, &res);
+    }
+    net_request_free(req);
+    e->progress++;
+
+    if (res.poll_interval > 0)
+        a->server_interval = res.poll_interval;
+    if (res.rate_remaining >= 0)
+        a->rate_remaining = res.rate_remaining;
+    a->retry_at = res.retry_at;
+    if (res.notice)
+        log_notice("%s: %s", a->cfg->name, res.notice);
+
+    int added = 0;
+    bool stored = engine_ingest(a, &res, &added);
+    if (res.outcome != NET_OK || !stored) {
+        if (res.outcome == NET_AUTH) {
+            engine_account_set_error(a, ACCOUNT_AUTH, res.error ? res.error : "credentials refused");
+            /* The user may fix the token file; read it again next time. */
+            secret_free(a->secret);
+            a->secret = NULL;
+        } else if (res.outcome != NET_OK) {
+            engine_account_set_error(a, res.outcome == NET_FATAL ? ACCOUNT_ERROR : ACCOUNT_RETRYING,
+                                     res.error ? res.error : "request failed");
+        }
+        /* The driver may have moved its state before failing: trust only what was saved. */
+        engine_account_reload_state(a);
+        engine_account_backoff(a);
+        if (added)
+            engine_schedule_attend(e, 0);
+        net_result_clear(&res);
+        return;
+    }
+    if (added)
+        log_info("%s: %d new mention%s", a->cfg->name, added, added == 1 ? "" : "s");
+    if (res.next) {
+        struct net_request *next = res.next;
+        res.next = NULL;
+        net_result_clear(&res);
+        if (added)
+            engine_schedule_attend(e, 0);
+        engine_account_send(a, next);
+        return;
+    }
+    net_result_clear(&res);
+    if (a->health != ACCOUNT_OK && a->health != ACCOUNT_STARTING && a->last_error)
+        log_notice("%s: working again", a->cfg->name);
+    a->health = ACCOUNT_OK;
+    g_clear_pointer(&a->last_error, g_free);
+    a->failures = 0;
+    a->last_ok = clock_now();
+    a->polls++;
+    e->last_poll_ok = a->last_ok;
+    engine_account_schedule(a, engine_account_interval(a));
+    engine_schedule_attend(e, 0);
+}
+
+static void engine_http_done(struct http_result *hr, void *arg)
+{
+    struct engine_account *a = arg;
+    a->xfer = NULL;
+    struct net_response resp;
+    http_result_view(hr, &resp);
+    engine_account_handle(a, &resp, hr->status == 0 ? (hr->error ? hr->error : "transfer failed") : NULL,
+                          hr->transient);
+}
+
+/* The demo network reads its sample from a file: same driver path, no HTTP. */
+static void engine_local_fetch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct engine_account *a = arg;
+    g_autofree char *body = NULL;
+    gsize len = 0;
+    GError *err = NULL;
+    const char *path = a->req->url + strlen("file://");
+    if (!g_file_get_contents(path, &body, &len, &err)) {
+        g_autofree char *msg = g_strdup(err->message);
+        g_error_free(err);
+        engine_account_handle(a, NULL, msg, false);
+        return;
+    }
+    struct net_response resp = { .status = 200, .body = body, .body_len = len, .headers = NULL };
+    engine_account_handle(a, &resp, NULL, false);
+}
+
+static void engine_account_send(struct engine_account *a, struct net_request *req)
+{
+    a->req = req;
+    if (g_str_has_prefix(req->url, "file://")) {
+        if (g_strcmp0(a->drv->name, "demo") != 0) {
+            engine_account_handle(a, NULL, "local files are only for the demo network", false);
+            return;
+        }
+        struct timeval tv = { 0, 0 };
+        event_add(a->local_ev, &tv);
+        return;
+    }
+    if (!g_str_has_prefix(req->url, "https://")) {
+        engine_account_handle(a, NULL, "refusing a request that is not https", false);
+        return;
+    }
+    struct http_options ho = { .ca_file = a->cfg->ca_file };
+    a->xfer = http_start(a->e->http, req, &ho, engine_http_done, a);
+}
+
+static void engine_account_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct engine_account *a = arg;
+    if (a->xfer || a->req)
+        return;
+    if (!engine_account_load_secret(a)) {
+        engine_account_backoff(a);
+        return;
+    }
+    struct net_account na;
+    engine_fill_net_account(a, &na);
+    char *error = NULL;
+    struct net_request *req = a->drv->begin(&na, a->state, &error);
+    if (!req) {
+        engine_account_set_error(a, ACCOUNT_ERROR, error ? error : "cannot build a request");
+        g_free(error);
+        engine_account_backoff(a);
+        return;
+    }
+    engine_account_send(a, req);
+}
+
+static void engine_account_free(struct engine_account *a)
+{
+    if (a->xfer)
+        http_cancel(a->e->http, a->xfer);
+    event_free(a->timer);
+    event_free(a->local_ev);
+    net_request_free(a->req);
+    json_decref(a->state);
+    secret_free(a->secret);
+    g_free(a->last_error);
+    g_free(a);
+}
+
+static void engine_start_accounts(struct engine *e)
+{
+    for (int i = 0; i < e->cfg->n_accounts; i++) {
+        struct config_account *ca = &e->cfg->accounts[i];
+        const struct net_driver *drv = net_driver_find(ca->network);
+        if (!drv) {
+            log_err("%s: [account %s] network: no driver for \"%s\"", e->cfg->path, ca->name, ca->network);
+            continue;
+        }
+        struct engine_account *a = g_new0(struct engine_account, 1);
+        a->e = e;
+        a->cfg = ca;
+        a->drv = drv;
+        a->rate_remaining = -1;
+        a->timer = evtimer_new(e->base, engine_account_poll, a);
+        a->local_ev = evtimer_new(e->base, engine_local_fetch, a);
+        engine_account_reload_state(a);
+        g_ptr_array_add(e->accounts, a);
+        engine_account_schedule(a, 0);
+        log_info("%s: watching %s%s%s", ca->name, ca->network, ca->server ? " at " : "", ca->server ? ca->server : "");
+    }
+}
+
+/* ---------------------------------------------------------------- showing */
+
+static char *engine_summary(const struct mention *m)
+{
+    const char *name = m->author_name ? m->author_name : "Someone";
+    const char *what = NULL;
+    switch (m->kind) {
+    case MENTION_KIND_DIRECT: what = "private message"; break;
+    case MENTION_KIND_REPLY: what = "replied to you"; break;
+    case MENTION_KIND_QUOTE: what = "quoted you"; break;
+    case MENTION_KIND_REVIEW: what = "asks for your review"; break;
+    case MENTION_KIND_ASSIGN: what = "assigned you"; break;
+    default: break;
+    }
+    bool same = !m->author_handle || g_strcmp0(m->author_name, m->author_handle) == 0;
+    g_autofree char *s = g_strdup_printf("%s%s%s%s%s%s", name, same ? "" : " (", same ? "" : m->author_handle,
+                                         same ? "" : ")", what ? " · " : "", what ? what : "");
+    return text_sanitize(s, false);
+}
+
+static char *engine_body(const struct mention *m)
+{
+    g_autofree char *t = text_truncate(m->text ? m->text : "", ENGINE_EXCERPT_BYTES);
+    if (m->context) {
+        g_autofree char *c = text_truncate(m->context, 120);
+        return g_strdup_printf("%s\n%s", c, t);
+    }
+    return g_steal_pointer(&t);
+}
+
+static void engine_show(struct engine *e, const char *key, const char *summary, const char *body, const char *hint,
+                        int urgency, bool mention_actions)
+{
+    if (e->terminal) {
+        printf("%s\n%s\n\n", summary, body);
+        fflush(stdout);
+        return;
+    }
+    struct notify_item item = {
+        .key = key, .summary = summary, .body = body, .hint_text = hint,
+        .urgency = (enum notify_urgency)urgency, .mention_actions = mention_actions, .resident = mention_actions,
+    };
+    g_hash_table_replace(e->inflight, g_strdup(key), g_strdup_printf("%s\n%s", summary, body));
+    notify_show(e->notify, &item);
+}
+
+static void engine_show_mention(struct engine *e, const struct mention *m, int score, const char *prefix)
+{
+    g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, m->id);
+    g_autofree char *summary0 = engine_summary(m);
+    g_autofree char *summary = prefix ? g_strdup_printf("%s%s", prefix, summary0) : g_strdup(summary0);
+    g_autofree char *body = engine_body(m);
+    g_autofree char *hint = g_strdup_printf("heed open %" G_GINT64_FORMAT " · heed snooze %" G_GINT64_FORMAT
+                                            " · heed done %" G_GINT64_FORMAT, m->id, m->id, m->id);
+    engine_show(e, key, summary, body, hint, score_urgency(&e->weights, score), true);
+}
+
+static void engine_digest_reset(struct engine_digest *d)
+{
+    g_free(d->top_line[0]);
+    g_free(d->top_line[1]);
+    *d = (struct engine_digest){ 0 };
+}
+
+static void engine_digest_add(struct engine *e, const struct mention *m, int score)
+{
+    struct engine_digest *d = &e->digest;
+    d->count++;
+    if (score_urgency(&e->weights, score) >= 1)
+        d->need_you++;
+    d->dirty = true;
+    for (int i = 0; i < 2; i++) {
+        if (d->top_line[i] && score <= d->top_score[i])
+            continue;
+        if (i == 0) {
+            g_free(d->top_line[1]);
+            d->top_line[1] = d->top_line[0];
+            d->top_score[1] = d->top_score[0];
+            d->top_id[1] = d->top_id[0];
+        } else {
+            g_free(d->top_line[1]);
+        }
+        g_autofree char *excerpt = text_truncate(m->text ? m->text : "", 90);
+        d->top_line[i] = g_strdup_printf("%s: %s", m->author_name ? m->author_name : "Someone", excerpt);
+        d->top_score[i] = score;
+        d->top_id[i] = m->id;
+        break;
+    }
+}
+
+static void engine_digest_flush(struct engine *e)
+{
+    struct engine_digest *d = &e->digest;
+    if (!d->dirty || d->count == 0)
+        return;
+    d->dirty = false;
+    if (d->count == 1) {
+        /* A digest of one reads like the mention itself. */
+        g_autoptr(GError) err = NULL;
+        struct mention *m = store_get(e->store, d->top_id[0], &err);
+        if (m) {
+            g_autofree char *summary = engine_summary(m);
+            g_autofree char *body = engine_body(m);
+            engine_show(e, "digest", summary, body, "heed list", 0, false);
+            mention_free(m);
+            d->shown = true;
+            return;
+        }
+    }
+    g_autofree char *summary = d->need_you > 0
+                                   ? g_strdup_printf("%d new mentions · %d need%s you", d->count, d->need_you,
+                                                     d->need_you == 1 ? "s" : "")
+                                   : g_strdup_printf("%d new mentions", d->count);
+    GString *body = g_string_new(NULL);
+    for (int i = 0; i < 2; i++)
+        if (d->top_line[i])
+            g_string_append_printf(body, "%s%s", body->len ? "\n" : "", d->top_line[i]);
+    engine_show(e, "digest", summary, body->str, "see them all with: heed list", d->need_you ? 1 : 0, false);
+    g_string_free(body, TRUE);
+    d->shown = true;
+}
+
+static bool engine_may_notify(struct engine *e, int64_t now)
+{
+    if (e->terminal || e->server_ok)
+        return true;
+    return now >= e->notify_retry_at;
+}
+
+static void engine_nudge(struct engine *e, int64_t now, bool holding)
+{
+    if (e->cfg->n_nudges == 0 || holding)
+        return;
+    GError *err = NULL;
+    GPtrArray *due = store_due_nudges(e->store, now, e->cfg->nudge_schedule, e->cfg->n_nudges,
+                                      e->weights.threshold_normal, &err);
+    if (!due) {
+        log_warn("nudges: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    for (guint i = 0; i < due->len && i < 3; i++) {
+        struct mention *m = g_ptr_array_index(due, i);
+        if (engine_list_has(e->cfg->muted, m->author_handle))
+            continue;
+        if (!store_mark_nudged(e->store, m->id, now, &err)) {
+            log_warn("nudges: %s", err->message);
+            g_clear_error(&err);
+            break;
+        }
+        g_autofree char *age = engine_age(now - m->created_at);
+        g_autofree char *prefix = g_strdup_printf("Still waiting %s · ", age);
+        engine_show_mention(e, m, score_with_wait(&e->weights, m->score, m->created_at, now), prefix);
+    }
+    g_ptr_array_unref(due);
+}
+
+static void engine_attend(struct engine *e)
+{
+    int64_t now = clock_now();
+    GError *err = NULL;
+    if (e->stall)
+        return;
+    if (store_wake_snoozed(e->store, now, &err) < 0) {
+        log_warn("snoozes: %s", err->message);
+        g_clear_error(&err);
+    }
+    if (!engine_may_notify(e, now))
+        return;
+    GPtrArray *list = store_unnotified(e->store, now, ENGINE_ATTEND_BATCH, &err);
+    if (!list) {
+        log_warn("reading mentions to show: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    int local_minute = attention_local_minute(now);
+    bool holding = false;
+    /* After quiet hours or a burst, everything waiting goes into one summary. */
+    bool summarise = e->was_holding || (int)list->len > e->attention.threshold;
+    if (!store_begin(e->store, &err)) {
+        log_warn("%s", err->message);
+        g_clear_error(&err);
+        g_ptr_array_unref(list);
+        return;
+    }
+    GPtrArray *popups = g_ptr_array_new();
+    for (guint i = 0; i < list->len; i++) {
+        struct mention *m = g_ptr_array_index(list, i);
+        int score = score_with_wait(&e->weights, m->score, m->created_at, now);
+        struct attention_input in = {
+            .urgency = score_urgency(&e->weights, score),
+            .vip = engine_list_has(e->cfg->vip, m->author_handle),
+            .muted = engine_list_has(e->cfg->muted, m->author_handle),
+            .dnd = false,
+            .now = now,
+            .local_minute = local_minute,
+        };
+        enum attention_verdict v = attention_decide(&e->attention, &in);
+        if (v == ATTENTION_HOLD) {
+            holding = true;
+            continue;
+        }
+        if (v == ATTENTION_POPUP && summarise && !in.vip)
+            v = ATTENTION_DIGEST;
+        /* Recorded before it is shown: at most once, even across a crash. */
+        if (!store_mark_notified(e->store, m->id, now, &err))
+            break;
+        if (v == ATTENTION_POPUP)
+            g_ptr_array_add(popups, m);
+        else if (v == ATTENTION_DIGEST)
+            engine_digest_add(e, m, score);
+    }
+    if (err || !store_commit(e->store, &err)) {
+        log_warn("recording notifications: %s", err ? err->message : "?");
+        g_clear_error(&err);
+        store_rollback(e->store);
+        g_ptr_array_unref(popups);
+        g_ptr_array_unref(list);
+        engine_digest_reset(&e->digest);
+        return;
+    }
+    for (guint i = 0; i < popups->len; i++) {
+        struct mention *m = g_ptr_array_index(popups, i);
+        engine_show_mention(e, m, score_with_wait(&e->weights, m->score, m->created_at, now), NULL);
+    }
+    engine_digest_flush(e);
+    e->was_holding = holding;
+    bool more = list->len == ENGINE_ATTEND_BATCH;
+    g_ptr_array_unref(popups);
+    g_ptr_array_unref(list);
+    engine_nudge(e, now, holding);
+    if (more)
+        engine_schedule_attend(e, 0);
+}
+
+static void engine_on_attend(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    engine_attend(arg);
+}
+
+static void engine_schedule_attend(struct engine *e, int delay_ms)
+{
+    struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+    if (!evtimer_pending(e->attend_ev, NULL) || delay_ms == 0)
+        evtimer_add(e->attend_ev, &tv);
+}
+
+static void engine_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct engine *e = arg;
+    e->progress++;
+    engine_attend(e);
+}
+
+/* ---------------------------------------------------------------- user actions */
+
+static bool engine_open(struct engine *e, const struct mention *m, GError **error)
+{
+    g_autofree char *host = engine_allowed_host(e, m->account);
+    return url_open(m->url, host, e->cfg->open_command, error);
+}
+
+static void engine_withdraw(struct engine *e, int64_t id)
+{
+    g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, id);
+    if (!e->terminal)
+        notify_close(e->notify, key);
+}
+
+static bool engine_set_state(struct engine *e, int64_t id, enum mention_state state, int64_t snooze_s, GError **error)
+{
+    int64_t now = clock_now();
+    if (!store_set_state(e->store, id, state, now + snooze_s, now, error))
+        return false;
+    engine_withdraw(e, id);
+    return true;
+}
+
+static void engine_on_action(struct engine *e, const char *key, const char *action)
+{
+    if (g_strcmp0(key, "digest") == 0) {
+        int64_t top = e->digest.top_id[0];
+        engine_digest_reset(&e->digest);
+        if (!e->terminal)
+            notify_close(e->notify, "digest");
+        if (top) {
+            struct mention *m = store_get(e->store, top, NULL);
+            GError *err = NULL;
+            if (m && !engine_open(e, m, &err)) {
+                log_warn("opening %s: %s", m->url, err->message);
+                g_error_free(err);
+            }
+            mention_free(m);
+        }
+        return;
+    }
+    if (!key || key[0] != 'm')
+        return;
+    int64_t id = g_ascii_strtoll(key + 1, NULL, 10);
+    GError *err = NULL;
+    struct mention *m = store_get(e->store, id, &err);
+    if (!m) {
+        log_warn("action %s on %s: %s", action, key, err->message);
+        g_error_free(err);
+        return;
+    }
+    log_info("action %s on mention %" G_GINT64_FORMAT, action, id);
+    if (g_strcmp0(action, "default") == 0 || g_strcmp0(action, "reply") == 0) {
+        if (!engine_open(e, m, &err)) {
+            log_warn("not opening the link of mention %" G_GINT64_FORMAT ": %s", id, err->message);
+            g_clear_error(&err);
+        }
+        if (g_strcmp0(action, "reply") == 0 && !engine_set_state(e, id, MENTION_DONE, 0, &err)) {
+            log_warn("%s", err->message);
+            g_clear_error(&err);
+        }
+    } else if (g_strcmp0(action, "snooze") == 0) {
+        if (!engine_set_state(e, id, MENTION_SNOOZED, e->cfg->snooze_seconds, &err)) {
+            log_warn("%s", err->message);
+            g_clear_error(&err);
+        }
+    } else if (g_strcmp0(action, "done") == 0) {
+        if (!engine_set_state(e, id, MENTION_DONE, 0, &err)) {
+            log_warn("%s", err->message);
+            g_clear_error(&err);
+        }
+    }
+    mention_free(m);
+}
+
+static void engine_notify_failed(struct engine *e, const struct notify_event *ev)
+{
+    int64_t now = clock_now();
+    char *text = ev->key ? g_hash_table_lookup(e->inflight, ev->key) : NULL;
+    if (e->opts.demo) {
+        /* The demo must show something: fall back to the terminal. */
+        if (!e->said_terminal) {
+            log_notice("no notification server is reachable (%s); printing notifications here instead",
+                       ev->error ? ev->error : "unknown error");
+            e->said_terminal = true;
+        }
+        e->terminal = true;
+        if (text)
+            printf("%s\n\n", text);
+        fflush(stdout);
+        return;
+    }
+    if (!e->server_said_down) {
+        log_warn("notification server unavailable (%s); mentions are kept and shown when it is back",
+                 ev->error ? ev->error : "unknown error");
+        e->server_said_down = true;
+    }
+    e->server_ok = false;
+    e->notify_failures++;
+    int64_t delay = 5;
+    for (int i = 1; i < e->notify_failures && delay < 300; i++)
+        delay *= 2;
+    e->notify_retry_at = now + (delay > 300 ? 300 : delay);
+    if (ev->key && ev->key[0] == 'm') {
+        GError *err = NULL;
+        if (!store_mark_notified(e->store, g_ascii_strtoll(ev->key + 1, NULL, 10), 0, &err)) {
+            log_warn("%s", err->message);
+            g_error_free(err);
+        }
+    } else if (g_strcmp0(ev->key, "digest") == 0) {
+        e->digest.dirty = true;
+    }
+    engine_schedule_attend(e, (int)((e->notify_retry_at - now) * 1000));
+}
+
+static void engine_on_notify(const struct notify_event *ev, void *arg)
+{
+    struct engine *e = arg;
+    e->progress++;
+    switch (ev->kind) {
+    case NOTIFY_EV_SHOWN:
+        if (e->server_said_down)
+            log_notice("notification server is back");
+        e->server_ok = true;
+        e->server_said_down = false;
+        e->notify_failures = 0;
+        break;
+    case NOTIFY_EV_FAILED:
+        engine_notify_failed(e, ev);
+        break;
+    case NOTIFY_EV_UNCERTAIN:
+        log_warn("notification server did not answer in time (%s)", ev->error ? ev->error : "");
+        break;
+    case NOTIFY_EV_ACTION:
+        engine_on_action(e, ev->key, ev->action);
+        break;
+    case NOTIFY_EV_CLOSED:
+        if (g_strcmp0(ev->key, "digest") == 0 && e->digest.shown && !e->digest.dirty)
+            engine_digest_reset(&e->digest);
+        break;
+    case NOTIFY_EV_SERVER_UP:
+        e->server_ok = true;
+        e->notify_retry_at = 0;
+        if (e->terminal && e->opts.demo)
+            e->terminal = false;
+        engine_schedule_attend(e, 0);
+        break;
+    case NOTIFY_EV_SERVER_DOWN:
+        e->server_ok = false;
+        break;
+    }
+    if (ev->key && ev->kind != NOTIFY_EV_ACTION && ev->kind != NOTIFY_EV_CLOSED)
+        g_hash_table_remove(e->inflight, ev->key);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static void engine_apply_config(struct engine *e)
+{
+    score_weights_default(&e->weights);
+    GError *err = NULL;
+    if (!score_weights_load(&e->weights, e->cfg->score_group, e->cfg->path, &err)) {
+        log_err("%s; using default weights", err->message);
+        g_error_free(err);
+        score_weights_default(&e->weights);
+    }
+    attention_init(&e->attention, e->cfg);
+    for (guint i = 0; e->cfg->problems && i < e->cfg->problems->len; i++)
+        log_warn("%s", (const char *)g_ptr_array_index(e->cfg->problems, i));
+}
+
+static void engine_add_demo_account(struct engine *e)
+{
+    /* The demo is one pseudo-account that replays the bundled sample. */
+    struct config_account *acc = g_new0(struct config_account, e->cfg->n_accounts + 1);
+    if (e->cfg->n_accounts)
+        memcpy(acc, e->cfg->accounts, sizeof *acc * (size_t)e->cfg->n_accounts);
+    g_free(e->cfg->accounts);
+    e->cfg->accounts = acc;
+    struct config_account *d = &acc[e->cfg->n_accounts++];
+    d->name = g_strdup("demo");
+    d->network = g_strdup("demo");
+    d->server = g_strconcat("file://", e->demo_file, NULL);
+    d->poll_interval = 3;
+}
+
+struct engine *engine_new(struct event_base *base, struct config *cfg, const struct engine_options *opts,
+                          GError **error)
+{
+    g_autofree char *path = opts->state_path ? g_strdup(opts->state_path) : store_default_path();
+    struct store *st = store_open(path, error);
+    if (!st)
+        return NULL;
+    struct engine *e = g_new0(struct engine, 1);
+    e->base = base;
+    e->cfg = cfg;
+    e->opts = *opts;
+    e->opts.state_path = NULL;
+    e->demo_file = g_strdup(opts->demo_file);
+    e->store = st;
+    e->http = http_new(base, error);
+    if (!e->http) {
+        store_close(st);
+        g_free(e->demo_file);
+        g_free(e);
+        return NULL;
+    }
+    e->accounts = g_ptr_array_new();
+    e->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    e->attend_ev = evtimer_new(base, engine_on_attend, e);
+    e->tick = event_new(base, -1, EV_PERSIST, engine_on_tick, e);
+    struct timeval tick = { ENGINE_TICK_S, 0 };
+    event_add(e->tick, &tick);
+    e->notify = notify_new(base, "heed", engine_on_notify, e);
+    if (opts->demo)
+        engine_add_demo_account(e);
+    engine_apply_config(e);
+    engine_start_accounts(e);
+    return e;
+}
+
+static void engine_stop_accounts(struct engine *e)
+{
+    for (guint i = 0; i < e->accounts->len; i++)
+        engine_account_free(g_ptr_array_index(e->accounts, i));
+    g_ptr_array_set_size(e->accounts, 0);
+}
+
+void engine_reload(struct engine *e, struct config *cfg)
+{
+    engine_stop_accounts(e);
+    config_free(e->cfg);
+    e->cfg = cfg;
+    if (e->opts.demo)
+        engine_add_demo_account(e);
+    engine_apply_config(e);
+    engine_start_accounts(e);
+    engine_schedule_attend(e, 0);
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    engine_stop_accounts(e);
+    notify_free(e->notify);
+    http_free(e->http);
+    event_free(e->attend_ev);
+    event_free(e->tick);
+    g_ptr_array_unref(e->accounts);
+    g_hash_table_unref(e->inflight);
+    engine_digest_reset(&e->digest);
+    store_close(e->store);
+    config_free(e->cfg);
+    g_free(e->demo_file);
+    g_free(e);
+}
+
+bool engine_healthy(struct engine *e)
+{
+    /* Asked from a timer on the same loop, so being asked at all proves the
+     * loop turns; the engine adds its own verdict (a test can make it refuse,
+     * to prove that systemd's watchdog restarts a stuck daemon). */
+    e->progress_seen = e->progress;
+    return !e->stall;
+}
+
+bool engine_stall_requested(struct engine *e)
+{
+    return e->stall;
+}
+
+char *engine_status_line(struct engine *e)
+{
+    struct store_summary s = { 0 };
+    store_summary(e->store, &s, NULL);
+    int ok = 0, bad = 0;
+    for (guint i = 0; i < e->accounts->len; i++) {
+        struct engine_account *a = g_ptr_array_index(e->accounts, i);
+        if (a->health == ACCOUNT_OK || a->health == ACCOUNT_STARTING)
+            ok++;
+        else
+            bad++;
+    }
+    GString *line = g_string_new(NULL);
+    if (s.waiting == 0) {
+        g_string_append(line, "nobody waiting");
+    } else {
+        g_autofree char *age = engine_age(clock_now() - s.oldest_created);
+        g_string_append_printf(line, "%d %s waiting, oldest %s", s.people, s.people == 1 ? "person" : "people", age);
+    }
+    g_string_append_printf(line, " · %d account%s ok", ok, ok == 1 ? "" : "s");
+    if (bad)
+        g_string_append_printf(line, ", %d need%s attention", bad, bad == 1 ? "s" : "");
+    if (e->last_poll_ok) {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(e->last_poll_ok);
+        g_autofree char *hm = g_date_time_format(dt, "%H:%M");
+        g_string_append_printf(line, " · checked %s", hm);
+    }
+    return g_string_free(line, FALSE);
+}
+
+/* ---------------------------------------------------------------- control */
+
+static json_t *engine_mention_json(struct engine *e, const struct mention *m, int64_t now)
+{
+    g_autofree char *created = engine_iso_time(m->created_at);
+    int score = m->state == MENTION_WAITING || m->state == MENTION_SNOOZED
+                    ? score_with_wait(&e->weights, m->score, m->created_at, now)
+                    : m->score;
+    json_t *reasons = m->reasons_json ? json_loads(m->reasons_json, 0, NULL) : NULL;
+    if (!json_is_array(reasons)) {
+        json_decref(reasons);
+        reasons = json_array();
+    }
+    int wait = score_wait_points(&e->weights, m->created_at, now);
+    if (wait > 0 && (m->state == MENTION_WAITING || m->state == MENTION_SNOOZED)) {
+        g_autofree char *age = engine_age(now - m->created_at);
+        g_autofree char *r = g_strdup_printf("waiting %s", age);
+        json_array_append_new(reasons, json_pack("{s:s, s:i}", "reason", r, "points", wait));
+    }
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:{s:s?, s:s?, s:s?}, s:s, s:s?, s:s, s:s, s:i, s:s, s:o, s:I}",
+                          "id", (json_int_t)m->id, "network", m->network, "account", m->account, "kind",
+                          mention_kind_name(m->kind), "author", "id", m->author_id, "handle", m->author_handle,
+                          "name", m->author_name, "text", m->text ? m->text : "", "url", m->url, "created_at",
+                          created, "state", mention_state_name(m->state), "score", score, "urgency",
+                          (const char *[]){ "low", "normal", "critical" }[score_urgency(&e->weights, score)],
+                          "reasons", reasons, "waiting_seconds", (json_int_t)(now - m->created_at));
+    if (m->context)
+        json_object_set_new(o, "context", json_string(m->context));
+    if (m->state == MENTION_SNOOZED) {
+        g_autofree char *until = engine_iso_time(m->snooze_until);
+        json_object_set_new(o, "snoozed_until", json_string(until));
+    }
+    json_object_set_new(o, "notified", json_boolean(m->notified_at > 0));
+    return o;
+}
+
+static int engine_cmp_score(gconstpointer a, gconstpointer b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    json_int_t sx = json_integer_value(json_object_get(x, "score"));
+    json_int_t sy = json_integer_value(json_object_get(y, "score"));
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    json_int_t wx = json_integer_value(json_object_get(x, "waiting_seconds"));
+    json_int_t wy = json_integer_value(json_object_get(y, "waiting_seconds"));
+    return (wx < wy) - (wx > wy);
+}
+
+static json_t *engine_cmd_list(struct engine *e, json_t *args)
+{
+    bool all = json_is_true(json_object_get(args, "all"));
+    json_int_t limit = json_integer_value(json_object_get(args, "limit"));
+    int64_t now = clock_now();
+    GError *err = NULL;
+    GPtrArray *list = store_list(e->store, all ? STORE_ALL : STORE_WAITING, 0, now, &err);
+    if (!list) {
+        json_t *r = control_fail("%s", err->message);
+        g_error_free(err);
+        return r;
+    }
+    GPtrArray *items = g_ptr_array_sized_new(list->len);
+    for (guint i = 0; i < list->len; i++)
+        g_ptr_array_add(items, engine_mention_json(e, g_ptr_array_index(list, i), now));
+    g_ptr_array_unref(list);
+    /* Waiting first (by urgency incl. waiting time), handled after. */
+    g_ptr_array_sort(items, engine_cmp_score);
+    json_t *arr = json_array();
+    for (guint i = 0; i < items->len; i++) {
+        json_t *o = g_ptr_array_index(items, i);
+        const char *st = json_string_value(json_object_get(o, "state"));
+        if (g_strcmp0(st, "waiting") == 0 || g_strcmp0(st, "snoozed") == 0)
+            json_array_append(arr, o);
+    }
+    for (guint i = 0; i < items->len; i++) {
+        json_t *o = g_ptr_array_index(items, i);
+        const char *st = json_string_value(json_object_get(o, "state"));
+        if (!(g_strcmp0(st, "waiting") == 0 || g_strcmp0(st, "snoozed") == 0))
+            json_array_append(arr, o);
+    }
+    for (guint i = 0; i < items->len; i++)
+        json_decref(g_ptr_array_index(items, i));
+    g_ptr_array_unref(items);
+    if (limit > 0)
+        while ((json_int_t)json_array_size(arr) > limit)
+            json_array_remove(arr, json_array_size(arr) - 1);
+    return control_ok(arr);
+}
+
+static struct mention *engine_arg_mention(struct engine *e, json_t *args, json_t **fail)
+{
+    json_t *id = json_object_get(args, "id");
+    if (!json_is_integer(id)) {
+        *fail = control_fail("expected a numeric mention id");
+        return NULL;
+    }
+    GError *err = NULL;
+    struct mention *m = store_get(e->store, json_integer_value(id), &err);
+    if (!m) {
+        *fail = control_fail("%s", err->message);
+        g_error_free(err);
+    }
+    return m;
+}
+
+static json_t *engine_cmd_status(struct engine *e)
+{
+    struct store_summary s = { 0 };
+    GError *err = NULL;
+    if (!store_summary(e->store, &s, &err)) {
+        json_t *r = control_fail("%s", err->message);
+        g_error_free(err);
+        return r;
+    }
+    json_t *accounts = json_array();
+    for (guint i = 0; i < e->accounts->len; i++) {
+        struct engine_account *a = g_ptr_array_index(e->accounts, i);
+        g_autofree char *last = a->last_ok ? engine_iso_time(a->last_ok) : NULL;
+        g_autofree char *next = a->next_at ? engine_iso_time(a->next_at) : NULL;
+        json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:I}", "name", a->cfg->name, "network",
+                              a->cfg->network, "server", a->cfg->server, "health", engine_health_names[a->health],
+                              "last_ok", last, "next_poll", next, "error", a->last_error, "polls",
+                              (json_int_t)a->polls);
+        if (a->rate_remaining >= 0)
+            json_object_set_new(o, "rate_remaining", json_integer(a->rate_remaining));
+        json_array_append_new(accounts, o);
+    }
+    g_autofree char *oldest = s.oldest_created ? engine_iso_time(s.oldest_created) : NULL;
+    g_autofree char *line = engine_status_line(e);
+    g_autofree char *caps = e->terminal ? NULL : notify_capabilities(e->notify);
+    struct http_stats hs;
+    http_get_stats(e->http, &hs);
+    return control_ok(json_pack("{s:s, s:I, s:o, s:i, s:i, s:s?, s:i, s:s, s:{s:b, s:s?, s:i}, s:{s:I, s:I}}",
+                                "version", HEED_VERSION, "pid", (json_int_t)getpid(), "accounts", accounts,
+                                "waiting", s.waiting, "people", s.people, "oldest_waiting", oldest, "total",
+                                s.total, "summary", line, "notifications", "server", e->server_ok, "capabilities",
+                                caps, "pending", (int)notify_pending(e->notify), "http", "transfers",
+                                (json_int_t)hs.transfers, "connections", (json_int_t)hs.connects));
+}
+
+static json_t *engine_cmd_explain(struct engine *e, struct mention *m)
+{
+    int64_t now = clock_now();
+    json_t *o = engine_mention_json(e, m, now);
+    json_t *out = json_pack("{s:I, s:i, s:i, s:s, s:O}", "id", (json_int_t)m->id, "score",
+                            (int)json_integer_value(json_object_get(o, "score")), "static_score", m->score,
+                            "urgency", json_string_value(json_object_get(o, "urgency")), "reasons",
+                            json_object_get(o, "reasons"));
+    json_decref(o);
+    return control_ok(out);
+}
+
+json_t *engine_control(json_t *request, void *arg)
+{
+    struct engine *e = arg;
+    const char *cmd = json_string_value(json_object_get(request, "cmd"));
+    json_t *args = json_object_get(request, "args");
+    json_t *fail = NULL;
+    e->progress++;
+    if (strcmp(cmd, "list") == 0)
+        return engine_cmd_list(e, args);
+    if (strcmp(cmd, "status") == 0)
+        return engine_cmd_status(e);
+    if (strcmp(cmd, "reload") == 0) {
+        GError *err = NULL;
+        struct config *cfg = config_load(e->cfg->path, false, &err);
+        if (!cfg) {
+            json_t *r = control_fail("%s", err->message);
+            g_error_free(err);
+            return r;
+        }
+        engine_reload(e, cfg);
+        return control_ok(json_pack("{s:i}", "accounts", (int)e->accounts->len));
+    }
+    if (e->opts.test_hooks && strcmp(cmd, "test-clock") == 0) {
+        clock_advance(json_integer_value(json_object_get(args, "advance")));
+        engine_schedule_attend(e, 0);
+        return control_ok(json_pack("{s:I}", "now", (json_int_t)clock_now()));
+    }
+    if (e->opts.test_hooks && strcmp(cmd, "test-stall") == 0) {
+        e->stall = true;
+        return control_ok(NULL);
+    }
+    bool needs_id = strcmp(cmd, "show") == 0 || strcmp(cmd, "explain") == 0 || strcmp(cmd, "done") == 0 ||
+                    strcmp(cmd, "snooze") == 0 || strcmp(cmd, "open") == 0 || strcmp(cmd, "wake") == 0;
+    if (!needs_id)
+        return control_fail("unknown command \"%s\"", cmd);
+    struct mention *m = engine_arg_mention(e, args, &fail);
+    if (!m)
+        return fail;
+    json_t *answer = NULL;
+    GError *err = NULL;
+    if (strcmp(cmd, "show") == 0) {
+        answer = control_ok(engine_mention_json(e, m, clock_now()));
+    } else if (strcmp(cmd, "explain") == 0) {
+        answer = engine_cmd_explain(e, m);
+    } else if (strcmp(cmd, "open") == 0) {
+        answer = engine_open(e, m, &err) ? control_ok(json_pack("{s:s}", "url", m->url)) : NULL;
+    } else if (strcmp(cmd, "done") == 0) {
+        answer = engine_set_state(e, m->id, MENTION_DONE, 0, &err) ? control_ok(NULL) : NULL;
+    } else if (strcmp(cmd, "wake") == 0) {
+        answer = engine_set_state(e, m->id, MENTION_WAITING, 0, &err) ? control_ok(NULL) : NULL;
+    } else {
+        json_t *secs = json_object_get(args, "seconds");
+        int64_t s = json_is_integer(secs) ? json_integer_value(secs) : e->cfg->snooze_seconds;
+        if (s <= 0)
+            answer = control_fail("snooze duration must be positive");
+        else if (engine_set_state(e, m->id, MENTION_SNOOZED, s, &err)) {
+            g_autofree char *until = engine_iso_time(clock_now() + s);
+            answer = control_ok(json_pack("{s:s}", "snoozed_until", until));
+        }
+    }
+    if (!answer) {
+        answer = control_fail("%s", err ? err->message : "failed");
+        g_clear_error(&err);
+    }
+    mention_free(m);
+    return answer;
+}

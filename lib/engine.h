@@ -1,0 +1,48 @@
+/* engine: the daemon's business, minus the process.
+ *
+ * The engine owns the accounts, the store, the HTTP client and the
+ * notification thread, all on one libevent loop. It runs each account's
+ * driver on a timer (poll -> store -> score -> attention -> notify), turns
+ * the user's clicks into store updates, and answers control-socket
+ * commands. heedd (daemon/) adds signals, sd_notify and argv.
+ */
+#ifndef HEED_ENGINE_H
+#define HEED_ENGINE_H
+
+#include <event2/event.h>
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "config.h"
+
+struct engine;
+
+struct engine_options {
+    const char *state_path;     /* SQLite file; NULL = store_default_path() */
+    bool demo;                  /* replay the bundled sample */
+    const char *demo_file;      /* sample for demo mode */
+    bool test_hooks;            /* allow test-only control commands (clock, stall) */
+};
+
+/* Takes ownership of cfg. Fails only if the store cannot be opened. */
+struct engine *engine_new(struct event_base *base, struct config *cfg, const struct engine_options *opts,
+                          GError **error);
+void engine_free(struct engine *e);
+
+/* Swap in a new configuration (SIGHUP): accounts added, removed or changed
+ * are started, stopped or restarted; unchanged ones keep polling. */
+void engine_reload(struct engine *e, struct config *cfg);
+
+/* Control socket handler (see control.h). */
+json_t *engine_control(json_t *request, void *engine);
+
+/* One line for systemd's STATUS=: "2 people waiting, oldest 3 h · 3 accounts ok · checked 14:02". */
+char *engine_status_line(struct engine *e);
+/* True when the loop has made progress since the last call and nothing is
+ * stuck: the watchdog is fed only then. */
+bool engine_healthy(struct engine *e);
+/* Set when a test asked the loop to stall (test hooks only). */
+bool engine_stall_requested(struct engine *e);
+
+#endif

@@ -1,0 +1,316 @@
+/* net/mastodon: GET /api/v1/notifications?types[]=mention, as a pure translator.
+ *
+ * State (a JSON object persisted by the engine):
+ *   "me"          the user's account id (from verify_credentials), for "reply to you";
+ *   "initialized" true once the first page has been taken;
+ *   "since_id"    newest notification id already stored;
+ *   "poll_newest" / "poll_pages": progress of the poll in flight (not trusted across restarts).
+ *
+ * First run takes only the newest page and marks it initial_sync (history,
+ * not news). Later polls ask for since_id and, while a page comes back full,
+ * follow the Link header's rel="next" (older) pages until they reach what was
+ * already seen, bounded by catchup_max_pages. The cursor moves only when a
+ * poll completes; pages before that are stored as they arrive and the
+ * store's unique key absorbs any repeat after a crash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "net/net.h"
+#include "text.h"
+
+enum { MASTODON_STEP_ME = 1, MASTODON_STEP_PAGE };
+#define MASTODON_PAGE_LIMIT 80
+
+static void mastodon_auth(const struct net_account *acct, struct net_request *req)
+{
+    net_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
+    net_request_add_header(req, "Accept: application/json");
+}
+
+static struct net_request *mastodon_page_request(const struct net_account *acct, const char *since_id,
+                                                 const char *max_id)
+{
+    GString *url = g_string_new(acct->server);
+    g_string_append_printf(url, "/api/v1/notifications?types%%5B%%5D=mention&limit=%d", MASTODON_PAGE_LIMIT);
+    if (since_id) {
+        g_autofree char *e = net_uri_escape(since_id);
+        g_string_append_printf(url, "&since_id=%s", e);
+    }
+    if (max_id) {
+        g_autofree char *e = net_uri_escape(max_id);
+        g_string_append_printf(url, "&max_id=%s", e);
+    }
+    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), MASTODON_STEP_PAGE);
+    mastodon_auth(acct, req);
+    return req;
+}
+
+static struct net_request *mastodon_begin(const struct net_account *acct, json_t *state, char **error)
+{
+    (void)error;
+    json_object_del(state, "poll_newest");
+    json_object_del(state, "poll_pages");
+    if (!json_is_string(json_object_get(state, "me"))) {
+        struct net_request *req = net_request_new(
+            "GET", g_strconcat(acct->server, "/api/v1/accounts/verify_credentials", NULL), MASTODON_STEP_ME);
+        mastodon_auth(acct, req);
+        return req;
+    }
+    return mastodon_page_request(acct, json_string_value(json_object_get(state, "since_id")), NULL);
+}
+
+/* A Link URL is followed only if it stays on the account's server: the
+ * request carries the user's token. */
+static bool mastodon_same_origin(const struct net_account *acct, const char *url)
+{
+    size_t n = strlen(acct->server);
+    return strncmp(url, acct->server, n) == 0 && (url[n] == '/' || url[n] == '?');
+}
+
+static enum mention_tri mastodon_tri(json_t *v)
+{
+    return json_is_boolean(v) ? (json_is_true(v) ? MENTION_YES : MENTION_NO) : MENTION_UNKNOWN;
+}
+
+static char *mastodon_author_handle(const struct net_account *acct, json_t *account)
+{
+    const char *a = json_string_value(json_object_get(account, "acct"));
+    if (!a || !*a)
+        return NULL;
+    if (strchr(a, '@'))
+        return g_strdup_printf("@%s", a);
+    /* Local accounts come without a domain: add the server's so the handle is global. */
+    g_autoptr(GUri) uri = g_uri_parse(acct->server, G_URI_FLAGS_NONE, NULL);
+    const char *host = uri ? g_uri_get_host(uri) : NULL;
+    return host ? g_strdup_printf("@%s@%s", a, host) : g_strdup_printf("@%s", a);
+}
+
+/* One notification object to a mention, or NULL (with *why) when it is not
+ * one we can use. */
+static struct mention *mastodon_parse_one(const struct net_account *acct, json_t *state, json_t *n,
+                                          const char **why)
+{
+    const char *id = json_string_value(json_object_get(n, "id"));
+    const char *type = json_string_value(json_object_get(n, "type"));
+    json_t *status = json_object_get(n, "status");
+    json_t *account = json_object_get(n, "account");
+    if (!id || !*id) {
+        *why = "no id";
+        return NULL;
+    }
+    if (!type || strcmp(type, "mention") != 0) {
+        *why = "not a mention";
+        return NULL;
+    }
+    if (!json_is_object(status)) {
+        *why = "status is null";
+        return NULL;
+    }
+    if (!json_is_object(account))
+        account = json_object_get(status, "account");
+    if (!json_is_object(account)) {
+        *why = "no account";
+        return NULL;
+    }
+
+    struct mention *m = mention_new();
+    m->account = g_strdup(acct->name);
+    m->network = g_strdup("mastodon");
+    m->remote_id = g_strdup(id);
+    m->author_id = net_json_strdup(account, "id");
+    m->author_handle = mastodon_author_handle(acct, account);
+    const char *dn = json_string_value(json_object_get(account, "display_name"));
+    m->author_name = text_sanitize(dn && *dn ? dn : (m->author_handle ? m->author_handle : "someone"), false);
+    m->author_bot = mastodon_tri(json_object_get(account, "bot"));
+
+    const char *content = json_string_value(json_object_get(status, "content"));
+    g_autofree char *plain = text_html_to_plain(content ? content : "", content ? strlen(content) : 0);
+    const char *spoiler = json_string_value(json_object_get(status, "spoiler_text"));
+    if (spoiler && *spoiler) {
+        g_autofree char *cw = text_sanitize(spoiler, false);
+        m->text = g_strdup_printf("CW: %s\n%s", cw, plain);
+    } else {
+        m->text = g_steal_pointer(&plain);
+    }
+
+    const char *url = json_string_value(json_object_get(status, "url"));
+    if (!url)
+        url = json_string_value(json_object_get(status, "uri"));
+    m->url = g_strdup(url);
+
+    const char *created = json_string_value(json_object_get(status, "created_at"));
+    if (!created)
+        created = json_string_value(json_object_get(n, "created_at"));
+    m->created_at = net_parse_time(created);
+    if (m->created_at == 0)
+        m->created_at = acct->now;
+
+    const char *vis = json_string_value(json_object_get(status, "visibility"));
+    const char *reply_to = json_string_value(json_object_get(status, "in_reply_to_account_id"));
+    const char *me = json_string_value(json_object_get(state, "me"));
+    if (vis && strcmp(vis, "direct") == 0)
+        m->kind = MENTION_KIND_DIRECT;
+    else if (reply_to && me && strcmp(reply_to, me) == 0)
+        m->kind = MENTION_KIND_REPLY;
+    else if (json_is_object(json_object_get(status, "quote")))
+        m->kind = MENTION_KIND_QUOTE;
+    else
+        m->kind = MENTION_KIND_MENTION;
+
+    const char *in_reply_to = json_string_value(json_object_get(status, "in_reply_to_id"));
+    m->thread_id = g_strdup(in_reply_to ? in_reply_to : json_string_value(json_object_get(status, "id")));
+    json_t *mentions = json_object_get(status, "mentions");
+    m->mention_count = json_is_array(mentions) && json_array_size(mentions) > 0 ? (int)json_array_size(mentions) : 1;
+    return m;
+}
+
+static void mastodon_rate(const struct net_account *acct, const struct net_response *resp, struct net_result *out)
+{
+    const char *rem = net_response_header(resp, "x-ratelimit-remaining");
+    const char *reset = net_response_header(resp, "x-ratelimit-reset");
+    if (rem) {
+        char *end;
+        long r = strtol(rem, &end, 10);
+        if (end != rem && r >= 0)
+            out->rate_remaining = (int)(r > 1000000 ? 1000000 : r);
+    }
+    int64_t reset_at = net_parse_time(reset);
+    if ((resp->status == 429 || out->rate_remaining == 0) && reset_at > acct->now)
+        out->retry_at = reset_at;
+}
+
+static void mastodon_handle_status(const struct net_response *resp, struct net_result *out)
+{
+    const char *msg = NULL;
+    json_t *body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    if (json_is_object(body))
+        msg = json_string_value(json_object_get(body, "error"));
+    if (resp->status == 401 || resp->status == 403)
+        net_result_fail(out, NET_AUTH, "HTTP %ld: %s", resp->status, msg ? msg : "access token refused");
+    else if (resp->status == 404)
+        net_result_fail(out, NET_FATAL, "HTTP 404: is this a Mastodon server?");
+    else
+        net_result_fail(out, NET_RETRY, "HTTP %ld%s%s", resp->status, msg ? ": " : "", msg ? msg : "");
+    json_decref(body);
+}
+
+static void mastodon_handle_me(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                               struct net_result *out)
+{
+    g_autoptr(json_t) root = net_parse_json(resp, out, "verify_credentials");
+    if (!root)
+        return;
+    const char *id = json_string_value(json_object_get(root, "id"));
+    if (!id) {
+        net_result_fail(out, NET_RETRY, "verify_credentials: no account id in the answer");
+        return;
+    }
+    json_object_set_new(state, "me", json_string(id));
+    out->state_changed = true;
+    out->next = mastodon_page_request(acct, json_string_value(json_object_get(state, "since_id")), NULL);
+}
+
+static void mastodon_handle_page(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                                 struct net_result *out)
+{
+    g_autoptr(json_t) root = net_parse_json(resp, out, "notifications");
+    if (!root)
+        return;
+    if (!json_is_array(root)) {
+        net_result_fail(out, NET_RETRY, "notifications: expected a JSON array");
+        return;
+    }
+    bool initialized = json_is_true(json_object_get(state, "initialized"));
+    const char *since = json_string_value(json_object_get(state, "since_id"));
+    g_autofree char *newest = net_json_strdup(state, "poll_newest");
+    const char *oldest = NULL;
+    bool reached_seen = false;
+    size_t i;
+    json_t *n;
+    json_array_foreach(root, i, n) {
+        const char *id = json_string_value(json_object_get(n, "id"));
+        if (!id || !*id) {
+            log_warn("%s: notification %zu of a page has no id; skipped", acct->name, i);
+            continue;
+        }
+        if (since && net_id_compare(id, since) <= 0) {
+            reached_seen = true; /* a server that ignores since_id, or a repeated page */
+            continue;
+        }
+        if (!newest || net_id_compare(id, newest) > 0) {
+            g_free(newest);
+            newest = g_strdup(id);
+        }
+        if (!oldest || net_id_compare(id, oldest) < 0)
+            oldest = id;
+        const char *why = NULL;
+        struct mention *m = mastodon_parse_one(acct, state, n, &why);
+        if (m)
+            g_ptr_array_add(out->mentions, m);
+        else
+            log_debug("%s: notification %s skipped: %s", acct->name, id, why);
+    }
+    out->initial_sync = !initialized;
+
+    json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
+    const char *link = net_response_header(resp, "link");
+    g_autofree char *next = initialized ? net_link_rel(link, "next") : NULL;
+    bool full = json_array_size(root) >= MASTODON_PAGE_LIMIT;
+    bool more = initialized && full && !reached_seen && oldest && next;
+    if (more && !mastodon_same_origin(acct, next)) {
+        log_warn("%s: Link header points away from %s; not following it", acct->name, acct->server);
+        more = false;
+    }
+    if (more && pages >= acct->catchup_max_pages) {
+        out->notice = g_strdup_printf(
+            "more than %lld pages of mentions since the last poll; older ones were not fetched (raise catchup_max_pages)",
+            (long long)pages);
+        more = false;
+    }
+    if (more) {
+        json_object_set_new(state, "poll_pages", json_integer(pages));
+        if (newest)
+            json_object_set_new(state, "poll_newest", json_string(newest));
+        /* Keep since_id on the followed link so the server stops at what we have. */
+        if (since && !strstr(next, "since_id=")) {
+            g_autofree char *e = net_uri_escape(since);
+            char *with = g_strdup_printf("%s%ssince_id=%s", next, strchr(next, '?') ? "&" : "?", e);
+            g_free(next);
+            next = with;
+        }
+        out->next = net_request_new("GET", g_steal_pointer(&next), MASTODON_STEP_PAGE);
+        mastodon_auth(acct, out->next);
+        return;
+    }
+    json_object_del(state, "poll_pages");
+    json_object_del(state, "poll_newest");
+    if (newest && (!since || net_id_compare(newest, since) > 0))
+        json_object_set_new(state, "since_id", json_string(newest));
+    json_object_set_new(state, "initialized", json_true());
+    out->state_changed = true;
+}
+
+static void mastodon_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
+                            const struct net_response *resp, struct net_result *out)
+{
+    mastodon_rate(acct, resp, out);
+    if (resp->status != 200) {
+        mastodon_handle_status(resp, out);
+        return;
+    }
+    if (req->step == MASTODON_STEP_ME)
+        mastodon_handle_me(acct, state, resp, out);
+    else
+        mastodon_handle_page(acct, state, resp, out);
+}
+
+const struct net_driver net_mastodon_driver = {
+    .name = "mastodon",
+    .default_server = NULL,
+    .web_host = NULL,
+    .needs_secret = true,
+    .begin = mastodon_begin,
+    .handle = mastodon_handle,
+};

@@ -1,0 +1,187 @@
+/* net: the driver table and the small helpers every driver shares. */
+#include "net/net.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+extern const struct net_driver net_mastodon_driver;
+extern const struct net_driver net_demo_driver;
+
+/* Adding a network: one file in lib/net/ and one line here. */
+static const struct net_driver *const net_driver_table[] = {
+    &net_mastodon_driver,
+    &net_demo_driver,
+    NULL,
+};
+
+const struct net_driver *const *net_drivers(void)
+{
+    return net_driver_table;
+}
+
+const struct net_driver *net_driver_find(const char *name)
+{
+    for (const struct net_driver *const *d = net_driver_table; name && *d; d++)
+        if (strcmp((*d)->name, name) == 0)
+            return *d;
+    return NULL;
+}
+
+struct net_request *net_request_new(const char *method, char *url, int step)
+{
+    struct net_request *req = g_new0(struct net_request, 1);
+    req->method = g_strdup(method);
+    req->url = url;
+    req->headers = g_ptr_array_new_with_free_func(g_free);
+    req->step = step;
+    return req;
+}
+
+void net_request_add_header(struct net_request *req, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_ptr_array_add(req->headers, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+void net_request_free(struct net_request *req)
+{
+    if (!req)
+        return;
+    g_free(req->method);
+    g_free(req->url);
+    if (req->headers) {
+        /* Headers carry the Authorization value: wipe before freeing. */
+        for (guint i = 0; i < req->headers->len; i++) {
+            char *h = g_ptr_array_index(req->headers, i);
+            explicit_bzero(h, strlen(h));
+        }
+        g_ptr_array_unref(req->headers);
+    }
+    if (req->body) {
+        explicit_bzero(req->body, strlen(req->body));
+        g_free(req->body);
+    }
+    g_free(req->content_type);
+    g_free(req);
+}
+
+void net_result_init(struct net_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->mentions = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
+    res->rate_remaining = -1;
+}
+
+void net_result_clear(struct net_result *res)
+{
+    if (res->mentions)
+        g_ptr_array_unref(res->mentions);
+    net_request_free(res->next);
+    g_free(res->error);
+    g_free(res->notice);
+    memset(res, 0, sizeof *res);
+}
+
+void net_result_fail(struct net_result *res, enum net_outcome outcome, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_free(res->error);
+    res->error = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    res->outcome = outcome;
+    net_request_free(res->next);
+    res->next = NULL;
+}
+
+const char *net_response_header(const struct net_response *resp, const char *lower_name)
+{
+    if (!resp->headers)
+        return NULL;
+    return g_hash_table_lookup(resp->headers, lower_name);
+}
+
+int net_id_compare(const char *a, const char *b)
+{
+    size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    if (la == 0)
+        return 0;
+    int c = strcmp(a, b);
+    return (c > 0) - (c < 0);
+}
+
+char *net_link_rel(const char *link_header, const char *rel)
+{
+    if (!link_header)
+        return NULL;
+    /* RFC 8288: comma-separated "<uri>; param=value; ..." items. URIs cannot
+     * contain '>' unescaped, so splitting on '<' and '>' is exact. */
+    const char *p = link_header;
+    while ((p = strchr(p, '<')) != NULL) {
+        const char *end = strchr(p + 1, '>');
+        if (!end)
+            return NULL;
+        const char *params = end + 1;
+        const char *next = strchr(params, '<');
+        size_t plen = next ? (size_t)(next - params) : strlen(params);
+        g_autofree char *pstr = g_strndup(params, plen);
+        g_auto(GStrv) parts = g_strsplit_set(pstr, ";,", -1);
+        for (char **part = parts; *part; part++) {
+            char *kv = g_strstrip(*part);
+            if (g_ascii_strncasecmp(kv, "rel", 3) != 0)
+                continue;
+            char *eq = strchr(kv, '=');
+            if (!eq)
+                continue;
+            char *val = g_strstrip(eq + 1);
+            size_t vl = strlen(val);
+            if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+                val[vl - 1] = '\0';
+                val++;
+            }
+            g_auto(GStrv) rels = g_strsplit(val, " ", -1);
+            for (char **r = rels; *r; r++)
+                if (g_ascii_strcasecmp(*r, rel) == 0)
+                    return g_strndup(p + 1, (size_t)(end - p - 1));
+        }
+        p = end + 1;
+    }
+    return NULL;
+}
+
+int64_t net_parse_time(const char *iso)
+{
+    if (!iso || !*iso)
+        return 0;
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(iso, NULL);
+    if (!dt) {
+        /* GitHub-style "2024-01-01T00:00:00Z" parses above; a bare date does not. */
+        g_autofree char *with_time = g_strconcat(iso, "T00:00:00Z", NULL);
+        dt = g_date_time_new_from_iso8601(with_time, NULL);
+    }
+    return dt ? g_date_time_to_unix(dt) : 0;
+}
+
+json_t *net_parse_json(const struct net_response *resp, struct net_result *res, const char *what)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        net_result_fail(res, NET_RETRY, "%s: malformed JSON at line %d: %s", what, jerr.line, jerr.text);
+    return root;
+}
+
+char *net_json_strdup(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? g_strdup(json_string_value(v)) : NULL;
+}
+
+char *net_uri_escape(const char *s)
+{
+    return g_uri_escape_string(s ? s : "", NULL, FALSE);
+}

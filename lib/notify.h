@@ -1,0 +1,73 @@
+/* notify: desktop notifications through libnotify, kept off the main loop.
+ *
+ * libnotify 0.8.1 makes synchronous D-Bus calls that can block for ~25 s
+ * when the notification server hangs. So all of libnotify lives on one
+ * thread with its own GMainContext; the daemon's libevent loop hands it
+ * requests and receives events (shown, failed, action, closed, server
+ * appeared/vanished) through a queue and an eventfd. A hung or missing
+ * server therefore never stalls polling, the control socket or the
+ * watchdog.
+ *
+ * Notifications are addressed by a caller-chosen key ("m42", "digest").
+ * Showing a key that is still on screen updates it in place; after the
+ * server closed one, the next show uses a fresh NotifyNotification (0.8.1
+ * emits "closed" only once per object). Bodies are given as plain text and
+ * escaped here only if the server advertises body-markup.
+ */
+#ifndef HEED_NOTIFY_H
+#define HEED_NOTIFY_H
+
+#include <event2/event.h>
+#include <glib.h>
+#include <stdbool.h>
+
+enum notify_urgency { NOTIFY_LOW = 0, NOTIFY_NORMAL = 1, NOTIFY_CRITICAL = 2 };
+
+struct notify_item {
+    const char *key;
+    const char *summary;     /* plain text */
+    const char *body;        /* plain text */
+    const char *hint_text;   /* appended to the body when the server has no actions, or NULL */
+    enum notify_urgency urgency;
+    bool mention_actions;    /* offer Reply / Snooze / Done; else only a default "Open" */
+    bool resident;           /* ask servers with "persistence" to keep it after an action */
+};
+
+enum notify_event_kind {
+    NOTIFY_EV_SHOWN,         /* the server accepted it */
+    NOTIFY_EV_FAILED,        /* certainly not shown (no server, error) */
+    NOTIFY_EV_UNCERTAIN,     /* timed out: may or may not be on screen */
+    NOTIFY_EV_ACTION,        /* the user chose action (default, reply, snooze, done) */
+    NOTIFY_EV_CLOSED,        /* gone from the screen */
+    NOTIFY_EV_SERVER_UP,     /* org.freedesktop.Notifications got an owner */
+    NOTIFY_EV_SERVER_DOWN,
+};
+
+struct notify_event {
+    enum notify_event_kind kind;
+    char *key;
+    char *action;
+    char *error;
+    int reason;
+};
+
+typedef void (*notify_event_fn)(const struct notify_event *ev, void *user_data);
+
+struct notify;
+
+/* Starts the notification thread. Never fails for lack of a server. */
+struct notify *notify_new(struct event_base *base, const char *app_name, notify_event_fn on_event, void *user_data);
+/* Withdraws notifications that carry actions (they die with us), stops the thread. */
+void notify_free(struct notify *n);
+
+void notify_show(struct notify *n, const struct notify_item *item);
+void notify_close(struct notify *n, const char *key);
+
+/* What the last contact with the server told (updated from the thread). */
+bool notify_has_server(struct notify *n);
+/* Requests handed to the thread that it has not finished (a hung server shows here). */
+unsigned notify_pending(struct notify *n);
+/* Space-separated capability list of the server, or NULL (g_free it). */
+char *notify_capabilities(struct notify *n);
+
+#endif

@@ -1,0 +1,62 @@
+/* score: how urgently a mention deserves a personal reply, and why.
+ *
+ * A score is 0-100 built from named contributions ("asks you a direct
+ * question" +15, "mentions 23 accounts" -30, ...), so every number can
+ * explain itself. The part that does not change (who, what, history) is
+ * computed when a mention is stored; the waiting-time part grows with the
+ * clock and is added when the score is read (score_with_wait). Weights and
+ * the thresholds that map a score to notification urgency come from the
+ * [score] config group.
+ */
+#ifndef HEED_SCORE_H
+#define HEED_SCORE_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mention.h"
+
+struct score_weights {
+    int base;
+    int direct, reply, review, assign, team, quote;
+    int question, weak_question, request;
+    int history_max, history_recent;
+    int mutual, i_follow, follows_me, first_contact;
+    int wait_per_hour, wait_max;
+    int mass_per_account, mass_max;
+    int bot, vip, keyword;
+    int threshold_normal, threshold_critical;
+};
+
+struct score_input {
+    const struct mention *m;
+    int replies;            /* the user's replies to this author */
+    int64_t last_reply;     /* when the user last replied to them, 0 = never */
+    int prior_mentions;     /* mentions from them before this one */
+    bool vip, muted;
+    const char *keyword;    /* a configured keyword the text contains, or NULL */
+    int64_t now;
+};
+
+void score_weights_default(struct score_weights *w);
+/* Override defaults from a [score] group; errors name path, group and key. */
+bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path, GError **error);
+
+/* Static part of the score (0-100) and its reasons, a JSON array of
+ * {"reason": "...", "points": N} (new reference in *reasons). A muted
+ * author scores 0 with the single reason "muted". */
+int score_compute(const struct score_weights *w, const struct score_input *in, json_t **reasons);
+/* Static score plus the waiting-time contribution at `now`, clamped. */
+int score_with_wait(const struct score_weights *w, int static_score, int64_t created_at, int64_t now);
+/* The waiting contribution alone. */
+int score_wait_points(const struct score_weights *w, int64_t created_at, int64_t now);
+/* 0 low, 1 normal, 2 critical. */
+int score_urgency(const struct score_weights *w, int score);
+/* Does the text ask the user something (not merely contain a '?')? 0 no,
+ * 1 weak (a bare question mark), 2 strong (a question or request aimed at
+ * "you"). */
+int score_question_strength(const char *text);
+
+#endif

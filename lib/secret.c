@@ -1,0 +1,319 @@
+/* secret: see secret.h.
+ *
+ * Every buffer that may have held secret bytes is wiped with explicit_bzero
+ * before it is freed, including scratch space and the parts of the output
+ * that are thrown away. Messages are built from the path, argv[0], errno and
+ * the wait status only.
+ */
+#include "secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK(secret-error-quark, secret_error)
+
+/* Far above any real token; a bigger input means the wrong file or command. */
+#define SECRET_MAX_BYTES (16 * 1024)
+#define SECRET_COMMAND_TIMEOUT_MS 10000
+
+void secret_free(char *secret)
+{
+    if (secret == NULL)
+        return;
+    explicit_bzero(secret, strlen(secret));
+    g_free(secret);
+}
+
+static void secret_wipe_free(char *buf, size_t size)
+{
+    explicit_bzero(buf, size);
+    g_free(buf);
+}
+
+/* Trailing whitespace is never part of a token but editors and echo add it. */
+static size_t secret_trim_end(const char *s, size_t len)
+{
+    while (len > 0 && g_ascii_isspace(s[len - 1]))
+        len--;
+    return len;
+}
+
+char *secret_from_file(const char *path, GError **error)
+{
+    /* O_NOFOLLOW: a symlink could point the daemon at a file the user did
+     * not mean to expose. O_NONBLOCK: a FIFO must not hang the open; fstat
+     * rejects it right after. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING,
+                        "token file %s does not exist; expected a file holding the token", path);
+        else if (e == ELOOP)
+            g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
+                        "token file %s is a symbolic link, which is not followed for secrets; expected the path of the real file",
+                        path);
+        else if (e == EACCES || e == EPERM)
+            g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS, "token file %s cannot be opened (%s)", path,
+                        g_strerror(e));
+        else
+            g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be opened (%s)", path,
+                        g_strerror(e));
+        return NULL;
+    }
+
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be examined (%s)", path,
+                    g_strerror(e));
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
+                    "token file %s is not a regular file; expected a plain file holding the token", path);
+        return NULL;
+    }
+    if (st.st_uid != getuid()) {
+        close(fd);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
+                    "token file %s is owned by uid %u, not by you (uid %u); expected a file of your own",
+                    path, (unsigned)st.st_uid, (unsigned)getuid());
+        return NULL;
+    }
+    if ((st.st_mode & 077) != 0) {
+        close(fd);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
+                    "token file %s is %s by group or others (mode %04o); fix it with: chmod 600 %s", path,
+                    (st.st_mode & 044) ? "readable" : "accessible", (unsigned)(st.st_mode & 07777), path);
+        return NULL;
+    }
+
+    /* One byte more than allowed tells "exactly at the limit" from "over". */
+    size_t size = SECRET_MAX_BYTES + 1;
+    char *buf = g_malloc(size);
+    size_t len = 0;
+    while (len < size) {
+        ssize_t n = read(fd, buf + len, size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            secret_wipe_free(buf, size);
+            g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be read (%s)", path,
+                        g_strerror(e));
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+
+    if (len > SECRET_MAX_BYTES) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
+                    "token file %s is larger than 16 KiB; expected a file holding just the token", path);
+        return NULL;
+    }
+    len = secret_trim_end(buf, len);
+    if (memchr(buf, '\0', len) != NULL) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
+                    "token file %s contains a NUL byte; expected a text file holding the token", path);
+        return NULL;
+    }
+    if (len == 0) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_EMPTY, "token file %s is empty; expected the token in it", path);
+        return NULL;
+    }
+    char *secret = g_strndup(buf, len);
+    secret_wipe_free(buf, size);
+    return secret;
+}
+
+/* Runs in the child between fork and exec: async-signal-safe calls only.
+ * Its own process group lets a timeout kill helpers the command started
+ * (e.g. "sh -c" pipelines) along with it. */
+static void secret_child_setup(gpointer data)
+{
+    (void)data;
+    setpgid(0, 0);
+}
+
+static char *secret_describe_ms(int ms)
+{
+    if (ms % 1000 == 0)
+        return g_strdup_printf("%d s", ms / 1000);
+    return g_strdup_printf("%d ms", ms);
+}
+
+char *secret_from_command(char *const *argv, GError **error)
+{
+    return secret_from_command_timeout(argv, SECRET_COMMAND_TIMEOUT_MS, error);
+}
+
+char *secret_from_command_timeout(char *const *argv, int timeout_ms, GError **error)
+{
+    if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command is empty; expected a program and its arguments");
+        return NULL;
+    }
+    if (timeout_ms < 1)
+        timeout_ms = 1;
+    const char *prog = argv[0];
+
+    /* A child that inherited these could ping systemd's watchdog or send
+     * READY=1 in heedd's name. */
+    char **envp = g_get_environ();
+    envp = g_environ_unsetenv(envp, "NOTIFY_SOCKET");
+    envp = g_environ_unsetenv(envp, "WATCHDOG_USEC");
+    envp = g_environ_unsetenv(envp, "WATCHDOG_PID");
+
+    GPid pid;
+    int out_fd = -1;
+    GError *err = NULL;
+    gboolean started = g_spawn_async_with_pipes(
+        NULL, (char **)argv, envp,
+        G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL | G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_DO_NOT_REAP_CHILD |
+            G_SPAWN_CLOEXEC_PIPES,
+        secret_child_setup, NULL, &pid, NULL, &out_fd, NULL, &err);
+    g_strfreev(envp);
+    if (!started) {
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s could not be started: %s", prog,
+                    err->message);
+        g_error_free(err);
+        return NULL;
+    }
+
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    size_t size = SECRET_MAX_BYTES + 1;
+    char *buf = g_malloc(size);
+    char discard[4096];
+    size_t len = 0;
+    bool timed_out = false;
+    int io_errno = 0;
+
+    /* Read to EOF even past the cap: closing early would kill a command that
+     * prints more than the first line with SIGPIPE, and nondeterministically
+     * so, depending on how its writes are chunked. */
+    for (;;) {
+        gint64 left_us = deadline - g_get_monotonic_time();
+        if (left_us <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd pfd = { .fd = out_fd, .events = POLLIN };
+        int r = poll(&pfd, 1, (int)((left_us + 999) / 1000));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            io_errno = errno;
+            break;
+        }
+        if (r == 0)
+            continue;
+        ssize_t n;
+        if (len < size)
+            n = read(out_fd, buf + len, size - len);
+        else
+            n = read(out_fd, discard, sizeof discard);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0) {
+            io_errno = errno;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (len < size)
+            len += (size_t)n;
+    }
+    explicit_bzero(discard, sizeof discard);
+    close(out_fd);
+
+    /* The command may close stdout and linger, so waiting is bounded by the
+     * same deadline. */
+    int status = 0;
+    bool reaped = false;
+    while (!reaped) {
+        if (timed_out || io_errno) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) {
+            reaped = true;
+        } else if (w < 0 && errno != EINTR) {
+            io_errno = errno;
+            break;
+        } else if (g_get_monotonic_time() >= deadline) {
+            timed_out = true;
+        } else {
+            g_usleep(2000);
+        }
+    }
+    g_spawn_close_pid(pid);
+
+    if (timed_out) {
+        char *t = secret_describe_ms(timeout_ms);
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND,
+                    "token command %s did not finish within %s and was killed; expected it to print the token and exit",
+                    prog, t);
+        g_free(t);
+        return NULL;
+    }
+    if (io_errno) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s could not be run to the end (%s)", prog,
+                    g_strerror(io_errno));
+        return NULL;
+    }
+    if (!g_spawn_check_wait_status(status, &err)) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s failed: %s; expected exit status 0",
+                    prog, err->message);
+        g_error_free(err);
+        return NULL;
+    }
+
+    const char *nl = memchr(buf, '\n', len);
+    size_t line_len = nl ? (size_t)(nl - buf) : len;
+    if (line_len > SECRET_MAX_BYTES) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
+                    "token command %s printed a first line longer than 16 KiB; expected just the token", prog);
+        return NULL;
+    }
+    line_len = secret_trim_end(buf, line_len);
+    if (memchr(buf, '\0', line_len) != NULL) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
+                    "token command %s printed a NUL byte; expected the token as text", prog);
+        return NULL;
+    }
+    if (line_len == 0) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_EMPTY,
+                    "token command %s printed nothing on its first line; expected the token", prog);
+        return NULL;
+    }
+    char *secret = g_strndup(buf, line_len);
+    secret_wipe_free(buf, size);
+    return secret;
+}

@@ -1,0 +1,567 @@
+/* store: see store.h.
+ *
+ * Times are epoch seconds. The mention table keeps the network's record and
+ * heed's view of it (state, score, notification history) side by side.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    bool in_txn;
+};
+
+G_DEFINE_QUARK(heed-store-error-quark, store_error)
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Each entry migrates from version (index) to (index + 1). */
+static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
+    "CREATE TABLE account(\n"
+    "  name TEXT PRIMARY KEY, network TEXT NOT NULL, state TEXT, updated_at INTEGER);\n"
+    "CREATE TABLE mention(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  account TEXT NOT NULL, network TEXT NOT NULL, remote_id TEXT NOT NULL,\n"
+    "  kind TEXT NOT NULL, author_id TEXT, author_handle TEXT, author_name TEXT,\n"
+    "  text TEXT, url TEXT, thread_id TEXT, context TEXT,\n"
+    "  created_at INTEGER NOT NULL, fetched_at INTEGER NOT NULL,\n"
+    "  mention_count INTEGER NOT NULL DEFAULT 1,\n"
+    "  author_bot INTEGER NOT NULL DEFAULT -1, follows_me INTEGER NOT NULL DEFAULT -1,\n"
+    "  i_follow INTEGER NOT NULL DEFAULT -1,\n"
+    "  state TEXT NOT NULL DEFAULT 'waiting', snooze_until INTEGER NOT NULL DEFAULT 0,\n"
+    "  handled_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  initial INTEGER NOT NULL DEFAULT 0, notified_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  nudges INTEGER NOT NULL DEFAULT 0, last_nudge_at INTEGER NOT NULL DEFAULT 0,\n"
+    "  score INTEGER NOT NULL DEFAULT 0, reasons TEXT,\n"
+    "  UNIQUE(account, remote_id));\n"
+    "CREATE INDEX mention_state ON mention(state, score DESC, created_at);\n"
+    "CREATE INDEX mention_author ON mention(account, author_id, created_at);\n"
+    "CREATE INDEX mention_unnotified ON mention(notified_at, initial, state);\n"
+    "CREATE TABLE reply(\n"
+    "  account TEXT NOT NULL, author_id TEXT NOT NULL, remote_id TEXT NOT NULL, at INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(account, remote_id));\n"
+    "CREATE INDEX reply_author ON reply(account, author_id, at);\n",
+};
+
+static bool store_fail(struct store *st, GError **error, const char *what)
+{
+    int code = sqlite3_extended_errcode(st->db);
+    int primary = code & 0xff;
+    int kind = (primary == SQLITE_FULL || (primary == SQLITE_IOERR)) ? STORE_ERROR_FULL : STORE_ERROR_SQL;
+    g_set_error(error, STORE_ERROR, kind, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    return false;
+}
+
+static bool store_exec(struct store *st, const char *sql, GError **error)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", st->path, msg ? msg : "SQL error");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+static sqlite3_stmt *store_prepare(struct store *st, const char *sql, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        store_fail(st, error, "prepare");
+        return NULL;
+    }
+    return stmt;
+}
+
+/* Run a statement that returns no rows and finalize it. */
+static bool store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return store_fail(st, error, what);
+    return true;
+}
+
+char *store_default_path(void)
+{
+    return g_build_filename(g_get_user_state_dir(), "heed", "heed.db", NULL);
+}
+
+static bool store_migrate(struct store *st, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "PRAGMA user_version", error);
+    if (!stmt)
+        return false;
+    int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+    if (version > STORE_SCHEMA_VERSION) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+                    "%s: schema version %d is newer than this heed understands (%d); upgrade heed", st->path,
+                    version, STORE_SCHEMA_VERSION);
+        return false;
+    }
+    for (; version < STORE_SCHEMA_VERSION; version++) {
+        if (!store_begin(st, error))
+            return false;
+        g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", version + 1);
+        if (!store_exec(st, store_migrations[version], error) || !store_exec(st, bump, error)) {
+            store_rollback(st);
+            return false;
+        }
+        if (!store_commit(st, error))
+            return false;
+    }
+    return true;
+}
+
+struct store *store_open(const char *path, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0700) != 0) {
+        int e = errno;
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot create state directory %s: %s", dir,
+                    g_strerror(e));
+        return NULL;
+    }
+    if (access(dir, W_OK) != 0) {
+        int e = errno;
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "state directory %s is not writable: %s", dir,
+                    g_strerror(e));
+        return NULL;
+    }
+    struct store *st = g_new0(struct store, 1);
+    st->path = g_strdup(path);
+    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
+                    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_close(st);
+        return NULL;
+    }
+    chmod(path, 0600);
+    sqlite3_busy_timeout(st->db, 5000);
+    /* WAL: readers never block the writer and a crash never corrupts.
+     * synchronous=NORMAL is durable across process crashes in WAL mode. */
+    if (!store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) ||
+        !store_migrate(st, error)) {
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    if (st->db)
+        sqlite3_close_v2(st->db);
+    g_free(st->path);
+    g_free(st);
+}
+
+bool store_begin(struct store *st, GError **error)
+{
+    if (!store_exec(st, "BEGIN IMMEDIATE", error))
+        return false;
+    st->in_txn = true;
+    return true;
+}
+
+bool store_commit(struct store *st, GError **error)
+{
+    if (!store_exec(st, "COMMIT", error)) {
+        store_rollback(st);
+        return false;
+    }
+    st->in_txn = false;
+    return true;
+}
+
+void store_rollback(struct store *st)
+{
+    if (st->in_txn || !sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_txn = false;
+}
+
+char *store_account_state(struct store *st, const char *account, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "SELECT state FROM account WHERE name = ?", error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+    char *out = NULL;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+        out = g_strdup((const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    return out;
+}
+
+bool store_set_account_state(struct store *st, const char *account, const char *network, const char *state_json,
+                             GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st,
+        "INSERT INTO account(name, network, state, updated_at) VALUES(?, ?, ?, strftime('%s','now'))\n"
+        "ON CONFLICT(name) DO UPDATE SET network = excluded.network, state = excluded.state,\n"
+        "  updated_at = excluded.updated_at",
+        error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, network, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, state_json, -1, SQLITE_STATIC);
+    return store_step_done(st, stmt, "save account state", error);
+}
+
+static void store_bind_text(sqlite3_stmt *stmt, int col, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(stmt, col, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt, col);
+}
+
+bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *inserted, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st,
+        "INSERT INTO mention(account, network, remote_id, kind, author_id, author_handle, author_name,\n"
+        "  text, url, thread_id, context, created_at, fetched_at, mention_count, author_bot, follows_me,\n"
+        "  i_follow, initial, score, reasons)\n"
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)\n"
+        "ON CONFLICT(account, remote_id) DO NOTHING",
+        error);
+    if (!stmt)
+        return false;
+    store_bind_text(stmt, 1, m->account);
+    store_bind_text(stmt, 2, m->network);
+    store_bind_text(stmt, 3, m->remote_id);
+    store_bind_text(stmt, 4, mention_kind_name(m->kind));
+    store_bind_text(stmt, 5, m->author_id);
+    store_bind_text(stmt, 6, m->author_handle);
+    store_bind_text(stmt, 7, m->author_name);
+    store_bind_text(stmt, 8, m->text);
+    store_bind_text(stmt, 9, m->url);
+    store_bind_text(stmt, 10, m->thread_id);
+    store_bind_text(stmt, 11, m->context);
+    sqlite3_bind_int64(stmt, 12, m->created_at);
+    sqlite3_bind_int64(stmt, 13, m->fetched_at);
+    sqlite3_bind_int(stmt, 14, m->mention_count);
+    sqlite3_bind_int(stmt, 15, m->author_bot);
+    sqlite3_bind_int(stmt, 16, m->follows_me);
+    sqlite3_bind_int(stmt, 17, m->i_follow);
+    sqlite3_bind_int(stmt, 18, initial ? 1 : 0);
+    sqlite3_bind_int(stmt, 19, m->score);
+    store_bind_text(stmt, 20, m->reasons_json);
+    if (!store_step_done(st, stmt, "store mention", error))
+        return false;
+    *inserted = sqlite3_changes(st->db) > 0;
+    if (*inserted) {
+        m->id = sqlite3_last_insert_rowid(st->db);
+        return true;
+    }
+    stmt = store_prepare(st, "SELECT id FROM mention WHERE account = ? AND remote_id = ?", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_text(stmt, 1, m->account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, m->remote_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        m->id = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return true;
+}
+
+#define STORE_MENTION_COLUMNS                                                                                     \
+    "id, account, network, remote_id, kind, author_id, author_handle, author_name, text, url, thread_id,\n"       \
+    "context, created_at, fetched_at, mention_count, author_bot, follows_me, i_follow, state, snooze_until,\n"   \
+    "handled_at, notified_at, nudges, score, reasons"
+
+static char *store_col_text(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *s = sqlite3_column_text(stmt, col);
+    return s ? g_strdup((const char *)s) : NULL;
+}
+
+static struct mention *store_row_mention(sqlite3_stmt *stmt)
+{
+    struct mention *m = mention_new();
+    m->id = sqlite3_column_int64(stmt, 0);
+    m->account = store_col_text(stmt, 1);
+    m->network = store_col_text(stmt, 2);
+    m->remote_id = store_col_text(stmt, 3);
+    m->kind = mention_kind_from_name((const char *)sqlite3_column_text(stmt, 4));
+    m->author_id = store_col_text(stmt, 5);
+    m->author_handle = store_col_text(stmt, 6);
+    m->author_name = store_col_text(stmt, 7);
+    m->text = store_col_text(stmt, 8);
+    m->url = store_col_text(stmt, 9);
+    m->thread_id = store_col_text(stmt, 10);
+    m->context = store_col_text(stmt, 11);
+    m->created_at = sqlite3_column_int64(stmt, 12);
+    m->fetched_at = sqlite3_column_int64(stmt, 13);
+    m->mention_count = sqlite3_column_int(stmt, 14);
+    m->author_bot = (enum mention_tri)sqlite3_column_int(stmt, 15);
+    m->follows_me = (enum mention_tri)sqlite3_column_int(stmt, 16);
+    m->i_follow = (enum mention_tri)sqlite3_column_int(stmt, 17);
+    if (!mention_state_from_name((const char *)sqlite3_column_text(stmt, 18), &m->state))
+        m->state = MENTION_WAITING;
+    m->snooze_until = sqlite3_column_int64(stmt, 19);
+    m->handled_at = sqlite3_column_int64(stmt, 20);
+    m->notified_at = sqlite3_column_int64(stmt, 21);
+    m->nudges = sqlite3_column_int(stmt, 22);
+    m->score = sqlite3_column_int(stmt, 23);
+    m->reasons_json = store_col_text(stmt, 24);
+    return m;
+}
+
+static GPtrArray *store_collect(struct store *st, sqlite3_stmt *stmt, GError **error)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        g_ptr_array_add(out, store_row_mention(stmt));
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) {
+        store_fail(st, error, "read mentions");
+        g_ptr_array_unref(out);
+        return NULL;
+    }
+    return out;
+}
+
+GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int64_t now, GError **error)
+{
+    (void)now;
+    g_autofree char *sql = g_strdup_printf(
+        "SELECT " STORE_MENTION_COLUMNS " FROM mention %s ORDER BY %s score DESC, created_at ASC, id ASC LIMIT ?",
+        filter == STORE_WAITING ? "WHERE state IN ('waiting', 'snoozed')" : "",
+        filter == STORE_ALL ? "state IN ('waiting', 'snoozed') DESC," : "");
+    sqlite3_stmt *stmt = store_prepare(st, sql, error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int64(stmt, 1, limit > 0 ? limit : -1);
+    return store_collect(st, stmt, error);
+}
+
+struct mention *store_get(struct store *st, int64_t id, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id = ?", error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int64(stmt, 1, id);
+    struct mention *m = NULL;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        m = store_row_mention(stmt);
+    sqlite3_finalize(stmt);
+    if (!m) {
+        if (rc == SQLITE_DONE)
+            g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no mention with id %" G_GINT64_FORMAT, id);
+        else
+            store_fail(st, error, "read mention");
+    }
+    return m;
+}
+
+bool store_set_state(struct store *st, int64_t id, enum mention_state state, int64_t snooze_until, int64_t now,
+                     GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "UPDATE mention SET state = ?, snooze_until = ?, handled_at = ? WHERE id = ?", error);
+    if (!stmt)
+        return false;
+    bool handled = state == MENTION_DONE || state == MENTION_REPLIED;
+    sqlite3_bind_text(stmt, 1, mention_state_name(state), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, state == MENTION_SNOOZED ? snooze_until : 0);
+    sqlite3_bind_int64(stmt, 3, handled ? now : 0);
+    sqlite3_bind_int64(stmt, 4, id);
+    if (!store_step_done(st, stmt, "update mention", error))
+        return false;
+    if (sqlite3_changes(st->db) == 0) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no mention with id %" G_GINT64_FORMAT, id);
+        return false;
+    }
+    return true;
+}
+
+bool store_set_score(struct store *st, int64_t id, int score, const char *reasons_json, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "UPDATE mention SET score = ?, reasons = ? WHERE id = ?", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int(stmt, 1, score);
+    store_bind_text(stmt, 2, reasons_json);
+    sqlite3_bind_int64(stmt, 3, id);
+    return store_step_done(st, stmt, "update score", error);
+}
+
+GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **error)
+{
+    (void)now;
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
+                                       "WHERE notified_at = 0 AND initial = 0 AND state = 'waiting'\n"
+                                       "ORDER BY created_at ASC, id ASC LIMIT ?",
+                                       error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int(stmt, 1, limit > 0 ? limit : -1);
+    return store_collect(st, stmt, error);
+}
+
+bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "UPDATE mention SET notified_at = ? WHERE id = ?", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int64(stmt, 1, when);
+    sqlite3_bind_int64(stmt, 2, id);
+    return store_step_done(st, stmt, "mark notified", error);
+}
+
+GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score,
+                            GError **error)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
+    for (int i = 0; i < n_schedule; i++) {
+        sqlite3_stmt *stmt = store_prepare(st,
+                                           "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
+                                           "WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?\n"
+                                           "  AND notified_at + ? <= ? AND score >= ?\n"
+                                           "ORDER BY score DESC, created_at ASC",
+                                           error);
+        if (!stmt) {
+            g_ptr_array_unref(out);
+            return NULL;
+        }
+        sqlite3_bind_int(stmt, 1, i);
+        sqlite3_bind_int64(stmt, 2, schedule[i]);
+        sqlite3_bind_int64(stmt, 3, now);
+        sqlite3_bind_int(stmt, 4, min_score);
+        GPtrArray *part = store_collect(st, stmt, error);
+        if (!part) {
+            g_ptr_array_unref(out);
+            return NULL;
+        }
+        for (guint j = 0; j < part->len; j++)
+            g_ptr_array_add(out, g_ptr_array_steal_index(part, j--));
+        g_ptr_array_unref(part);
+    }
+    return out;
+}
+
+bool store_mark_nudged(struct store *st, int64_t id, int64_t when, GError **error)
+{
+    sqlite3_stmt *stmt =
+        store_prepare(st, "UPDATE mention SET nudges = nudges + 1, last_nudge_at = ? WHERE id = ?", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int64(stmt, 1, when);
+    sqlite3_bind_int64(stmt, 2, id);
+    return store_step_done(st, stmt, "mark nudged", error);
+}
+
+int store_wake_snoozed(struct store *st, int64_t now, GError **error)
+{
+    /* A woken mention pops up again: clear notified_at and its reminders. */
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       "UPDATE mention SET state = 'waiting', snooze_until = 0, notified_at = 0,\n"
+                                       "  nudges = 0 WHERE state = 'snoozed' AND snooze_until <= ?",
+                                       error);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, now);
+    if (!store_step_done(st, stmt, "wake snoozed", error))
+        return -1;
+    return sqlite3_changes(st->db);
+}
+
+bool store_add_reply(struct store *st, const char *account, const char *author_id, const char *reply_remote_id,
+                     int64_t when, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "INSERT INTO reply(account, author_id, remote_id, at) VALUES(?, ?, ?, ?) ON CONFLICT DO NOTHING", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, author_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, reply_remote_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, when);
+    return store_step_done(st, stmt, "store reply", error);
+}
+
+bool store_interactions(struct store *st, const char *account, const char *author_id, int *replies,
+                        int64_t *last_reply, GError **error)
+{
+    sqlite3_stmt *stmt =
+        store_prepare(st, "SELECT count(*), coalesce(max(at), 0) FROM reply WHERE account = ? AND author_id = ?", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, author_id ? author_id : "", -1, SQLITE_STATIC);
+    bool ok = sqlite3_step(stmt) == SQLITE_ROW;
+    if (ok) {
+        *replies = sqlite3_column_int(stmt, 0);
+        *last_reply = sqlite3_column_int64(stmt, 1);
+    }
+    sqlite3_finalize(stmt);
+    return ok ? true : store_fail(st, error, "read replies");
+}
+
+int store_author_mentions(struct store *st, const char *account, const char *author_id, int64_t before)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "SELECT count(*) FROM mention WHERE account = ? AND author_id = ? AND created_at < ?", NULL);
+    if (!stmt)
+        return 0;
+    sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, author_id ? author_id : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, before);
+    int n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+    return n;
+}
+
+bool store_summary(struct store *st, struct store_summary *out, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st,
+        "SELECT (SELECT count(*) FROM mention WHERE state = 'waiting'),\n"
+        "  (SELECT count(DISTINCT account || ' ' || coalesce(author_id, author_handle)) FROM mention\n"
+        "     WHERE state = 'waiting'),\n"
+        "  (SELECT coalesce(min(created_at), 0) FROM mention WHERE state = 'waiting'),\n"
+        "  (SELECT count(*) FROM mention)",
+        error);
+    if (!stmt)
+        return false;
+    bool ok = sqlite3_step(stmt) == SQLITE_ROW;
+    if (ok) {
+        out->waiting = sqlite3_column_int(stmt, 0);
+        out->people = sqlite3_column_int(stmt, 1);
+        out->oldest_created = sqlite3_column_int64(stmt, 2);
+        out->total = sqlite3_column_int(stmt, 3);
+    }
+    sqlite3_finalize(stmt);
+    return ok ? true : store_fail(st, error, "summary");
+}
+
+bool store_check(struct store *st, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "PRAGMA integrity_check", error);
+    if (!stmt)
+        return false;
+    bool ok = sqlite3_step(stmt) == SQLITE_ROW && g_strcmp0((const char *)sqlite3_column_text(stmt, 0), "ok") == 0;
+    sqlite3_finalize(stmt);
+    if (!ok)
+        g_set_error(error, STORE_ERROR, STORE_ERROR_SQL, "%s: integrity check failed", st->path);
+    return ok;
+}

@@ -1,0 +1,86 @@
+/* store: everything heed remembers, in one SQLite file.
+ *
+ * $XDG_STATE_HOME/heed/heed.db, WAL mode, schema version in
+ * PRAGMA user_version with forward migrations run at open. The unique key
+ * (account, remote_id) makes ingesting idempotent: the same mention stored
+ * twice is one row, so a repeated poll after a crash neither loses nor
+ * duplicates anything. Callers group writes with store_begin/commit; every
+ * function returns false (or NULL) with a GError on failure, including a
+ * full disk, and never leaves a half-written transaction open.
+ */
+#ifndef HEED_STORE_H
+#define HEED_STORE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mention.h"
+
+#define STORE_ERROR (store_error_quark())
+GQuark store_error_quark(void);
+enum store_error { STORE_ERROR_OPEN, STORE_ERROR_SQL, STORE_ERROR_FULL, STORE_ERROR_NOT_FOUND };
+
+struct store;
+
+/* $XDG_STATE_HOME/heed/heed.db (g_free it). */
+char *store_default_path(void);
+/* Open or create (with parent directories, mode 0700), migrate. */
+struct store *store_open(const char *path, GError **error);
+void store_close(struct store *st);
+
+bool store_begin(struct store *st, GError **error);
+bool store_commit(struct store *st, GError **error);
+void store_rollback(struct store *st);
+
+/* Account state: the driver's JSON state and the account's health. */
+char *store_account_state(struct store *st, const char *account, GError **error); /* NULL if none, no error */
+bool store_set_account_state(struct store *st, const char *account, const char *network, const char *state_json,
+                             GError **error);
+
+/* Insert unless (account, remote_id) exists. *inserted tells which; m->id is
+ * set either way. initial marks history that must not pop up. */
+bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *inserted, GError **error);
+
+enum store_filter { STORE_WAITING, STORE_ALL };
+/* Mentions sorted by score (desc) then age (oldest first); limit 0 = all. */
+GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int64_t now, GError **error);
+struct mention *store_get(struct store *st, int64_t id, GError **error);
+bool store_set_state(struct store *st, int64_t id, enum mention_state state, int64_t snooze_until, int64_t now,
+                     GError **error);
+bool store_set_score(struct store *st, int64_t id, int score, const char *reasons_json, GError **error);
+
+/* Mentions that may deserve a popup: waiting (or snoozed past due), not
+ * initial history, never shown, oldest first, at most limit. */
+GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **error);
+/* Record that a mention was (about to be) shown; 0 clears it so it is
+ * offered again (the show failed for certain). */
+bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **error);
+/* Waiting mentions shown before, with fewer than max_nudges reminders, whose
+ * next reminder is due: notified_at + schedule[nudges] <= now. */
+GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score,
+                            GError **error);
+bool store_mark_nudged(struct store *st, int64_t id, int64_t when, GError **error);
+/* Snoozed mentions whose snooze ended go back to waiting (and will pop up again). */
+int store_wake_snoozed(struct store *st, int64_t now, GError **error);
+
+/* Interaction history: the user's replies to a person. */
+bool store_add_reply(struct store *st, const char *account, const char *author_id, const char *reply_remote_id,
+                     int64_t when, GError **error);
+bool store_interactions(struct store *st, const char *account, const char *author_id, int *replies,
+                        int64_t *last_reply, GError **error);
+/* How many mentions from this author were stored before `before` (first contact = 0). */
+int store_author_mentions(struct store *st, const char *account, const char *author_id, int64_t before);
+
+struct store_summary {
+    int waiting;              /* mentions waiting */
+    int people;               /* distinct authors waiting */
+    int64_t oldest_created;   /* created_at of the oldest waiting mention, 0 if none */
+    int total;                /* all mentions stored */
+};
+bool store_summary(struct store *st, struct store_summary *out, GError **error);
+
+/* PRAGMA integrity_check == "ok". */
+bool store_check(struct store *st, GError **error);
+
+#endif

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""A new Mastodon mention becomes exactly one desktop notification, is not
+shown again after a restart, and its default action opens the post.
+
+Real TLS to a fake Mastodon, a private session bus, dunst under Xvfb.
+"""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import Harness, body_text_variants, main, squash  # noqa: E402
+
+TEXT_HTML = "<p>Are you coming to the meetup <b>tomorrow</b>? &amp; bring snacks</p>"
+TEXT_PLAIN = "Are you coming to the meetup tomorrow? & bring snacks"
+
+
+def start_watching(h):
+    """Fake Mastodon with no mentions, heedd started and past its first poll."""
+    fake = h.mastodon()
+    h.write_config([h.mastodon_account(fake)], poll_interval=1)
+    h.start_heedd()
+    # Only add the mention once heedd has finished its first poll, so it is
+    # news rather than part of the first-run backlog.
+    h.wait_polls(fake, 1, timeout=15)
+    return fake
+
+
+def add_alice(fake):
+    return fake.add_mention(acct="alice@fake.social", display_name="Alice Example",
+                            text_html=TEXT_HTML)
+
+
+class MastodonNotify(unittest.TestCase):
+    def assert_alice_notification(self, h, n):
+        self.assertIn("Alice Example", n.summary, str(n))
+        self.assertIn("@alice@fake.social", n.summary, str(n))
+        body = squash(n.body)
+        self.assertTrue(any(v in body for v in body_text_variants(TEXT_PLAIN)),
+                        f"body should contain {TEXT_PLAIN!r} (escaped or not): {n.body!r}")
+        self.assertNotIn("<b>tomorrow", body, "HTML from the post must not reach the body as markup")
+        self.assertNotIn("&lt;b&gt;", body, "HTML tags from the post must be removed, not escaped")
+        self.assertEqual(n.hints.get("category"), "im.received", str(n))
+        self.assertEqual(n.hints.get("desktop-entry"), "heed", str(n))
+
+    def test_new_mention_notified_once_and_not_after_restart(self):
+        with Harness() as h:
+            fake = start_watching(h)
+            self.assertEqual(h.shown(), [], "nothing to notify yet:\n" + h.describe_notifications())
+            nid = add_alice(fake)
+
+            # (a) exactly one notification, within 10 s.
+            h.wait_until(lambda: h.shown(), 10, "a Notify for Alice's mention")
+            h.wait_polls(fake, 3)
+            shown = h.shown()
+            self.assertEqual(len(shown), 1, "exactly one Notify:\n" + h.describe_notifications())
+            self.assert_alice_notification(h, shown[0])
+            listed = h.heed_list()
+            self.assertEqual([m.get("url") for m in listed], [fake.status_url(nid)])
+
+            # (b) a restart does not show it again.
+            h.stop_heedd()
+            h.start_heedd()
+            h.wait_polls(fake, 4)
+            self.assertEqual(len(h.shown()), 1,
+                             "no new Notify after restart:\n" + h.describe_notifications())
+            self.assertEqual(len(h.heed_list()), 1, "the mention is stored once")
+            h.stop_heedd()
+
+    def test_default_action_opens_status_url(self):
+        with Harness() as h:
+            fake = start_watching(h)
+            nid = add_alice(fake)
+            url = fake.status_url(nid)
+            n = h.wait_until(lambda: h.shown(), 10, "a Notify for Alice's mention")[0]
+            self.assert_alice_notification(h, n)
+            h.wait_until(lambda: h.dunst_count("displayed") >= 1, 5, "dunst to display it")
+
+            # (d) dunstctl action 0 clicks the "default" action (or a sole action).
+            h.dunst_action(0)
+            h.wait_until(lambda: h.opened_urls(), 10,
+                         lambda: "open_command to be run; actions sent were "
+                         f"{n.actions} (dunst clicks only 'default' or a sole action)")
+            h.wait_polls(fake, 2)
+            self.assertEqual(h.opened_urls(), [url])
+            self.assertTrue(h.heedd_running())
+            h.stop_heedd()
+
+
+if __name__ == "__main__":
+    main()
