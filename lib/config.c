@@ -575,9 +575,14 @@ static char *config_server_host(const char *server)
     GUri *uri = g_uri_parse(server, G_URI_FLAGS_NONE, NULL);
     if (uri == NULL)
         return NULL;
-    char *host = g_ascii_strdown(g_uri_get_host(uri), -1);
+    /* Links to a server on a non-standard port keep the port: url_check()
+     * then demands exactly that port. */
+    g_autofree char *lower = g_ascii_strdown(g_uri_get_host(uri), -1);
+    int port = g_uri_get_port(uri);
     g_uri_unref(uri);
-    return host;
+    if (port > 0 && port != 443)
+        return g_strdup_printf("%s:%d", lower, port);
+    return g_steal_pointer(&lower);
 }
 
 /* "~/x" is the home directory, anything else relative is next to the config

@@ -652,9 +652,9 @@ static void test_server_forms(void **state)
     print_problems(cfg);
     assert_int_equal(cfg->n_accounts, 3);
     assert_string_equal(cfg->accounts[0].server, "https://M.Example:8443/social");
-    assert_string_equal(cfg->accounts[0].web_host, "m.example");
+    assert_string_equal(cfg->accounts[0].web_host, "m.example:8443");
     assert_string_equal(cfg->accounts[1].server, "https://127.0.0.1:4443");
-    assert_string_equal(cfg->accounts[1].web_host, "127.0.0.1");
+    assert_string_equal(cfg->accounts[1].web_host, "127.0.0.1:4443");
     assert_string_equal(cfg->accounts[2].server, "https://pds.example");
     assert_string_equal(cfg->accounts[2].web_host, "bsky.app");
     config_free(cfg);
