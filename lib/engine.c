@@ -35,6 +35,7 @@
 #define ENGINE_MAX_BACKOFF_S 900
 #define ENGINE_AUTH_RETRY_S 900
 #define ENGINE_EXCERPT_BYTES 280
+#define ENGINE_HISTORY_EVERY_S 600
 
 enum engine_health { ACCOUNT_STARTING, ACCOUNT_OK, ACCOUNT_RETRYING, ACCOUNT_AUTH, ACCOUNT_ERROR };
 static const char *const engine_health_names[] = { "starting", "ok", "retrying", "needs-attention", "error" };
@@ -56,6 +57,8 @@ struct engine_account {
     int rate_remaining;
     int64_t retry_at, last_ok, next_at;
     unsigned long polls;
+    bool in_history;              /* the chain in flight reads the user's own posts */
+    int64_t history_due;
 };
 
 struct engine_digest {
@@ -91,6 +94,7 @@ struct engine {
 
 static void engine_schedule_attend(struct engine *e, int delay_ms);
 static void engine_account_poll(evutil_socket_t fd, short what, void *arg);
+static void engine_withdraw(struct engine *e, int64_t id);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -279,7 +283,7 @@ static void engine_fill_net_account(struct engine_account *a, struct net_account
 }
 
 /* Store one step's mentions and the driver state together. */
-static bool engine_ingest(struct engine_account *a, struct net_result *res, int *added)
+static bool engine_ingest(struct engine_account *a, struct net_result *res, int *added, GArray *answered)
 {
     struct engine *e = a->e;
     GError *err = NULL;
@@ -287,6 +291,20 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
     if (!store_begin(e->store, &err))
         goto fail;
     int64_t now = clock_now();
+    for (guint i = 0; i < res->replies->len; i++) {
+        struct net_reply *r = g_ptr_array_index(res->replies, i);
+        if (!r->remote_id || !r->to_author_id)
+            continue;
+        if (!store_add_reply(e->store, a->cfg->name, r->to_author_id, r->remote_id, r->at, &err))
+            goto fail;
+        if (r->to_post_id) {
+            int id = store_mark_replied(e->store, a->cfg->name, r->to_post_id, now, &err);
+            if (id < 0)
+                goto fail;
+            if (id > 0)
+                g_array_append_val(answered, id);
+        }
+    }
     for (guint i = 0; i < res->mentions->len; i++) {
         struct mention *m = g_ptr_array_index(res->mentions, i);
         if (!m->remote_id || !m->url) {
@@ -357,7 +375,25 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
         log_notice("%s: %s", a->cfg->name, res.notice);
 
     int added = 0;
-    bool stored = engine_ingest(a, &res, &added);
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int));
+    bool stored = engine_ingest(a, &res, &added, answered);
+    /* Answered on the network itself: the banner has done its job. */
+    for (guint i = 0; stored && i < answered->len; i++)
+        engine_withdraw(e, g_array_index(answered, int, i));
+    g_array_unref(answered);
+    bool was_history = a->in_history;
+    if (!res.next || res.outcome != NET_OK || !stored)
+        a->in_history = false;
+    if (was_history && (res.outcome != NET_OK || !stored)) {
+        /* Reading the user's own posts is a bonus: it never makes the account unhealthy. */
+        log_info("%s: could not read your recent posts (%s); trying again in %d min", a->cfg->name,
+                 res.error ? res.error : "store error", ENGINE_HISTORY_EVERY_S / 60);
+        engine_account_reload_state(a);
+        a->history_due = clock_now() + ENGINE_HISTORY_EVERY_S;
+        engine_account_schedule(a, engine_account_interval(a));
+        net_result_clear(&res);
+        return;
+    }
     if (res.outcome != NET_OK || !stored) {
         if (res.outcome == NET_AUTH) {
             engine_account_set_error(a, ACCOUNT_AUTH, res.error ? res.error : "credentials refused");
@@ -388,6 +424,25 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
         return;
     }
     net_result_clear(&res);
+    if (was_history) {
+        a->history_due = clock_now() + ENGINE_HISTORY_EVERY_S;
+        engine_account_schedule(a, engine_account_interval(a));
+        return;
+    }
+    if (a->drv->history_begin && clock_now() >= a->history_due) {
+        struct net_account na;
+        engine_fill_net_account(a, &na);
+        char *herr = NULL;
+        struct net_request *hreq = a->drv->history_begin(&na, a->state, &herr);
+        g_free(herr);
+        if (hreq) {
+            a->in_history = true;
+            engine_account_send(a, hreq);
+            /* The poll itself succeeded: account health is updated below. */
+        } else {
+            a->history_due = clock_now() + ENGINE_HISTORY_EVERY_S;
+        }
+    }
     if (a->health != ACCOUNT_OK && a->health != ACCOUNT_STARTING && a->last_error)
         log_notice("%s: working again", a->cfg->name);
     a->health = ACCOUNT_OK;
@@ -396,7 +451,8 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
     a->last_ok = clock_now();
     a->polls++;
     e->last_poll_ok = a->last_ok;
-    engine_account_schedule(a, engine_account_interval(a));
+    if (!a->in_history)
+        engine_account_schedule(a, engine_account_interval(a));
     engine_schedule_attend(e, 0);
 }
 

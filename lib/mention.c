@@ -30,6 +30,7 @@ void mention_free(struct mention *m)
     g_free(m->account);
     g_free(m->network);
     g_free(m->remote_id);
+    g_free(m->post_id);
     g_free(m->author_id);
     g_free(m->author_handle);
     g_free(m->author_name);

@@ -32,6 +32,7 @@ struct mention {
     char *account;           /* config account name */
     char *network;           /* driver name */
     char *remote_id;         /* the network's identity for this event (unique per account) */
+    char *post_id;           /* the network's id of the post itself (a reply to it marks the mention replied), or NULL */
     enum mention_kind kind;
     char *author_id;
     char *author_handle;     /* "@alice@example.social", "alice.bsky.social", "octocat" */

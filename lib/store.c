@@ -28,7 +28,7 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE mention(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  account TEXT NOT NULL, network TEXT NOT NULL, remote_id TEXT NOT NULL,\n"
-    "  kind TEXT NOT NULL, author_id TEXT, author_handle TEXT, author_name TEXT,\n"
+    "  post_id TEXT, kind TEXT NOT NULL, author_id TEXT, author_handle TEXT, author_name TEXT,\n"
     "  text TEXT, url TEXT, thread_id TEXT, context TEXT,\n"
     "  created_at INTEGER NOT NULL, fetched_at INTEGER NOT NULL,\n"
     "  mention_count INTEGER NOT NULL DEFAULT 1,\n"
@@ -43,6 +43,7 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX mention_state ON mention(state, score DESC, created_at);\n"
     "CREATE INDEX mention_author ON mention(account, author_id, created_at);\n"
     "CREATE INDEX mention_unnotified ON mention(notified_at, initial, state);\n"
+    "CREATE INDEX mention_post ON mention(account, post_id);\n"
     "CREATE TABLE reply(\n"
     "  account TEXT NOT NULL, author_id TEXT NOT NULL, remote_id TEXT NOT NULL, at INTEGER NOT NULL,\n"
     "  PRIMARY KEY(account, remote_id));\n"
@@ -236,8 +237,8 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
         st,
         "INSERT INTO mention(account, network, remote_id, kind, author_id, author_handle, author_name,\n"
         "  text, url, thread_id, context, created_at, fetched_at, mention_count, author_bot, follows_me,\n"
-        "  i_follow, initial, score, reasons)\n"
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)\n"
+        "  i_follow, initial, score, reasons, post_id)\n"
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)\n"
         "ON CONFLICT(account, remote_id) DO NOTHING",
         error);
     if (!stmt)
@@ -262,6 +263,7 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
     sqlite3_bind_int(stmt, 18, initial ? 1 : 0);
     sqlite3_bind_int(stmt, 19, m->score);
     store_bind_text(stmt, 20, m->reasons_json);
+    store_bind_text(stmt, 21, m->post_id);
     if (!store_step_done(st, stmt, "store mention", error))
         return false;
     *inserted = sqlite3_changes(st->db) > 0;
@@ -283,7 +285,7 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
 #define STORE_MENTION_COLUMNS                                                                                     \
     "id, account, network, remote_id, kind, author_id, author_handle, author_name, text, url, thread_id,\n"       \
     "context, created_at, fetched_at, mention_count, author_bot, follows_me, i_follow, state, snooze_until,\n"   \
-    "handled_at, notified_at, nudges, score, reasons"
+    "handled_at, notified_at, nudges, score, reasons, post_id"
 
 static char *store_col_text(sqlite3_stmt *stmt, int col)
 {
@@ -320,6 +322,7 @@ static struct mention *store_row_mention(sqlite3_stmt *stmt)
     m->nudges = sqlite3_column_int(stmt, 22);
     m->score = sqlite3_column_int(stmt, 23);
     m->reasons_json = store_col_text(stmt, 24);
+    m->post_id = store_col_text(stmt, 25);
     return m;
 }
 
@@ -497,6 +500,29 @@ bool store_add_reply(struct store *st, const char *account, const char *author_i
     sqlite3_bind_text(stmt, 3, reply_remote_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, when);
     return store_step_done(st, stmt, "store reply", error);
+}
+
+int store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       "UPDATE mention SET state = 'replied', handled_at = ?, snooze_until = 0\n"
+                                       "WHERE account = ? AND post_id = ? AND state IN ('waiting', 'snoozed')\n"
+                                       "RETURNING id",
+                                       error);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, when);
+    sqlite3_bind_text(stmt, 2, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, post_id, -1, SQLITE_STATIC);
+    int rc, id = 0;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        id = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) {
+        store_fail(st, error, "mark replied");
+        return -1;
+    }
+    return id;
 }
 
 bool store_interactions(struct store *st, const char *account, const char *author_id, int *replies,

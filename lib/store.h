@@ -67,6 +67,9 @@ int store_wake_snoozed(struct store *st, int64_t now, GError **error);
 /* Interaction history: the user's replies to a person. */
 bool store_add_reply(struct store *st, const char *account, const char *author_id, const char *reply_remote_id,
                      int64_t when, GError **error);
+/* The user answered post_id: its mention (if waiting) becomes replied.
+ * Returns the mention's id, 0 if none was waiting, -1 on error. */
+int store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error);
 bool store_interactions(struct store *st, const char *account, const char *author_id, int *replies,
                         int64_t *last_reply, GError **error);
 /* How many mentions from this author were stored before `before` (first contact = 0). */

@@ -20,7 +20,8 @@
 #include "net/net.h"
 #include "text.h"
 
-enum { MASTODON_STEP_ME = 1, MASTODON_STEP_PAGE };
+enum { MASTODON_STEP_ME = 1, MASTODON_STEP_PAGE, MASTODON_STEP_HISTORY };
+#define MASTODON_HISTORY_LIMIT 40
 #define MASTODON_PAGE_LIMIT 80
 
 static void mastodon_auth(const struct net_account *acct, struct net_request *req)
@@ -160,7 +161,8 @@ static struct mention *mastodon_parse_one(const struct net_account *acct, json_t
         m->kind = MENTION_KIND_MENTION;
 
     const char *in_reply_to = json_string_value(json_object_get(status, "in_reply_to_id"));
-    m->thread_id = g_strdup(in_reply_to ? in_reply_to : json_string_value(json_object_get(status, "id")));
+    m->post_id = net_json_strdup(status, "id");
+    m->thread_id = g_strdup(in_reply_to ? in_reply_to : m->post_id);
     json_t *mentions = json_object_get(status, "mentions");
     m->mention_count = json_is_array(mentions) && json_array_size(mentions) > 0 ? (int)json_array_size(mentions) : 1;
     return m;
@@ -292,6 +294,67 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     out->state_changed = true;
 }
 
+/* The user's own recent statuses: who they answered. */
+static struct net_request *mastodon_history_begin(const struct net_account *acct, json_t *state, char **error)
+{
+    (void)error;
+    const char *me = json_string_value(json_object_get(state, "me"));
+    if (!me)
+        return NULL;
+    g_autofree char *eme = net_uri_escape(me);
+    GString *url = g_string_new(acct->server);
+    g_string_append_printf(url, "/api/v1/accounts/%s/statuses?exclude_reblogs=true&limit=%d", eme,
+                           MASTODON_HISTORY_LIMIT);
+    const char *since = json_string_value(json_object_get(state, "history_since"));
+    if (since) {
+        g_autofree char *e = net_uri_escape(since);
+        g_string_append_printf(url, "&since_id=%s", e);
+    }
+    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), MASTODON_STEP_HISTORY);
+    mastodon_auth(acct, req);
+    return req;
+}
+
+static void mastodon_handle_history(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                                    struct net_result *out)
+{
+    g_autoptr(json_t) root = net_parse_json(resp, out, "statuses");
+    if (!root)
+        return;
+    if (!json_is_array(root)) {
+        net_result_fail(out, NET_RETRY, "statuses: expected a JSON array");
+        return;
+    }
+    const char *me = json_string_value(json_object_get(state, "me"));
+    const char *since = json_string_value(json_object_get(state, "history_since"));
+    g_autofree char *newest = since ? g_strdup(since) : NULL;
+    size_t i;
+    json_t *s;
+    json_array_foreach(root, i, s) {
+        const char *id = json_string_value(json_object_get(s, "id"));
+        if (!id)
+            continue;
+        if (!newest || net_id_compare(id, newest) > 0) {
+            g_free(newest);
+            newest = g_strdup(id);
+        }
+        const char *to = json_string_value(json_object_get(s, "in_reply_to_account_id"));
+        if (!to || (me && strcmp(to, me) == 0))
+            continue;
+        struct net_reply *r = g_new0(struct net_reply, 1);
+        r->remote_id = g_strdup(id);
+        r->to_author_id = g_strdup(to);
+        r->to_post_id = net_json_strdup(s, "in_reply_to_id");
+        r->at = net_parse_time(json_string_value(json_object_get(s, "created_at")));
+        if (r->at == 0)
+            r->at = acct->now;
+        g_ptr_array_add(out->replies, r);
+    }
+    if (newest)
+        json_object_set_new(state, "history_since", json_string(newest));
+    out->state_changed = true;
+}
+
 static void mastodon_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
                             const struct net_response *resp, struct net_result *out)
 {
@@ -302,6 +365,8 @@ static void mastodon_handle(const struct net_account *acct, json_t *state, const
     }
     if (req->step == MASTODON_STEP_ME)
         mastodon_handle_me(acct, state, resp, out);
+    else if (req->step == MASTODON_STEP_HISTORY)
+        mastodon_handle_history(acct, state, resp, out);
     else
         mastodon_handle_page(acct, state, resp, out);
 }
@@ -312,5 +377,6 @@ const struct net_driver net_mastodon_driver = {
     .web_host = NULL,
     .needs_secret = true,
     .begin = mastodon_begin,
+    .history_begin = mastodon_history_begin,
     .handle = mastodon_handle,
 };

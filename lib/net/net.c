@@ -5,11 +5,17 @@
 #include <string.h>
 
 extern const struct net_driver net_mastodon_driver;
+extern const struct net_driver net_bluesky_driver;
+extern const struct net_driver net_github_driver;
+extern const struct net_driver net_x_driver;
 extern const struct net_driver net_demo_driver;
 
 /* Adding a network: one file in lib/net/ and one line here. */
 static const struct net_driver *const net_driver_table[] = {
     &net_mastodon_driver,
+    &net_bluesky_driver,
+    &net_github_driver,
+    &net_x_driver,
     &net_demo_driver,
     NULL,
 };
@@ -67,10 +73,21 @@ void net_request_free(struct net_request *req)
     g_free(req);
 }
 
+void net_reply_free(struct net_reply *r)
+{
+    if (!r)
+        return;
+    g_free(r->remote_id);
+    g_free(r->to_author_id);
+    g_free(r->to_post_id);
+    g_free(r);
+}
+
 void net_result_init(struct net_result *res)
 {
     memset(res, 0, sizeof *res);
     res->mentions = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
+    res->replies = g_ptr_array_new_with_free_func((GDestroyNotify)net_reply_free);
     res->rate_remaining = -1;
 }
 
@@ -78,6 +95,8 @@ void net_result_clear(struct net_result *res)
 {
     if (res->mentions)
         g_ptr_array_unref(res->mentions);
+    if (res->replies)
+        g_ptr_array_unref(res->replies);
     net_request_free(res->next);
     g_free(res->error);
     g_free(res->notice);

@@ -60,9 +60,21 @@ enum net_outcome {
     NET_FATAL,               /* misconfiguration the user must fix */
 };
 
+/* One of the user's own replies, read back from the network so heed learns
+ * whom the user answers (interaction history) and which mentions are
+ * already answered. */
+struct net_reply {
+    char *remote_id;         /* the user's post */
+    char *to_author_id;      /* whom it answers */
+    char *to_post_id;        /* the post it answers (matches mention.post_id), or NULL */
+    int64_t at;
+};
+void net_reply_free(struct net_reply *r);
+
 struct net_result {
     enum net_outcome outcome;
     GPtrArray *mentions;     /* struct mention*, owned (mention_free) */
+    GPtrArray *replies;      /* struct net_reply*, owned: the user's own replies (history chains) */
     struct net_request *next;/* follow-up request in the same poll, or NULL */
     bool state_changed;      /* persist the state with this step's mentions */
     bool initial_sync;       /* the mentions are history from before heed watched: store, don't pop up */
@@ -81,7 +93,11 @@ struct net_driver {
     /* Build the first request of a poll from state. Returns NULL with *error
      * set when the account cannot poll (e.g. missing identifier). */
     struct net_request *(*begin)(const struct net_account *acct, json_t *state, char **error);
-    /* Interpret a response to a request built by this driver. */
+    /* Optional: first request of a history chain that reads the user's own
+     * recent posts (results come back as replies). NULL when the network
+     * has nothing to offer, or when nothing is due. */
+    struct net_request *(*history_begin)(const struct net_account *acct, json_t *state, char **error);
+    /* Interpret a response to a request built by this driver (either chain). */
     void (*handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
                    const struct net_response *resp, struct net_result *out);
 };

@@ -18,7 +18,7 @@ import struct
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MATCH_RULES = [
     "type='method_call',interface='org.freedesktop.Notifications'",

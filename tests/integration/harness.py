@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -42,7 +43,6 @@ if HERE not in sys.path:
 
 import busmonitor  # noqa: E402
 import fakenet     # noqa: E402
-import tlsca       # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 REQUIRED_TOOLS = ["dbus-daemon", "dbus-monitor", "dbus-send", "Xvfb", "dunst", "dunstctl",
@@ -79,8 +79,9 @@ def wait_until(predicate, timeout=20, interval=0.1, message=None, check=None):
     """Call predicate until it returns something truthy and return that.
 
     Exceptions from predicate count as "not yet" (the last one is shown if
-    time runs out). check, if given, is called on each round and may raise
-    to stop waiting early (e.g. "heedd died")."""
+    time runs out), except AssertionError, which fails at once. check, if
+    given, is called on each round and may raise to stop waiting early
+    (e.g. "heedd died"). message may be a string or a callable."""
     deadline = time.monotonic() + timeout
     last_exc = None
     while True:
@@ -259,7 +260,9 @@ class Harness:
             print(f"harness: kept {self.tmp}", file=sys.stderr)
 
     def _arm_time_limit(self):
-        if not self.time_limit:
+        # SIGALRM can only be handled in the main thread; elsewhere rely on
+        # ctest's own TIMEOUT.
+        if not self.time_limit or threading.current_thread() is not threading.main_thread():
             return
 
         def on_alarm(signum, frame):
