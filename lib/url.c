@@ -223,6 +223,19 @@ static bool url_launch_argv(const char *url, char *const *open_argv, GError **er
     }
     char **argv = url_build_argv(open_argv, url);
     char **envp = url_child_environ();
+    /* Under systemd (INVOCATION_ID is set for every unit) a browser started
+     * from here would live in heed's cgroup and die with a restart of the
+     * unit: give it a transient scope of its own. */
+    g_autofree char *systemd_run = g_getenv("INVOCATION_ID") ? g_find_program_in_path("systemd-run") : NULL;
+    if (systemd_run) {
+        GStrvBuilder *b = g_strv_builder_new();
+        const char *prefix[] = { systemd_run, "--user", "--scope", "--collect", "--quiet", "--", NULL };
+        g_strv_builder_addv(b, prefix);
+        g_strv_builder_addv(b, (const char **)argv);
+        g_strfreev(argv);
+        argv = g_strv_builder_end(b);
+        g_strv_builder_unref(b);
+    }
     GError *spawn_error = NULL;
 
     /* Without G_SPAWN_DO_NOT_REAP_CHILD GLib forks an intermediate process
@@ -245,7 +258,13 @@ bool url_open(const char *url, const char *allowed_host, char *const *open_argv,
     char *checked = url_check(url, allowed_host, error);
     if (!checked)
         return false;
+    /* Under systemd the default handler goes through "gio open" so that it,
+     * too, can be started in a scope of its own (see url_launch_argv). */
+    static char *const gio_open[] = { "gio", "open", "%u", NULL };
+    g_autofree char *gio = !open_argv && g_getenv("INVOCATION_ID") ? g_find_program_in_path("gio") : NULL;
+    bool scoped = gio != NULL;
     bool ok = open_argv ? url_launch_argv(checked, open_argv, error)
+              : scoped  ? url_launch_argv(checked, gio_open, error)
                         : url_launch_default(checked, error);
     g_free(checked);
     return ok;
