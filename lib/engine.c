@@ -1278,6 +1278,31 @@ static json_t *engine_cmd_explain(struct engine *e, struct mention *m)
     return control_ok(out);
 }
 
+static json_t *engine_cmd_stats(struct engine *e, json_t *args)
+{
+    json_int_t days = json_integer_value(json_object_get(args, "days"));
+    if (days <= 0)
+        days = 7;
+    int64_t now = clock_now();
+    struct store_stats s;
+    GError *err = NULL;
+    if (!store_stats(e->store, now - days * 86400, 5, &s, &err)) {
+        json_t *r = control_fail("%s", err->message);
+        g_error_free(err);
+        store_stats_clear(&s);
+        return r;
+    }
+    json_t *longest = json_array();
+    for (guint i = 0; i < s.longest->len; i++)
+        json_array_append_new(longest, engine_mention_json(e, g_ptr_array_index(s.longest, i), now));
+    json_t *out = json_pack("{s:I, s:i, s:i, s:i, s:o, s:o}", "days", days, "mentions", s.mentions, "answered",
+                            s.answered, "replied_on_network", s.replied, "median_wait_seconds",
+                            s.median_wait >= 0 ? json_integer(s.median_wait) : json_null(), "longest_waiting",
+                            longest);
+    store_stats_clear(&s);
+    return control_ok(out);
+}
+
 json_t *engine_control(json_t *request, void *arg)
 {
     struct engine *e = arg;
@@ -1289,6 +1314,8 @@ json_t *engine_control(json_t *request, void *arg)
         return engine_cmd_list(e, args);
     if (strcmp(cmd, "status") == 0)
         return engine_cmd_status(e);
+    if (strcmp(cmd, "stats") == 0)
+        return engine_cmd_stats(e, args);
     if (strcmp(cmd, "reload") == 0) {
         GError *err = NULL;
         struct config *cfg = config_load(e->cfg->path, false, &err);

@@ -580,6 +580,57 @@ bool store_summary(struct store *st, struct store_summary *out, GError **error)
     return ok ? true : store_fail(st, error, "summary");
 }
 
+bool store_stats(struct store *st, int64_t since, int n_longest, struct store_stats *out, GError **error)
+{
+    *out = (struct store_stats){ .median_wait = -1 };
+    sqlite3_stmt *stmt = store_prepare(
+        st,
+        "SELECT count(*), coalesce(sum(state IN ('done', 'replied')), 0), coalesce(sum(state = 'replied'), 0)\n"
+        "FROM mention WHERE created_at >= ? AND initial = 0",
+        error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int64(stmt, 1, since);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        out->mentions = sqlite3_column_int(stmt, 0);
+        out->answered = sqlite3_column_int(stmt, 1);
+        out->replied = sqlite3_column_int(stmt, 2);
+    }
+    sqlite3_finalize(stmt);
+    /* The median by OFFSET: SQLite has no median aggregate. */
+    stmt = store_prepare(st,
+                         "SELECT handled_at - created_at FROM mention\n"
+                         "WHERE created_at >= ?1 AND initial = 0 AND state IN ('done', 'replied')\n"
+                         "  AND handled_at >= created_at\n"
+                         "ORDER BY 1 LIMIT 1 OFFSET (SELECT count(*) FROM mention WHERE created_at >= ?1\n"
+                         "  AND initial = 0 AND state IN ('done', 'replied') AND handled_at >= created_at) / 2",
+                         error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int64(stmt, 1, since);
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        out->median_wait = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    stmt = store_prepare(st,
+                         "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id IN (\n"
+                         "  SELECT min(id) FROM mention WHERE state = 'waiting'\n"
+                         "  GROUP BY account, coalesce(author_id, author_handle))\n"
+                         "ORDER BY created_at ASC LIMIT ?",
+                         error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int(stmt, 1, n_longest);
+    out->longest = store_collect(st, stmt, error);
+    return out->longest != NULL;
+}
+
+void store_stats_clear(struct store_stats *s)
+{
+    if (s->longest)
+        g_ptr_array_unref(s->longest);
+    s->longest = NULL;
+}
+
 bool store_check(struct store *st, GError **error)
 {
     sqlite3_stmt *stmt = store_prepare(st, "PRAGMA integrity_check", error);

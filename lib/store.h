@@ -83,6 +83,17 @@ struct store_summary {
 };
 bool store_summary(struct store *st, struct store_summary *out, GError **error);
 
+struct store_stats {
+    int mentions;             /* created since `since` */
+    int answered;             /* of those, replied to or done */
+    int replied;              /* of those, answered on the network */
+    int64_t median_wait;      /* median seconds from mention to handling, -1 if none */
+    GPtrArray *longest;       /* struct mention*: the longest-waiting, one per person, oldest first */
+};
+/* A mirror for the user: what happened to mentions since `since`. */
+bool store_stats(struct store *st, int64_t since, int n_longest, struct store_stats *out, GError **error);
+void store_stats_clear(struct store_stats *s);
+
 /* PRAGMA integrity_check == "ok". */
 bool store_check(struct store *st, GError **error);
 
