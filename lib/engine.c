@@ -84,6 +84,7 @@ struct engine {
     struct engine_digest digest;
     GHashTable *inflight;         /* notification key -> "summary\nbody" until the server answers */
     bool server_ok, server_said_down, terminal, said_terminal, was_holding;
+    bool dnd;                     /* the desktop asked not to be disturbed, last we heard */
     int notify_failures;
     int64_t notify_retry_at;
     unsigned long progress, progress_seen;
@@ -597,7 +598,7 @@ static char *engine_body(const struct mention *m)
 }
 
 static void engine_show(struct engine *e, const char *key, const char *summary, const char *body, const char *hint,
-                        int urgency, bool mention_actions)
+                        int urgency, bool mention_actions, bool bypass_dnd)
 {
     if (e->terminal) {
         printf("%s\n%s\n\n", summary, body);
@@ -607,6 +608,7 @@ static void engine_show(struct engine *e, const char *key, const char *summary, 
     struct notify_item item = {
         .key = key, .summary = summary, .body = body, .hint_text = hint,
         .urgency = (enum notify_urgency)urgency, .mention_actions = mention_actions, .resident = mention_actions,
+        .bypass_dnd = bypass_dnd,
     };
     g_hash_table_replace(e->inflight, g_strdup(key), g_strdup_printf("%s\n%s", summary, body));
     notify_show(e->notify, &item);
@@ -614,13 +616,15 @@ static void engine_show(struct engine *e, const char *key, const char *summary, 
 
 static void engine_show_mention(struct engine *e, const struct mention *m, int score, const char *prefix)
 {
+    int urgency = score_urgency(&e->weights, score);
+    bool vip = engine_list_has(e->cfg->vip, m->author_handle);
     g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, m->id);
     g_autofree char *summary0 = engine_summary(m);
     g_autofree char *summary = prefix ? g_strdup_printf("%s%s", prefix, summary0) : g_strdup(summary0);
     g_autofree char *body = engine_body(m);
     g_autofree char *hint = g_strdup_printf("heed open %" G_GINT64_FORMAT " · heed snooze %" G_GINT64_FORMAT
                                             " · heed done %" G_GINT64_FORMAT, m->id, m->id, m->id);
-    engine_show(e, key, summary, body, hint, score_urgency(&e->weights, score), true);
+    engine_show(e, key, summary, body, hint, urgency, true, vip && urgency == 2);
 }
 
 static void engine_digest_reset(struct engine_digest *d)
@@ -669,7 +673,7 @@ static void engine_digest_flush(struct engine *e)
         if (m) {
             g_autofree char *summary = engine_summary(m);
             g_autofree char *body = engine_body(m);
-            engine_show(e, "digest", summary, body, "heed list", 0, false);
+            engine_show(e, "digest", summary, body, "heed list", 0, false, false);
             mention_free(m);
             d->shown = true;
             return;
@@ -683,7 +687,7 @@ static void engine_digest_flush(struct engine *e)
     for (int i = 0; i < 2; i++)
         if (d->top_line[i])
             g_string_append_printf(body, "%s%s", body->len ? "\n" : "", d->top_line[i]);
-    engine_show(e, "digest", summary, body->str, "see them all with: heed list", d->need_you ? 1 : 0, false);
+    engine_show(e, "digest", summary, body->str, "see them all with: heed list", d->need_you ? 1 : 0, false, false);
     g_string_free(body, TRUE);
     d->shown = true;
 }
@@ -735,6 +739,8 @@ static void engine_attend(struct engine *e)
     }
     if (!engine_may_notify(e, now))
         return;
+    if (e->dnd && !e->terminal)
+        notify_check_dnd(e->notify); /* the answer re-runs attend() when it is over */
     GPtrArray *list = store_unnotified(e->store, now, ENGINE_ATTEND_BATCH, &err);
     if (!list) {
         log_warn("reading mentions to show: %s", err->message);
@@ -759,7 +765,7 @@ static void engine_attend(struct engine *e)
             .urgency = score_urgency(&e->weights, score),
             .vip = engine_list_has(e->cfg->vip, m->author_handle),
             .muted = engine_list_has(e->cfg->muted, m->author_handle),
-            .dnd = false,
+            .dnd = e->dnd,
             .now = now,
             .local_minute = local_minute,
         };
@@ -974,6 +980,25 @@ static void engine_on_notify(const struct notify_event *ev, void *arg)
         break;
     case NOTIFY_EV_SERVER_DOWN:
         e->server_ok = false;
+        break;
+    case NOTIFY_EV_HELD:
+        /* Do-not-disturb: not shown, offered again when it ends, in one summary. */
+        if (!e->dnd)
+            log_info("the desktop is in do-not-disturb mode; holding notifications");
+        e->dnd = true;
+        e->was_holding = true;
+        if (ev->key && ev->key[0] == 'm')
+            store_mark_notified(e->store, g_ascii_strtoll(ev->key + 1, NULL, 10), 0, NULL);
+        else if (g_strcmp0(ev->key, "digest") == 0)
+            e->digest.dirty = true;
+        break;
+    case NOTIFY_EV_DND:
+        if (e->dnd && !ev->reason) {
+            log_info("do-not-disturb is over");
+            e->dnd = false;
+            engine_schedule_attend(e, 0);
+        }
+        e->dnd = ev->reason != 0;
         break;
     }
     if (ev->key && ev->kind != NOTIFY_EV_ACTION && ev->kind != NOTIFY_EV_CLOSED)

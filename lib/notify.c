@@ -7,6 +7,7 @@
  */
 #include "notify.h"
 
+#include <gio/gio.h>
 #include <libnotify/notify.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -44,7 +45,7 @@ struct notify {
 
 struct notify_request {
     struct notify *n;
-    bool close;
+    bool close, check_dnd, bypass_dnd;
     char *key, *summary, *body, *hint_text;
     enum notify_urgency urgency;
     bool mention_actions, resident;
@@ -163,8 +164,56 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
     return nn;
 }
 
+/* A boolean D-Bus property of the notification server, or -1. */
+static int notify_server_bool_property(const char *iface, const char *prop)
+{
+    GDBusConnection *bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
+    if (!bus)
+        return -1;
+    GVariant *v = g_dbus_connection_call_sync(
+        bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications", "org.freedesktop.DBus.Properties",
+        "Get", g_variant_new("(ss)", iface, prop), G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 1000, NULL,
+        NULL);
+    g_object_unref(bus);
+    if (!v)
+        return -1;
+    GVariant *inner = NULL;
+    g_variant_get(v, "(v)", &inner);
+    int out = g_variant_is_of_type(inner, G_VARIANT_TYPE_BOOLEAN) ? g_variant_get_boolean(inner) : -1;
+    g_variant_unref(inner);
+    g_variant_unref(v);
+    return out;
+}
+
+static bool notify_dnd_active(void)
+{
+    int v = notify_server_bool_property("org.dunstproject.cmd0", "paused");
+    if (v < 0)
+        v = notify_server_bool_property("org.freedesktop.Notifications", "Inhibited");
+    if (v >= 0)
+        return v == 1;
+    /* GNOME keeps it in GSettings; look the schema up first, since
+     * g_settings_new() aborts on a missing one. */
+    GSettingsSchemaSource *src = g_settings_schema_source_get_default();
+    GSettingsSchema *schema = src ? g_settings_schema_source_lookup(src, "org.gnome.desktop.notifications", TRUE) : NULL;
+    if (!schema)
+        return false;
+    bool dnd = false;
+    if (g_settings_schema_has_key(schema, "show-banners")) {
+        GSettings *gs = g_settings_new("org.gnome.desktop.notifications");
+        dnd = !g_settings_get_boolean(gs, "show-banners");
+        g_object_unref(gs);
+    }
+    g_settings_schema_unref(schema);
+    return dnd;
+}
+
 static void notify_do_show(struct notify *n, struct notify_request *r)
 {
+    if (!r->bypass_dnd && notify_dnd_active()) {
+        notify_post(n, NOTIFY_EV_HELD, r->key, NULL, NULL, 0);
+        return;
+    }
     if (!n->caps_known)
         notify_refresh_caps(n);
     NotifyNotification *nn = notify_build(n, r);
@@ -194,7 +243,9 @@ static gboolean notify_run_request(gpointer data)
         g_atomic_int_dec_and_test(&n->pending);
         return G_SOURCE_REMOVE;
     }
-    if (r->close) {
+    if (r->check_dnd) {
+        notify_post(n, NOTIFY_EV_DND, NULL, NULL, NULL, notify_dnd_active() ? 1 : 0);
+    } else if (r->close) {
         NotifyNotification *nn = g_hash_table_lookup(n->live, r->key);
         if (nn)
             notify_notification_close(nn, NULL);
@@ -352,6 +403,7 @@ void notify_show(struct notify *n, const struct notify_item *item)
     r->urgency = item->urgency;
     r->mention_actions = item->mention_actions;
     r->resident = item->resident;
+    r->bypass_dnd = item->bypass_dnd;
     notify_submit(n, r);
 }
 
@@ -360,6 +412,13 @@ void notify_close(struct notify *n, const char *key)
     struct notify_request *r = g_new0(struct notify_request, 1);
     r->close = true;
     r->key = g_strdup(key);
+    notify_submit(n, r);
+}
+
+void notify_check_dnd(struct notify *n)
+{
+    struct notify_request *r = g_new0(struct notify_request, 1);
+    r->check_dnd = true;
     notify_submit(n, r);
 }
 

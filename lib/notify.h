@@ -31,6 +31,7 @@ struct notify_item {
     enum notify_urgency urgency;
     bool mention_actions;    /* offer Reply / Snooze / Done; else only a default "Open" */
     bool resident;           /* ask servers with "persistence" to keep it after an action */
+    bool bypass_dnd;         /* show even in do-not-disturb (critical VIPs) */
 };
 
 enum notify_event_kind {
@@ -41,6 +42,8 @@ enum notify_event_kind {
     NOTIFY_EV_CLOSED,        /* gone from the screen */
     NOTIFY_EV_SERVER_UP,     /* org.freedesktop.Notifications got an owner */
     NOTIFY_EV_SERVER_DOWN,
+    NOTIFY_EV_HELD,          /* not shown: the desktop is in do-not-disturb mode */
+    NOTIFY_EV_DND,           /* answer to notify_check_dnd(): reason 1 = active, 0 = not */
 };
 
 struct notify_event {
@@ -62,6 +65,11 @@ void notify_free(struct notify *n);
 
 void notify_show(struct notify *n, const struct notify_item *item);
 void notify_close(struct notify *n, const char *key);
+/* Ask whether the desktop is in do-not-disturb mode; answered by an
+ * NOTIFY_EV_DND event. Detection: dunst's "paused" property, KDE's
+ * "Inhibited" property, GNOME's show-banners setting; when none answers,
+ * the desktop is assumed not to be paused. Every show checks it too. */
+void notify_check_dnd(struct notify *n);
 
 /* What the last contact with the server told (updated from the thread). */
 bool notify_has_server(struct notify *n);

@@ -176,7 +176,9 @@ static void github_handle_status(const struct net_account *acct, const struct ne
                             (long long)(out->retry_at - acct->now));
             return;
         }
-        bool secondary = msg && (strstr(msg, "rate limit") || strstr(msg, "Rate limit") || strstr(msg, "abuse"));
+        /* "You have exceeded a secondary rate limit", formerly "abuse detection mechanism". */
+        g_autofree char *lower = msg ? g_ascii_strdown(msg, -1) : NULL;
+        bool secondary = lower && (strstr(lower, "rate limit") || strstr(lower, "abuse"));
         if (github_header_int(resp, "retry-after", &after)) {
             if (after < 1)
                 after = 1;
@@ -451,7 +453,9 @@ static struct mention *github_parse_one(const struct net_account *acct, const ch
     m->account = g_strdup(acct->name);
     m->network = g_strdup("github");
     g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(updated);
-    g_autofree char *stamp = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup_printf("%lld", (long long)updated);
+    /* Normalised, so that one moment always spells the same identity. */
+    g_autofree char *stamp =
+        dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup_printf("%lld", (long long)updated);
     m->remote_id = g_strdup_printf("%s@%s", id, stamp);
     m->post_id = g_strdup(id);
     m->thread_id = g_strdup(id);
