@@ -15,6 +15,7 @@ struct store {
     sqlite3 *db;
     char *path;
     bool in_txn;
+    GHashTable *stmts;       /* SQL text -> prepared statement, reused across calls */
 };
 
 G_DEFINE_QUARK(heed-store-error-quark, store_error)
@@ -70,21 +71,33 @@ static bool store_exec(struct store *st, const char *sql, GError **error)
     return true;
 }
 
+/* Statements are prepared once and kept: ingesting a page of mentions runs
+ * the same few statements thousands of times. store_done() resets one for
+ * its next use. */
 static sqlite3_stmt *store_prepare(struct store *st, const char *sql, GError **error)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    sqlite3_stmt *stmt = g_hash_table_lookup(st->stmts, sql);
+    if (stmt)
+        return stmt;
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
         store_fail(st, error, "prepare");
         return NULL;
     }
+    g_hash_table_insert(st->stmts, g_strdup(sql), stmt);
     return stmt;
+}
+
+static void store_done(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
 }
 
 /* Run a statement that returns no rows and finalize it. */
 static bool store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what, GError **error)
 {
     int rc = sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     if (rc != SQLITE_DONE)
         return store_fail(st, error, what);
     return true;
@@ -101,7 +114,7 @@ static bool store_migrate(struct store *st, GError **error)
     if (!stmt)
         return false;
     int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     if (version > STORE_SCHEMA_VERSION) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
                     "%s: schema version %d is newer than this heed understands (%d); upgrade heed", st->path,
@@ -139,6 +152,7 @@ struct store *store_open(const char *path, GError **error)
     }
     struct store *st = g_new0(struct store, 1);
     st->path = g_strdup(path);
+    st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)sqlite3_finalize);
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
@@ -162,6 +176,7 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
+    g_hash_table_unref(st->stmts); /* finalizes every statement before the close */
     if (st->db)
         sqlite3_close_v2(st->db);
     g_free(st->path);
@@ -202,7 +217,7 @@ char *store_account_state(struct store *st, const char *account, GError **error)
     char *out = NULL;
     if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
         out = g_strdup((const char *)sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     return out;
 }
 
@@ -278,7 +293,7 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
     sqlite3_bind_text(stmt, 2, m->remote_id, -1, SQLITE_STATIC);
     if (sqlite3_step(stmt) == SQLITE_ROW)
         m->id = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     return true;
 }
 
@@ -332,7 +347,7 @@ static GPtrArray *store_collect(struct store *st, sqlite3_stmt *stmt, GError **e
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         g_ptr_array_add(out, store_row_mention(stmt));
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     if (rc != SQLITE_DONE) {
         store_fail(st, error, "read mentions");
         g_ptr_array_unref(out);
@@ -365,7 +380,7 @@ struct mention *store_get(struct store *st, int64_t id, GError **error)
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         m = store_row_mention(stmt);
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     if (!m) {
         if (rc == SQLITE_DONE)
             g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no mention with id %" G_GINT64_FORMAT, id);
@@ -517,7 +532,7 @@ int store_mark_replied(struct store *st, const char *account, const char *post_i
     int rc, id = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         id = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     if (rc != SQLITE_DONE) {
         store_fail(st, error, "mark replied");
         return -1;
@@ -539,7 +554,7 @@ bool store_interactions(struct store *st, const char *account, const char *autho
         *replies = sqlite3_column_int(stmt, 0);
         *last_reply = sqlite3_column_int64(stmt, 1);
     }
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     return ok ? true : store_fail(st, error, "read replies");
 }
 
@@ -553,7 +568,7 @@ int store_author_mentions(struct store *st, const char *account, const char *aut
     sqlite3_bind_text(stmt, 2, author_id ? author_id : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, before);
     int n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : 0;
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     return n;
 }
 
@@ -576,7 +591,7 @@ bool store_summary(struct store *st, struct store_summary *out, GError **error)
         out->oldest_created = sqlite3_column_int64(stmt, 2);
         out->total = sqlite3_column_int(stmt, 3);
     }
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     return ok ? true : store_fail(st, error, "summary");
 }
 
@@ -596,7 +611,7 @@ bool store_stats(struct store *st, int64_t since, int n_longest, struct store_st
         out->answered = sqlite3_column_int(stmt, 1);
         out->replied = sqlite3_column_int(stmt, 2);
     }
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     /* The median by OFFSET: SQLite has no median aggregate. */
     stmt = store_prepare(st,
                          "SELECT handled_at - created_at FROM mention\n"
@@ -610,7 +625,7 @@ bool store_stats(struct store *st, int64_t since, int n_longest, struct store_st
     sqlite3_bind_int64(stmt, 1, since);
     if (sqlite3_step(stmt) == SQLITE_ROW)
         out->median_wait = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     stmt = store_prepare(st,
                          "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id IN (\n"
                          "  SELECT min(id) FROM mention WHERE state = 'waiting'\n"
@@ -637,7 +652,7 @@ bool store_check(struct store *st, GError **error)
     if (!stmt)
         return false;
     bool ok = sqlite3_step(stmt) == SQLITE_ROW && g_strcmp0((const char *)sqlite3_column_text(stmt, 0), "ok") == 0;
-    sqlite3_finalize(stmt);
+    store_done(stmt);
     if (!ok)
         g_set_error(error, STORE_ERROR, STORE_ERROR_SQL, "%s: integrity check failed", st->path);
     return ok;
