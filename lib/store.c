@@ -87,6 +87,11 @@ static sqlite3_stmt *store_prepare(struct store *st, const char *sql, GError **e
     return stmt;
 }
 
+static void store_finalize(gpointer stmt)
+{
+    sqlite3_finalize(stmt);
+}
+
 static void store_done(sqlite3_stmt *stmt)
 {
     sqlite3_reset(stmt);
@@ -152,7 +157,7 @@ struct store *store_open(const char *path, GError **error)
     }
     struct store *st = g_new0(struct store, 1);
     st->path = g_strdup(path);
-    st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)sqlite3_finalize);
+    st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
