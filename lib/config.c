@@ -57,7 +57,7 @@ static const char *const config_heed_keys[] = {
 };
 static const char *const config_account_keys[] = {
     "network", "server", "web_host", "identifier", "token_file", "token_command", "ca_file",
-    "poll_interval", "catchup_max_pages", "reasons", "participating", NULL,
+    "poll_interval", "catchup_max_pages", "reasons", "participating", "streaming", "stream_timeout", NULL,
 };
 
 #define CONFIG_ACCOUNT_PREFIX "account"
@@ -661,6 +661,8 @@ static void config_parse_account(const struct config_group *g, const char *name,
     a->name = g_strdup(name);
     a->catchup_max_pages = 10;
     a->participating = true;
+    a->streaming = CONFIG_STREAM_AUTO;
+    a->stream_timeout = 45;
 
     v = config_get(g, "network", &bad);
     if (v == NULL || *v == '\0') {
@@ -756,6 +758,23 @@ static void config_parse_account(const struct config_group *g, const char *name,
     }
     if (a->reasons && net && !is_github)
         config_warn_at(g, "reasons", "ignored for %s accounts; expected only in github accounts", net->name);
+    v = config_get(g, "streaming", &bad);
+    if (v && *v) {
+        if (strcmp(v, "auto") == 0)
+            a->streaming = CONFIG_STREAM_AUTO;
+        else if (strcmp(v, "on") == 0)
+            a->streaming = CONFIG_STREAM_ON;
+        else if (strcmp(v, "off") == 0)
+            a->streaming = CONFIG_STREAM_OFF;
+        else {
+            char *q = config_quote(v);
+            config_error_at(g, "streaming", "%s is not a streaming mode; expected auto, on or off", q);
+            g_free(q);
+        }
+    }
+    g_free(v);
+    config_get_duration(g, "stream_timeout", 5, 3600, &a->stream_timeout);
+
     if (g_key_file_has_key(g->kf, g->group, "participating", NULL)) {
         config_get_bool(g, "participating", &a->participating);
         if (net && !is_github)

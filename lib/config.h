@@ -21,6 +21,8 @@
 GQuark config_error_quark(void);
 enum config_error { CONFIG_ERROR_READ, CONFIG_ERROR_PARSE, CONFIG_ERROR_INVALID };
 
+enum config_stream { CONFIG_STREAM_AUTO = 0, CONFIG_STREAM_ON, CONFIG_STREAM_OFF };
+
 struct config_account {
     char *name;          /* from the group name "[account NAME]" */
     char *network;       /* "mastodon", "bluesky", "github", "x", "demo" */
@@ -40,6 +42,8 @@ struct config_account {
     int catchup_max_pages; /* pages to follow after downtime before giving up the gap; 1..1000, default 10 */
     char **reasons;      /* github: notification reasons to watch, or NULL for the default */
     bool participating;  /* github; default true */
+    enum config_stream streaming; /* stream where the network offers it (auto: when its health check answers) */
+    int stream_timeout;  /* seconds of silence after which a stream counts as dead; default 45 */
 };
 
 struct config_quiet {

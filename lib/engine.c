@@ -26,6 +26,7 @@
 #include "notify.h"
 #include "score.h"
 #include "secret.h"
+#include "sse.h"
 #include "store.h"
 #include "text.h"
 #include "url.h"
@@ -36,6 +37,8 @@
 #define ENGINE_AUTH_RETRY_S 900
 #define ENGINE_EXCERPT_BYTES 280
 #define ENGINE_HISTORY_EVERY_S 600
+#define ENGINE_STREAM_POLL_S 600       /* polling is only the safety net while a stream is up */
+#define ENGINE_STREAM_RECHECK_S 3600   /* auto mode: look for streaming again after this */
 
 enum engine_health { ACCOUNT_STARTING, ACCOUNT_OK, ACCOUNT_RETRYING, ACCOUNT_AUTH, ACCOUNT_ERROR };
 static const char *const engine_health_names[] = { "starting", "ok", "retrying", "needs-attention", "error" };
@@ -59,6 +62,15 @@ struct engine_account {
     unsigned long polls;
     bool in_history;              /* the chain in flight reads the user's own posts */
     int64_t history_due;
+
+    /* The stream lane (networks that stream): its own requests, beside polling. */
+    struct net_request *stream_req;
+    struct http_transfer *stream_xfer;
+    struct sse *sse;
+    struct event *stream_silence, *stream_retry;
+    bool stream_up, stream_unavailable;
+    int stream_failures;
+    unsigned long streamed;       /* mentions that arrived by stream */
 };
 
 struct engine_digest {
@@ -96,6 +108,7 @@ struct engine {
 static void engine_schedule_attend(struct engine *e, int delay_ms);
 static void engine_account_poll(evutil_socket_t fd, short what, void *arg);
 static void engine_withdraw(struct engine *e, int64_t id);
+static void engine_stream_start(struct engine_account *a);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -230,6 +243,8 @@ static int engine_account_interval(struct engine_account *a)
         base = 60;
     if (a->server_interval > base)
         base = a->server_interval;
+    if (a->stream_up && base < ENGINE_STREAM_POLL_S)
+        base = ENGINE_STREAM_POLL_S;
     return base;
 }
 
@@ -452,6 +467,8 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
     a->last_ok = clock_now();
     a->polls++;
     e->last_poll_ok = a->last_ok;
+    if (!a->stream_xfer && !a->stream_req && !evtimer_pending(a->stream_retry, NULL))
+        engine_stream_start(a);
     if (!a->in_history)
         engine_account_schedule(a, engine_account_interval(a));
     engine_schedule_attend(e, 0);
@@ -531,8 +548,190 @@ static void engine_account_poll(evutil_socket_t fd, short what, void *arg)
     engine_account_send(a, req);
 }
 
+/* ---------------------------------------------------------------- streams */
+
+static void engine_stream_send(struct engine_account *a, struct net_request *req);
+
+static void engine_stream_stop(struct engine_account *a)
+{
+    if (a->stream_xfer)
+        http_cancel(a->e->http, a->stream_xfer);
+    a->stream_xfer = NULL;
+    net_request_free(a->stream_req);
+    a->stream_req = NULL;
+    sse_free(a->sse);
+    a->sse = NULL;
+    evtimer_del(a->stream_silence);
+    a->stream_up = false;
+}
+
+/* Start (or restart) the stream chain, if this account streams. */
+static void engine_stream_start(struct engine_account *a)
+{
+    if (!a->drv->stream_begin || a->cfg->streaming == CONFIG_STREAM_OFF || a->stream_xfer || a->stream_req)
+        return;
+    if (!json_is_true(json_object_get(a->state, "initialized")) && !a->last_ok)
+        return; /* the first poll sets the starting point; streaming comes after */
+    if (!engine_account_load_secret(a))
+        return;
+    struct net_account na;
+    engine_fill_net_account(a, &na);
+    char *error = NULL;
+    struct net_request *req = a->drv->stream_begin(&na, a->state, &error);
+    g_free(error);
+    if (req)
+        engine_stream_send(a, req);
+}
+
+static void engine_stream_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    engine_stream_start(arg);
+}
+
+static void engine_stream_failed(struct engine_account *a, bool unavailable, const char *why)
+{
+    bool was_up = a->stream_up;
+    engine_stream_stop(a);
+    int64_t delay;
+    if (unavailable && a->cfg->streaming == CONFIG_STREAM_AUTO) {
+        if (!a->stream_unavailable)
+            log_notice("%s: streaming is not available (%s); polling only", a->cfg->name, why);
+        a->stream_unavailable = true;
+        delay = ENGINE_STREAM_RECHECK_S;
+    } else {
+        a->stream_failures++;
+        delay = 2;
+        for (int i = 1; i < a->stream_failures && delay < 300; i++)
+            delay *= 2;
+        if (delay > 300)
+            delay = 300;
+        delay += g_random_int_range(0, (gint32)(delay / 2 + 1));
+        if (was_up || a->stream_failures == 1)
+            log_warn("%s: stream lost (%s); reconnecting in %lld s, polling meanwhile", a->cfg->name, why,
+                     (long long)delay);
+    }
+    struct timeval tv = { (time_t)delay, 0 };
+    evtimer_add(a->stream_retry, &tv);
+    if (was_up)
+        engine_account_schedule(a, 0); /* polling is the safety net again: catch up now */
+}
+
+static void engine_stream_silent(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct engine_account *a = arg;
+    g_autofree char *why = g_strdup_printf("no data for %d s", a->cfg->stream_timeout);
+    engine_stream_failed(a, false, why);
+}
+
+static void engine_stream_on_event(const char *event, const char *data, size_t len, void *arg)
+{
+    struct engine_account *a = arg;
+    struct net_result res;
+    net_result_init(&res);
+    struct net_account na;
+    engine_fill_net_account(a, &na);
+    a->drv->stream_event(&na, a->state, event, data, len, &res);
+    res.state_changed = false; /* a stream never moves the polling cursor */
+    int added = 0;
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int));
+    if (res.mentions->len && engine_ingest(a, &res, &added, answered) && added) {
+        a->streamed += (unsigned long)added;
+        log_info("%s: %d new mention%s (stream)", a->cfg->name, added, added == 1 ? "" : "s");
+        engine_schedule_attend(a->e, 0);
+    }
+    g_array_unref(answered);
+    net_result_clear(&res);
+}
+
+/* Runs inside curl's write callback: no curl calls here, only the parser,
+ * the store and timers. */
+static bool engine_stream_data(const char *data, size_t len, void *arg)
+{
+    struct engine_account *a = arg;
+    struct timeval tv = { a->cfg->stream_timeout > 0 ? a->cfg->stream_timeout : 45, 0 };
+    evtimer_add(a->stream_silence, &tv);
+    if (!a->stream_up) {
+        a->stream_up = true;
+        a->stream_failures = 0;
+        a->stream_unavailable = false;
+        log_notice("%s: streaming", a->cfg->name);
+        /* Whatever happened while the stream was down: one poll closes the hole. */
+        if (!a->req && !a->xfer)
+            engine_account_schedule(a, 0);
+    }
+    a->e->progress++;
+    return sse_feed(a->sse, data, len);
+}
+
+static void engine_stream_done(struct http_result *hr, void *arg)
+{
+    struct engine_account *a = arg;
+    a->stream_xfer = NULL;
+    struct net_request *req = a->stream_req;
+    a->stream_req = NULL;
+    if (req->stream) {
+        net_request_free(req);
+        g_autofree char *why = hr->status == 0 ? g_strdup(hr->error ? hr->error : "connection lost")
+                               : hr->status == 200 ? g_strdup("the server closed the stream")
+                                                   : g_strdup_printf("HTTP %ld", hr->status);
+        engine_stream_failed(a, hr->status == 401 || hr->status == 403 || hr->status == 404, why);
+        return;
+    }
+    struct net_response resp;
+    http_result_view(hr, &resp);
+    struct net_result res;
+    net_result_init(&res);
+    struct net_account na;
+    engine_fill_net_account(a, &na);
+    if (hr->status == 0)
+        net_result_fail(&res, NET_RETRY, "%s", hr->error ? hr->error : "transfer failed");
+    else
+        a->drv->handle(&na, a->state, req, &resp, &res);
+    net_request_free(req);
+    if (res.outcome != NET_OK) {
+        engine_stream_failed(a, res.outcome == NET_FATAL || res.outcome == NET_AUTH, res.error ? res.error : "failed");
+    } else {
+        if (res.state_changed) {
+            g_autofree char *js = json_dumps(a->state, JSON_COMPACT);
+            store_set_account_state(a->e->store, a->cfg->name, a->cfg->network, js, NULL);
+        }
+        if (res.next) {
+            struct net_request *next = res.next;
+            res.next = NULL;
+            engine_stream_send(a, next);
+        }
+    }
+    net_result_clear(&res);
+}
+
+static void engine_stream_send(struct engine_account *a, struct net_request *req)
+{
+    if (!g_str_has_prefix(req->url, "https://")) {
+        net_request_free(req);
+        engine_stream_failed(a, true, "not an https URL");
+        return;
+    }
+    a->stream_req = req;
+    struct http_options ho = { .ca_file = a->cfg->ca_file };
+    if (req->stream) {
+        a->sse = sse_new(engine_stream_on_event, a);
+        ho.on_data = engine_stream_data;
+        ho.data_user_data = a;
+        struct timeval tv = { a->cfg->stream_timeout > 0 ? a->cfg->stream_timeout : 45, 0 };
+        evtimer_add(a->stream_silence, &tv);
+    }
+    a->stream_xfer = http_start(a->e->http, req, &ho, engine_stream_done, a);
+}
+
 static void engine_account_free(struct engine_account *a)
 {
+    engine_stream_stop(a);
+    event_free(a->stream_silence);
+    event_free(a->stream_retry);
     if (a->xfer)
         http_cancel(a->e->http, a->xfer);
     event_free(a->timer);
@@ -560,6 +759,8 @@ static void engine_start_accounts(struct engine *e)
         a->rate_remaining = -1;
         a->timer = evtimer_new(e->base, engine_account_poll, a);
         a->local_ev = evtimer_new(e->base, engine_local_fetch, a);
+        a->stream_silence = evtimer_new(e->base, engine_stream_silent, a);
+        a->stream_retry = evtimer_new(e->base, engine_stream_retry, a);
         engine_account_reload_state(a);
         g_ptr_array_add(e->accounts, a);
         engine_account_schedule(a, 0);
@@ -1276,6 +1477,10 @@ static json_t *engine_cmd_status(struct engine *e)
                               (json_int_t)a->polls);
         if (a->rate_remaining >= 0)
             json_object_set_new(o, "rate_remaining", json_integer(a->rate_remaining));
+        if (a->drv->stream_begin && a->cfg->streaming != CONFIG_STREAM_OFF) {
+            json_object_set_new(o, "streaming", json_boolean(a->stream_up));
+            json_object_set_new(o, "streamed", json_integer((json_int_t)a->streamed));
+        }
         json_array_append_new(accounts, o);
     }
     g_autofree char *oldest = s.oldest_created ? engine_iso_time(s.oldest_created) : NULL;

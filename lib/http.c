@@ -23,6 +23,8 @@ struct http_transfer {
     struct http_result res;
     size_t max_body;
     bool too_big;
+    http_data_fn on_data;
+    void *data_user_data;
     char errbuf[CURL_ERROR_SIZE];
     http_done_fn done;
     void *user_data;
@@ -117,6 +119,13 @@ static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct http_transfer *t = arg;
     size_t n = size * nmemb;
+    if (t->on_data) {
+        /* Only a successful stream is handed on; an error body is kept for the caller. */
+        long status = 0;
+        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 200)
+            return t->on_data(data, n, t->data_user_data) ? n : 0;
+    }
     /* curl 7.88 does not enforce MAXFILESIZE on chunked bodies: cap here. */
     if (t->res.body->len + n > t->max_body) {
         t->too_big = true;
@@ -211,9 +220,17 @@ struct http_transfer *http_start(struct http *h, const struct net_request *req, 
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : 15000L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opts && opts->timeout_ms ? opts->timeout_ms : 60000L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 16L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
+    if (opts && opts->on_data) {
+        t->on_data = opts->on_data;
+        t->data_user_data = opts->data_user_data;
+        /* A stream never ends by itself; the caller's silence timer ends it. */
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opts && opts->timeout_ms ? opts->timeout_ms : 60000L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 16L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
+    }
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);

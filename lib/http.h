@@ -21,8 +21,16 @@
 struct http;
 struct http_transfer;
 
+/* Streaming: called with each piece of the body as it arrives; return
+ * false to abort the transfer. */
+typedef bool (*http_data_fn)(const char *data, size_t len, void *user_data);
+
 struct http_options {
     const char *ca_file;      /* NULL: system trust store */
+    http_data_fn on_data;     /* set for a stream: no body is kept, no time limit at all;
+                                 the caller watches for silence (heartbeats are too sparse
+                                 for curl's low-speed check) */
+    void *data_user_data;
     size_t max_body;          /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
     long connect_timeout_ms;  /* 0 = 15 s */
     long timeout_ms;          /* whole transfer; 0 = 60 s */

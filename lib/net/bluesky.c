@@ -1,27 +1,900 @@
-/* net/bluesky: placeholder until the driver lands. */
+/* net/bluesky: app.bsky.notification.listNotifications over an app-password
+ * session, as a pure translator.
+ *
+ * State (a JSON object persisted by the engine):
+ *   "did", "handle"             the logged-in account ("me" for replies and history);
+ *   "accessJwt", "refreshJwt"   the session. It is reused across restarts:
+ *                               createSession is limited to 30 per 5 min and
+ *                               about 100 a day per account;
+ *   "login_identifier", "login_server": what the session was made for, so a
+ *                               changed config logs in again;
+ *   "seen_until"                newest indexedAt of a completed poll (absent
+ *                               before the first one: then the first page is
+ *                               history, taken as initial_sync);
+ *   "history_seen"              newest indexedAt of the user's own posts read;
+ *   "poll_*", "history_*"       progress of the chain in flight (cursor, pages,
+ *                               newest); cleared by begin()/history_begin(),
+ *                               never trusted across restarts.
+ *
+ * Session: begin() logs in (createSession) only when the state holds no
+ * session. An expired access token (ExpiredToken, HTTP 400 or 401) is
+ * renewed with refreshSession and the request repeated; only when the
+ * refresh token is dead too is the session dropped and createSession called,
+ * at most once per chain (the flags in request.step say what this chain has
+ * already done), and a refused or failed login pauses the account for
+ * BLUESKY_LOGIN_PAUSE_S so nothing ever loops on it. New tokens are saved at
+ * once (state_changed on that step): refreshSession rotates the refresh token.
+ *
+ * Paging: the server applies the reasons filter after reading a page, so a
+ * page can be short or empty while a cursor is still returned. A poll starts
+ * at the newest page and follows the cursor until a page reaches seen_until
+ * (an item, or a timestamp cursor as the Bluesky AppView sends, at or before
+ * it), the cursor ends, or catchup_max_pages. seen_until moves only when a
+ * poll completes; pages before that are stored as they arrive and the store's
+ * unique key absorbs repeats. Items up to BLUESKY_LATE_SLACK_S older than
+ * seen_until are still passed on: the AppView sorts by a time that can be
+ * earlier than what it already listed when the firehose runs late.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
 #include "net/net.h"
+#include "text.h"
+
+enum {
+    BLUESKY_STEP_LOGIN = 1,   /* com.atproto.server.createSession */
+    BLUESKY_STEP_REFRESH,     /* com.atproto.server.refreshSession */
+    BLUESKY_STEP_PAGE,        /* app.bsky.notification.listNotifications */
+    BLUESKY_STEP_HISTORY,     /* app.bsky.feed.getAuthorFeed (own posts) */
+};
+#define BLUESKY_STEP_MASK 0xff
+#define BLUESKY_F_HISTORY 0x100   /* LOGIN/REFRESH: resume the history chain, not the poll */
+#define BLUESKY_F_REFRESHED 0x200 /* this chain has refreshed the session already */
+#define BLUESKY_F_LOGGED_IN 0x400 /* this chain has called createSession already */
+
+#define BLUESKY_PAGE_LIMIT 50
+#define BLUESKY_HISTORY_LIMIT 50
+#define BLUESKY_HISTORY_MAX_PAGES 3
+#define BLUESKY_LATE_SLACK_S 600
+#define BLUESKY_LOGIN_PAUSE_S 1800
+#define BLUESKY_RATE_DEFAULT_WAIT_S 60
+#define BLUESKY_RATE_MAX_WAIT_S 86400
+#define BLUESKY_WEB "https://bsky.app"
+#define BLUESKY_POST_COLLECTION "app.bsky.feed.post"
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* ISO 8601 to microseconds since the epoch; 0 when it does not parse.
+ * Seconds are too coarse: several notifications share one. */
+static int64_t bluesky_time_us(const char *iso)
+{
+    if (!iso || !*iso)
+        return 0;
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(iso, NULL);
+    if (!dt)
+        return 0;
+    return g_date_time_to_unix(dt) * G_USEC_PER_SEC + g_date_time_get_microsecond(dt);
+}
+
+static char *bluesky_iso(int64_t epoch_s)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(epoch_s);
+    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S.000Z") : NULL;
+}
+
+/* A DID as it may appear in a URL path: "did:<method>:<id>", id from the
+ * DID syntax's character set. */
+static bool bluesky_did_ok(const char *s, size_t len)
+{
+    if (len < 7 || len > 2048 || strncmp(s, "did:", 4) != 0)
+        return false;
+    size_t i = 4;
+    while (i < len && s[i] >= 'a' && s[i] <= 'z')
+        i++;
+    if (i == 4 || i >= len || s[i] != ':' || i + 1 >= len)
+        return false;
+    for (i++; i < len; i++)
+        if (!g_ascii_isalnum(s[i]) && !strchr("._:%-", s[i]))
+            return false;
+    return s[len - 1] != ':' && s[len - 1] != '%';
+}
+
+/* at://<did>/app.bsky.feed.post/<rkey> split into its DID and record key.
+ * Anything else (a handle as authority, another collection, a query, extra
+ * segments) is refused: the parts end up in a web URL. */
+static bool bluesky_post_uri(const char *uri, char **did, char **rkey)
+{
+    *did = *rkey = NULL;
+    if (!uri || strncmp(uri, "at://", 5) != 0)
+        return false;
+    const char *a = uri + 5;
+    const char *slash = strchr(a, '/');
+    if (!slash || !bluesky_did_ok(a, (size_t)(slash - a)))
+        return false;
+    const char *coll = slash + 1;
+    size_t clen = strlen(BLUESKY_POST_COLLECTION);
+    if (strncmp(coll, BLUESKY_POST_COLLECTION, clen) != 0 || coll[clen] != '/')
+        return false;
+    const char *k = coll + clen + 1;
+    size_t klen = strlen(k);
+    if (klen == 0 || klen > 512 || strcmp(k, ".") == 0 || strcmp(k, "..") == 0)
+        return false;
+    for (size_t i = 0; i < klen; i++)
+        if (!g_ascii_isalnum(k[i]) && !strchr("._~:-", k[i]))
+            return false;
+    *did = g_strndup(a, (size_t)(slash - a));
+    *rkey = g_strdup(k);
+    return true;
+}
+
+/* Hostile text shortened for a log line. */
+static char *bluesky_quote(const char *s)
+{
+    g_autofree char *clean = text_sanitize(s ? s : "", false);
+    return text_truncate(clean, 120);
+}
+
+/* Tokens go into an Authorization header: printable ASCII without spaces
+ * only, so a hostile server cannot smuggle in header lines. */
+static bool bluesky_token_ok(const char *t)
+{
+    if (!t || !*t || strlen(t) > 16384)
+        return false;
+    for (const char *p = t; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return false;
+    return true;
+}
+
+static const char *bluesky_str(json_t *state, const char *key)
+{
+    const char *v = json_string_value(json_object_get(state, key));
+    return v && *v ? v : NULL;
+}
+
+static bool bluesky_has_session(json_t *state)
+{
+    return bluesky_str(state, "did") && bluesky_token_ok(bluesky_str(state, "accessJwt")) &&
+           bluesky_token_ok(bluesky_str(state, "refreshJwt"));
+}
+
+static void bluesky_drop_session(json_t *state)
+{
+    json_object_del(state, "accessJwt");
+    json_object_del(state, "refreshJwt");
+}
+
+static void bluesky_clear_inflight(json_t *state, const char *prefix)
+{
+    static const char *const keys[] = { "cursor", "pages", "newest" };
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        g_autofree char *k = g_strconcat(prefix, keys[i], NULL);
+        json_object_del(state, k);
+    }
+}
+
+/* JSON string literal without a jansson copy of the value: the value here
+ * is the app password, and only the request body should ever hold it (it is
+ * wiped when the request is freed). */
+static void bluesky_json_append(GString *s, const char *v)
+{
+    g_string_append_c(s, '"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_c(s, '\\'), g_string_append_c(s, (char)*p);
+        else if (*p < 0x20)
+            g_string_append_printf(s, "\\u%04x", *p);
+        else
+            g_string_append_c(s, (char)*p);
+    }
+    g_string_append_c(s, '"');
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static struct net_request *bluesky_xrpc(const struct net_account *acct, const char *method, const char *nsid,
+                                        const char *query, int step)
+{
+    char *url = g_strdup_printf("%s/xrpc/%s%s%s", acct->server, nsid, query ? "?" : "", query ? query : "");
+    struct net_request *req = net_request_new(method, url, step);
+    net_request_add_header(req, "Accept: application/json");
+    return req;
+}
+
+static struct net_request *bluesky_login_request(const struct net_account *acct, int flags)
+{
+    struct net_request *req =
+        bluesky_xrpc(acct, "POST", "com.atproto.server.createSession", NULL, BLUESKY_STEP_LOGIN | flags);
+    const char *id = acct->identifier ? acct->identifier : "";
+    const char *pw = acct->secret ? acct->secret : "";
+    /* Sized up front so the buffer holding the password is never reallocated
+     * (a reallocation would leave an unwiped copy behind). */
+    GString *body = g_string_sized_new(64 + 6 * (strlen(id) + strlen(pw)));
+    g_string_append(body, "{\"identifier\":");
+    bluesky_json_append(body, id);
+    g_string_append(body, ",\"password\":");
+    bluesky_json_append(body, pw);
+    g_string_append_c(body, '}');
+    req->body = g_string_free(body, FALSE);
+    req->content_type = g_strdup("application/json");
+    return req;
+}
+
+static struct net_request *bluesky_refresh_request(const struct net_account *acct, json_t *state, int flags)
+{
+    struct net_request *req =
+        bluesky_xrpc(acct, "POST", "com.atproto.server.refreshSession", NULL, BLUESKY_STEP_REFRESH | flags);
+    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
+    return req;
+}
+
+static struct net_request *bluesky_page_request(const struct net_account *acct, json_t *state, int flags)
+{
+    GString *q = g_string_new(NULL);
+    g_string_append_printf(q, "limit=%d&reasons=mention&reasons=reply&reasons=quote", BLUESKY_PAGE_LIMIT);
+    const char *cursor = bluesky_str(state, "poll_cursor");
+    if (cursor) {
+        g_autofree char *e = net_uri_escape(cursor);
+        g_string_append_printf(q, "&cursor=%s", e);
+    }
+    g_autofree char *query = g_string_free(q, FALSE);
+    struct net_request *req = bluesky_xrpc(acct, "GET", "app.bsky.notification.listNotifications", query,
+                                           BLUESKY_STEP_PAGE | (flags & ~BLUESKY_STEP_MASK & ~BLUESKY_F_HISTORY));
+    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
+    return req;
+}
+
+static struct net_request *bluesky_history_request(const struct net_account *acct, json_t *state, int flags)
+{
+    g_autofree char *actor = net_uri_escape(bluesky_str(state, "did"));
+    GString *q = g_string_new(NULL);
+    g_string_append_printf(q, "actor=%s&filter=posts_with_replies&limit=%d", actor, BLUESKY_HISTORY_LIMIT);
+    const char *cursor = bluesky_str(state, "history_cursor");
+    if (cursor) {
+        g_autofree char *e = net_uri_escape(cursor);
+        g_string_append_printf(q, "&cursor=%s", e);
+    }
+    g_autofree char *query = g_string_free(q, FALSE);
+    struct net_request *req = bluesky_xrpc(acct, "GET", "app.bsky.feed.getAuthorFeed", query,
+                                           BLUESKY_STEP_HISTORY | (flags & ~BLUESKY_STEP_MASK));
+    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
+    return req;
+}
+
+/* The request a session step was made for, repeated with the new session. */
+static struct net_request *bluesky_resume(const struct net_account *acct, json_t *state, int flags)
+{
+    if (flags & BLUESKY_F_HISTORY)
+        return bluesky_history_request(acct, state, flags);
+    return bluesky_page_request(acct, state, flags);
+}
+
+/* ---------------------------------------------------------------- responses */
+
+/* The XRPC error name ({"error":"ExpiredToken",...}) if it looks like one. */
+static char *bluesky_error_name(const struct net_response *resp)
+{
+    g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *name = json_string_value(json_object_get(body, "error"));
+    if (!name || !*name || strlen(name) > 64)
+        return NULL;
+    for (const char *p = name; *p; p++)
+        if (!g_ascii_isalnum(*p))
+            return NULL;
+    return g_strdup(name);
+}
+
+static bool bluesky_contains(const char *hay, const char *needle)
+{
+    return needle && strlen(needle) >= 4 && strstr(hay, needle) != NULL;
+}
+
+/* "HTTP 400 ExpiredToken: Token has expired" for the log. The server's
+ * message is dropped if it echoes the password or a token. */
+static char *bluesky_describe(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                              const char *name)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "HTTP %ld", resp->status);
+    if (name)
+        g_string_append_printf(s, " %s", name);
+    g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *msg = json_string_value(json_object_get(body, "message"));
+    if (msg && *msg) {
+        g_autofree char *q = bluesky_quote(msg);
+        if (*q && !bluesky_contains(q, acct->secret) && !bluesky_contains(q, bluesky_str(state, "accessJwt")) &&
+            !bluesky_contains(q, bluesky_str(state, "refreshJwt")))
+            g_string_append_printf(s, ": %s", q);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static bool bluesky_is(const char *name, const char *want)
+{
+    return name && strcmp(name, want) == 0;
+}
+
+/* RateLimit-* (draft-polli names, no X- prefix). Reset is epoch seconds on
+ * Bluesky; a small number is taken as delta seconds, as the IETF draft has it. */
+static void bluesky_rate(const struct net_account *acct, const struct net_request *req,
+                         const struct net_response *resp, struct net_result *out)
+{
+    int kind = req->step & BLUESKY_STEP_MASK;
+    const char *rem = net_response_header(resp, "ratelimit-remaining");
+    const char *reset = net_response_header(resp, "ratelimit-reset");
+    int remaining = -1;
+    if (rem) {
+        char *end;
+        long long r = strtoll(rem, &end, 10);
+        if (end != rem && r >= 0)
+            remaining = (int)(r > 1000000 ? 1000000 : r);
+    }
+    /* createSession has its own small per-account budget: it says nothing
+     * about how often the account may poll. */
+    if (kind != BLUESKY_STEP_LOGIN)
+        out->rate_remaining = remaining;
+    int64_t reset_at = 0;
+    if (reset) {
+        char *end;
+        long long r = strtoll(reset, &end, 10);
+        if (end != reset && r > 0)
+            reset_at = r < 1000000000LL ? acct->now + r : r;
+    }
+    if (reset_at > acct->now + BLUESKY_RATE_MAX_WAIT_S)
+        reset_at = acct->now + BLUESKY_RATE_MAX_WAIT_S;
+    if (resp->status == 429 || remaining == 0) {
+        if (reset_at > acct->now)
+            out->retry_at = reset_at;
+        else if (resp->status == 429)
+            out->retry_at = acct->now + BLUESKY_RATE_DEFAULT_WAIT_S;
+    }
+}
+
+/* No createSession again for a while: the daily budget is small and shared
+ * with the user's other clients. */
+static void bluesky_login_pause(const struct net_account *acct, struct net_result *out)
+{
+    if (out->retry_at < acct->now + BLUESKY_LOGIN_PAUSE_S)
+        out->retry_at = acct->now + BLUESKY_LOGIN_PAUSE_S;
+}
+
+/* Copy a createSession/refreshSession answer into the state. */
+static bool bluesky_take_session(json_t *state, json_t *root, const char **why)
+{
+    const char *access = json_string_value(json_object_get(root, "accessJwt"));
+    const char *refresh = json_string_value(json_object_get(root, "refreshJwt"));
+    const char *did = json_string_value(json_object_get(root, "did"));
+    const char *handle = json_string_value(json_object_get(root, "handle"));
+    if (!json_is_object(root) || !bluesky_token_ok(access) || !bluesky_token_ok(refresh)) {
+        *why = "no usable accessJwt/refreshJwt in the answer";
+        return false;
+    }
+    if (did && !bluesky_did_ok(did, strlen(did))) {
+        *why = "the answer's did is not a DID";
+        return false;
+    }
+    if (!did && !bluesky_str(state, "did")) {
+        *why = "no did in the answer";
+        return false;
+    }
+    if (did)
+        json_object_set_new(state, "did", json_string(did));
+    if (handle && *handle)
+        json_object_set_new(state, "handle", json_string(handle));
+    json_object_set_new(state, "accessJwt", json_string(access));
+    json_object_set_new(state, "refreshJwt", json_string(refresh));
+    return true;
+}
+
+static void bluesky_handle_login(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                 const struct net_response *resp, struct net_result *out)
+{
+    int flags = req->step & ~BLUESKY_STEP_MASK;
+    if (resp->status != 200) {
+        g_autofree char *name = bluesky_error_name(resp);
+        g_autofree char *what = bluesky_describe(acct, state, resp, name);
+        if (resp->status == 429)
+            net_result_fail(out, NET_RETRY, "createSession: %s: too many logins; waiting", what);
+        else if (resp->status == 400 || resp->status == 401 || resp->status == 403)
+            net_result_fail(out, NET_AUTH, "createSession: %s: Bluesky refused identifier %s with this app password",
+                            what, acct->identifier);
+        else if (resp->status == 404)
+            net_result_fail(out, NET_FATAL, "createSession: %s: is %s a Bluesky (AT Protocol) server?", what,
+                            acct->server);
+        else
+            net_result_fail(out, NET_RETRY, "createSession: %s", what);
+        bluesky_login_pause(acct, out);
+        return;
+    }
+    g_autoptr(json_t) root = net_parse_json(resp, out, "createSession");
+    g_autofree char *old_did = g_strdup(bluesky_str(state, "did"));
+    const char *why = NULL;
+    if (root && !bluesky_take_session(state, root, &why))
+        net_result_fail(out, NET_RETRY, "createSession: %s", why);
+    if (out->outcome != NET_OK) {
+        bluesky_login_pause(acct, out);
+        return;
+    }
+    if (old_did && g_strcmp0(old_did, bluesky_str(state, "did")) != 0) {
+        /* Another account now: its past is history, not news. */
+        json_object_del(state, "seen_until");
+        json_object_del(state, "history_seen");
+    }
+    json_object_set_new(state, "login_identifier", json_string(acct->identifier));
+    json_object_set_new(state, "login_server", json_string(acct->server));
+    log_info("%s: logged in to %s as %s", acct->name, acct->server, bluesky_str(state, "did"));
+    out->state_changed = true;
+    out->next = bluesky_resume(acct, state, flags | BLUESKY_F_LOGGED_IN);
+}
+
+static void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                   const struct net_response *resp, struct net_result *out)
+{
+    int flags = req->step & ~BLUESKY_STEP_MASK;
+    if (resp->status != 200) {
+        g_autofree char *name = bluesky_error_name(resp);
+        g_autofree char *what = bluesky_describe(acct, state, resp, name);
+        bool dead = bluesky_is(name, "ExpiredToken") || bluesky_is(name, "InvalidToken") || resp->status == 401;
+        if (resp->status == 429 || resp->status >= 500) {
+            net_result_fail(out, NET_RETRY, "refreshSession: %s", what);
+        } else if (dead && !(flags & BLUESKY_F_LOGGED_IN)) {
+            /* The refresh token is spent or revoked: log in once more. Saved
+             * now, so a failed login does not bring the dead session back. */
+            log_info("%s: session ended (%s); logging in again", acct->name, what);
+            bluesky_drop_session(state);
+            out->state_changed = true;
+            out->next = bluesky_login_request(acct, flags);
+        } else if (resp->status == 400 || resp->status == 401 || resp->status == 403) {
+            net_result_fail(out, NET_AUTH, "refreshSession: %s", what);
+        } else {
+            net_result_fail(out, NET_RETRY, "refreshSession: %s", what);
+        }
+        return;
+    }
+    g_autoptr(json_t) root = net_parse_json(resp, out, "refreshSession");
+    if (!root)
+        return;
+    const char *why = NULL;
+    if (!bluesky_take_session(state, root, &why)) {
+        net_result_fail(out, NET_RETRY, "refreshSession: %s", why);
+        return;
+    }
+    out->state_changed = true;
+    out->next = bluesky_resume(acct, state, flags | BLUESKY_F_REFRESHED);
+}
+
+/* A listNotifications/getAuthorFeed answer other than 200. */
+static void bluesky_handle_refused(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                   const struct net_response *resp, struct net_result *out)
+{
+    int flags = req->step & ~BLUESKY_STEP_MASK;
+    if ((req->step & BLUESKY_STEP_MASK) == BLUESKY_STEP_HISTORY)
+        flags |= BLUESKY_F_HISTORY;
+    g_autofree char *name = bluesky_error_name(resp);
+    g_autofree char *what = bluesky_describe(acct, state, resp, name);
+    bool expired = bluesky_is(name, "ExpiredToken");
+    bool renew = expired || bluesky_is(name, "InvalidToken");
+    if ((resp->status == 400 && renew) || resp->status == 401) {
+        if (!(flags & (BLUESKY_F_REFRESHED | BLUESKY_F_LOGGED_IN))) {
+            out->next = bluesky_refresh_request(acct, state, flags);
+            return;
+        }
+        /* A session made moments ago is refused: no second renewal in this
+         * chain; the next poll starts over. */
+        net_result_fail(out, expired ? NET_RETRY : NET_AUTH, "%s, even with a new session", what);
+    } else if (resp->status == 403) {
+        net_result_fail(out, NET_AUTH, "%s", what);
+    } else if (resp->status == 404) {
+        net_result_fail(out, NET_FATAL, "%s: is %s a Bluesky (AT Protocol) server?", what, acct->server);
+    } else {
+        net_result_fail(out, NET_RETRY, "%s", what);
+    }
+}
+
+/* ---------------------------------------------------------------- mentions */
+
+static enum mention_tri bluesky_viewer(json_t *author, const char *key)
+{
+    json_t *viewer = json_object_get(author, "viewer");
+    if (!json_is_object(viewer))
+        return MENTION_UNKNOWN;
+    /* Present (an at-uri of the follow record) means yes. */
+    return json_is_string(json_object_get(viewer, key)) ? MENTION_YES : MENTION_NO;
+}
+
+static enum mention_tri bluesky_bot(json_t *author)
+{
+    size_t i;
+    json_t *label;
+    json_array_foreach(json_object_get(author, "labels"), i, label)
+        if (g_strcmp0(json_string_value(json_object_get(label, "val")), "bot") == 0)
+            return MENTION_YES;
+    /* No label is not proof of a human. */
+    return MENTION_UNKNOWN;
+}
+
+static int bluesky_mention_count(json_t *record)
+{
+    int count = 0;
+    size_t i, j;
+    json_t *facet, *feature;
+    json_array_foreach(json_object_get(record, "facets"), i, facet) {
+        json_array_foreach(json_object_get(facet, "features"), j, feature) {
+            const char *type = json_string_value(json_object_get(feature, "$type"));
+            if (g_strcmp0(type, "app.bsky.richtext.facet#mention") == 0)
+                count++;
+        }
+    }
+    return count > 0 ? count : 1;
+}
+
+/* One notification to a mention, or NULL with *why (and *bad when the item
+ * is malformed rather than merely not wanted). */
+static struct mention *bluesky_parse_one(const struct net_account *acct, json_t *n, char **why, bool *bad)
+{
+    *bad = true;
+    const char *reason = json_string_value(json_object_get(n, "reason"));
+    if (!reason) {
+        *why = g_strdup("no reason");
+        return NULL;
+    }
+    enum mention_kind kind;
+    if (strcmp(reason, "mention") == 0) {
+        kind = MENTION_KIND_MENTION;
+    } else if (strcmp(reason, "reply") == 0) {
+        kind = MENTION_KIND_REPLY;
+    } else if (strcmp(reason, "quote") == 0) {
+        kind = MENTION_KIND_QUOTE;
+    } else {
+        g_autofree char *q = bluesky_quote(reason);
+        *why = g_strdup_printf("reason \"%s\" is not a mention", q);
+        *bad = false;
+        return NULL;
+    }
+    const char *uri = json_string_value(json_object_get(n, "uri"));
+    g_autofree char *did = NULL;
+    g_autofree char *rkey = NULL;
+    if (!uri) {
+        *why = g_strdup("no uri");
+        return NULL;
+    }
+    if (!bluesky_post_uri(uri, &did, &rkey)) {
+        g_autofree char *q = bluesky_quote(uri);
+        *why = g_strdup_printf("uri \"%s\" is not at://<did>/app.bsky.feed.post/<rkey>", q);
+        return NULL;
+    }
+    json_t *author = json_object_get(n, "author");
+    if (!json_is_object(author)) {
+        *why = g_strdup("no author");
+        return NULL;
+    }
+    const char *author_did = json_string_value(json_object_get(author, "did"));
+    const char *handle = json_string_value(json_object_get(author, "handle"));
+    if (!author_did || !*author_did || !handle || !*handle) {
+        *why = g_strdup("author has no did or handle");
+        return NULL;
+    }
+    json_t *record = json_object_get(n, "record");
+    if (!json_is_object(record)) {
+        *why = g_strdup("record is not an object");
+        return NULL;
+    }
+    const char *text = json_string_value(json_object_get(record, "text"));
+    if (!text) {
+        *why = g_strdup("record has no text");
+        return NULL;
+    }
+
+    struct mention *m = mention_new();
+    m->account = g_strdup(acct->name);
+    m->network = g_strdup("bluesky");
+    m->kind = kind;
+    m->remote_id = g_strdup(uri);
+    /* The user's reply to this post names it as its parent uri. */
+    m->post_id = g_strdup(uri);
+    m->url = g_strdup_printf(BLUESKY_WEB "/profile/%s/post/%s", did, rkey);
+    m->author_id = g_strdup(author_did);
+    m->author_handle = text_sanitize(handle, false);
+    const char *dn = json_string_value(json_object_get(author, "displayName"));
+    g_autofree char *name = text_sanitize(dn ? dn : "", false);
+    m->author_name = *name ? g_steal_pointer(&name) : g_strdup(m->author_handle);
+    m->text = text_sanitize(text, true);
+
+    /* createdAt is whatever the author's client wrote; a post dated in the
+     * future is dated when the network saw it instead. */
+    int64_t indexed = net_parse_time(json_string_value(json_object_get(n, "indexedAt")));
+    int64_t created = net_parse_time(json_string_value(json_object_get(record, "createdAt")));
+    if (created == 0 || (indexed > 0 && created > indexed + 300))
+        created = indexed;
+    m->created_at = created > 0 ? created : acct->now;
+
+    const char *root = json_string_value(json_object_get(json_object_get(json_object_get(record, "reply"), "root"),
+                                                         "uri"));
+    m->thread_id = g_strdup(root && *root ? root : uri);
+    m->mention_count = bluesky_mention_count(record);
+    m->follows_me = bluesky_viewer(author, "followedBy");
+    m->i_follow = bluesky_viewer(author, "following");
+    m->author_bot = bluesky_bot(author);
+    *bad = false;
+    return m;
+}
+
+/* Keep the newer of *newest and a time string. */
+static void bluesky_take_newest(char **newest, int64_t *newest_us, const char *iso, int64_t t)
+{
+    if (t > *newest_us) {
+        g_free(*newest);
+        *newest = g_strdup(iso);
+        *newest_us = t;
+    }
+}
+
+/* The server's clock from the Date header (RFC 7231 IMF-fixdate), else ours:
+ * where the first poll found nothing, "seen until now" must be in the
+ * server's time, which item timestamps are in. */
+static int64_t bluesky_server_now(const struct net_account *acct, const struct net_response *resp)
+{
+    const char *date = net_response_header(resp, "date");
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (date) {
+        const char *end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        if (end && *end == '\0') {
+            time_t t = timegm(&tm);
+            if (t > 0)
+                return (int64_t)t;
+        }
+    }
+    return acct->now;
+}
+
+static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                const struct net_response *resp, struct net_result *out)
+{
+    g_autoptr(json_t) root = net_parse_json(resp, out, "listNotifications");
+    if (!root)
+        return;
+    json_t *list = json_object_get(root, "notifications");
+    if (!json_is_array(list)) {
+        net_result_fail(out, NET_RETRY, "listNotifications: no \"notifications\" array in the answer");
+        return;
+    }
+    json_t *cursor_v = json_object_get(root, "cursor");
+    const char *cursor = json_string_value(cursor_v);
+    if (cursor_v && !json_is_null(cursor_v) && !cursor)
+        log_warn("%s: listNotifications: \"cursor\" is not a string; not following it", acct->name);
+    if (cursor && !*cursor)
+        cursor = NULL;
+
+    const char *seen = bluesky_str(state, "seen_until");
+    int64_t seen_us = bluesky_time_us(seen);
+    bool first = seen_us == 0;
+    int64_t slack_us = (int64_t)BLUESKY_LATE_SLACK_S * G_USEC_PER_SEC;
+    g_autofree char *newest = g_strdup(bluesky_str(state, "poll_newest"));
+    int64_t newest_us = bluesky_time_us(newest);
+    bool reached_seen = false;
+    size_t i;
+    json_t *n;
+    json_array_foreach(list, i, n) {
+        if (!json_is_object(n)) {
+            log_warn("%s: notification %zu of a page is not an object; skipped", acct->name, i);
+            continue;
+        }
+        const char *indexed = json_string_value(json_object_get(n, "indexedAt"));
+        int64_t t = bluesky_time_us(indexed);
+        if (t == 0) {
+            log_warn("%s: notification %zu of a page has no valid indexedAt; skipped", acct->name, i);
+            continue;
+        }
+        bluesky_take_newest(&newest, &newest_us, indexed, t);
+        if (!first && t <= seen_us)
+            reached_seen = true;
+        if (!first && t < seen_us - slack_us)
+            continue; /* read by an earlier poll, or history from before heed watched */
+        g_autofree char *why = NULL;
+        bool bad = false;
+        struct mention *m = bluesky_parse_one(acct, n, &why, &bad);
+        if (m)
+            g_ptr_array_add(out->mentions, m);
+        else if (bad)
+            log_warn("%s: notification %zu of a page skipped: %s", acct->name, i, why);
+        else
+            log_debug("%s: notification %zu skipped: %s", acct->name, i, why);
+    }
+    /* The Bluesky AppView's cursor is the time of the last item it read,
+     * filtered out or not: once that is before seen_until the rest is old,
+     * even when the page itself came back empty. Opaque cursors skip this. */
+    int64_t cursor_us = bluesky_time_us(cursor);
+    if (cursor_us > 0) {
+        bluesky_take_newest(&newest, &newest_us, cursor, cursor_us);
+        if (!first && cursor_us < seen_us)
+            reached_seen = true;
+    }
+    out->initial_sync = first;
+
+    json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
+    bool more = !first && !reached_seen && cursor;
+    if (more && g_strcmp0(cursor, bluesky_str(state, "poll_cursor")) == 0) {
+        log_warn("%s: listNotifications returned the cursor it was given; not following it", acct->name);
+        more = false;
+    }
+    if (more && pages >= acct->catchup_max_pages) {
+        out->notice = g_strdup_printf(
+            "more than %lld pages of notifications since the last poll; older ones were not fetched "
+            "(raise catchup_max_pages)",
+            (long long)pages);
+        more = false;
+    }
+    if (more) {
+        json_object_set_new(state, "poll_pages", json_integer(pages));
+        json_object_set_new(state, "poll_cursor", json_string(cursor));
+        if (newest)
+            json_object_set_new(state, "poll_newest", json_string(newest));
+        out->next = bluesky_page_request(acct, state, req->step);
+        return;
+    }
+    bluesky_clear_inflight(state, "poll_");
+    if (newest_us > seen_us) {
+        json_object_set_new(state, "seen_until", json_string(newest));
+    } else if (first) {
+        /* Nothing at all yet: what comes after this moment is news. */
+        g_autofree char *iso = bluesky_iso(bluesky_server_now(acct, resp));
+        json_object_set_new(state, "seen_until", json_string(iso));
+    }
+    out->state_changed = true;
+}
+
+/* ---------------------------------------------------------------- history */
+
+/* The user's own recent posts: whom they answered. */
+static struct net_request *bluesky_history_begin(const struct net_account *acct, json_t *state, char **error)
+{
+    (void)error;
+    bluesky_clear_inflight(state, "history_");
+    if (!bluesky_has_session(state))
+        return NULL;
+    return bluesky_history_request(acct, state, 0);
+}
+
+static void bluesky_handle_history(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                   const struct net_response *resp, struct net_result *out)
+{
+    g_autoptr(json_t) root = net_parse_json(resp, out, "getAuthorFeed");
+    if (!root)
+        return;
+    json_t *feed = json_object_get(root, "feed");
+    if (!json_is_array(feed)) {
+        net_result_fail(out, NET_RETRY, "getAuthorFeed: no \"feed\" array in the answer");
+        return;
+    }
+    const char *me = bluesky_str(state, "did");
+    int64_t seen_us = bluesky_time_us(bluesky_str(state, "history_seen"));
+    int64_t slack_us = (int64_t)BLUESKY_LATE_SLACK_S * G_USEC_PER_SEC;
+    g_autofree char *newest = g_strdup(bluesky_str(state, "history_newest"));
+    int64_t newest_us = bluesky_time_us(newest);
+    bool reached_seen = false;
+    size_t i;
+    json_t *item;
+    json_array_foreach(feed, i, item) {
+        json_t *post = json_object_get(item, "post");
+        /* Reposts and pins carry a reason: not the user's own writing, or out of order. */
+        if (!json_is_object(post) || json_object_get(item, "reason"))
+            continue;
+        json_t *record = json_object_get(post, "record");
+        const char *uri = json_string_value(json_object_get(post, "uri"));
+        const char *author = json_string_value(json_object_get(json_object_get(post, "author"), "did"));
+        if (!uri || !author || !me || strcmp(author, me) != 0 || !json_is_object(record))
+            continue;
+        const char *indexed = json_string_value(json_object_get(post, "indexedAt"));
+        int64_t t = bluesky_time_us(indexed);
+        if (t > 0) {
+            bluesky_take_newest(&newest, &newest_us, indexed, t);
+            if (seen_us && t <= seen_us)
+                reached_seen = true;
+            if (seen_us && t < seen_us - slack_us)
+                continue;
+        }
+        json_t *parent = json_object_get(json_object_get(record, "reply"), "parent");
+        if (!json_is_object(parent))
+            continue; /* not a reply */
+        const char *parent_uri = json_string_value(json_object_get(parent, "uri"));
+        g_autofree char *to = NULL;
+        g_autofree char *rkey = NULL;
+        if (!bluesky_post_uri(parent_uri, &to, &rkey)) {
+            g_autofree char *q = bluesky_quote(parent_uri);
+            log_warn("%s: your post %zu of a page answers \"%s\", which is not a post at-uri; skipped", acct->name,
+                     i, q);
+            continue;
+        }
+        if (strcmp(to, me) == 0)
+            continue; /* a thread of the user's own */
+        struct net_reply *r = g_new0(struct net_reply, 1);
+        r->remote_id = g_strdup(uri);
+        r->to_author_id = g_steal_pointer(&to);
+        r->to_post_id = g_strdup(parent_uri);
+        r->at = net_parse_time(json_string_value(json_object_get(record, "createdAt")));
+        if (r->at == 0)
+            r->at = t > 0 ? t / G_USEC_PER_SEC : acct->now;
+        g_ptr_array_add(out->replies, r);
+    }
+
+    const char *cursor = json_string_value(json_object_get(root, "cursor"));
+    json_int_t pages = json_integer_value(json_object_get(state, "history_pages")) + 1;
+    int max_pages = acct->catchup_max_pages < BLUESKY_HISTORY_MAX_PAGES ? acct->catchup_max_pages
+                                                                         : BLUESKY_HISTORY_MAX_PAGES;
+    /* The first reading takes one page: older answers matter little. */
+    bool more = seen_us && !reached_seen && cursor && *cursor && pages < max_pages &&
+                g_strcmp0(cursor, bluesky_str(state, "history_cursor")) != 0;
+    if (more) {
+        json_object_set_new(state, "history_pages", json_integer(pages));
+        json_object_set_new(state, "history_cursor", json_string(cursor));
+        if (newest)
+            json_object_set_new(state, "history_newest", json_string(newest));
+        out->next = bluesky_history_request(acct, state, req->step);
+        return;
+    }
+    bluesky_clear_inflight(state, "history_");
+    if (newest_us > seen_us)
+        json_object_set_new(state, "history_seen", json_string(newest));
+    out->state_changed = true;
+}
+
+/* ---------------------------------------------------------------- the driver */
 
 static struct net_request *bluesky_begin(const struct net_account *acct, json_t *state, char **error)
 {
-    (void)acct;
-    (void)state;
-    *error = g_strdup("the bluesky driver is not available yet");
-    return NULL;
+    bluesky_clear_inflight(state, "poll_");
+    if (!acct->identifier || !*acct->identifier) {
+        *error = g_strdup("no identifier: set identifier = your handle (e.g. alice.bsky.social) or DID");
+        return NULL;
+    }
+    /* A session made for another identifier or server is someone else's. */
+    if (g_strcmp0(bluesky_str(state, "login_identifier"), acct->identifier) != 0 ||
+        g_strcmp0(bluesky_str(state, "login_server"), acct->server) != 0)
+        bluesky_drop_session(state);
+    if (bluesky_has_session(state))
+        return bluesky_page_request(acct, state, 0);
+    if (!acct->secret || !*acct->secret) {
+        *error = g_strdup("no app password: set token_file or token_command");
+        return NULL;
+    }
+    return bluesky_login_request(acct, 0);
 }
 
 static void bluesky_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                        const struct net_response *resp, struct net_result *out)
+                           const struct net_response *resp, struct net_result *out)
 {
-    (void)acct;
-    (void)state;
-    (void)req;
-    (void)resp;
-    net_result_fail(out, NET_FATAL, "not implemented");
+    bluesky_rate(acct, req, resp, out);
+    switch (req->step & BLUESKY_STEP_MASK) {
+    case BLUESKY_STEP_LOGIN:
+        bluesky_handle_login(acct, state, req, resp, out);
+        break;
+    case BLUESKY_STEP_REFRESH:
+        bluesky_handle_refresh(acct, state, req, resp, out);
+        break;
+    case BLUESKY_STEP_PAGE:
+    case BLUESKY_STEP_HISTORY:
+        if (resp->status != 200)
+            bluesky_handle_refused(acct, state, req, resp, out);
+        else if ((req->step & BLUESKY_STEP_MASK) == BLUESKY_STEP_PAGE)
+            bluesky_handle_page(acct, state, req, resp, out);
+        else
+            bluesky_handle_history(acct, state, req, resp, out);
+        break;
+    default:
+        net_result_fail(out, NET_FATAL, "bluesky: a response to an unknown step %d", req->step);
+        break;
+    }
 }
 
 const struct net_driver net_bluesky_driver = {
     .name = "bluesky",
+    .default_server = "https://bsky.social",
+    .web_host = "bsky.app",
     .needs_secret = true,
     .begin = bluesky_begin,
+    .history_begin = bluesky_history_begin,
     .handle = bluesky_handle,
 };

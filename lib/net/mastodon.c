@@ -20,7 +20,14 @@
 #include "net/net.h"
 #include "text.h"
 
-enum { MASTODON_STEP_ME = 1, MASTODON_STEP_PAGE, MASTODON_STEP_HISTORY };
+enum {
+    MASTODON_STEP_ME = 1,
+    MASTODON_STEP_PAGE,
+    MASTODON_STEP_HISTORY,
+    MASTODON_STEP_INSTANCE,
+    MASTODON_STEP_HEALTH,
+    MASTODON_STEP_STREAM,
+};
 #define MASTODON_HISTORY_LIMIT 40
 #define MASTODON_PAGE_LIMIT 80
 
@@ -355,9 +362,103 @@ static void mastodon_handle_history(const struct net_account *acct, json_t *stat
     out->state_changed = true;
 }
 
+/* Streaming: GET /api/v2/instance names the streaming host (wss://...,
+ * which serves the same paths over https); its health endpoint must answer
+ * "OK"; then /api/v1/streaming/user/notification streams notifications. */
+static char *mastodon_stream_base(const struct net_account *acct, json_t *state)
+{
+    const char *base = json_string_value(json_object_get(state, "streaming_base"));
+    return g_strdup(base ? base : acct->server);
+}
+
+static struct net_request *mastodon_health_request(const struct net_account *acct, json_t *state)
+{
+    g_autofree char *base = mastodon_stream_base(acct, state);
+    return net_request_new("GET", g_strconcat(base, "/api/v1/streaming/health", NULL), MASTODON_STEP_HEALTH);
+}
+
+static struct net_request *mastodon_stream_begin(const struct net_account *acct, json_t *state, char **error)
+{
+    (void)error;
+    if (json_is_string(json_object_get(state, "streaming_base")))
+        return mastodon_health_request(acct, state);
+    return net_request_new("GET", g_strconcat(acct->server, "/api/v2/instance", NULL), MASTODON_STEP_INSTANCE);
+}
+
+static void mastodon_handle_instance(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                                     struct net_result *out)
+{
+    /* Old servers have no v2 instance; their stream lives on the main host. */
+    g_autofree char *base = g_strdup(acct->server);
+    json_t *root = resp->status == 200 ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;
+    const char *url = json_string_value(
+        json_object_get(json_object_get(json_object_get(root, "configuration"), "urls"), "streaming"));
+    if (url) {
+        g_autofree char *https = g_str_has_prefix(url, "wss://") ? g_strconcat("https://", url + 6, NULL)
+                                                                  : g_strdup(url);
+        g_autoptr(GUri) uri = g_uri_parse(https, G_URI_FLAGS_NONE, NULL);
+        if (uri && g_strcmp0(g_uri_get_scheme(uri), "https") == 0 && g_uri_get_host(uri) && !g_uri_get_userinfo(uri)) {
+            g_free(base);
+            base = https;
+            https = NULL;
+            while (g_str_has_suffix(base, "/"))
+                base[strlen(base) - 1] = '\0';
+        } else {
+            log_warn("%s: ignoring streaming URL that is not https", acct->name);
+        }
+    }
+    json_decref(root);
+    json_object_set_new(state, "streaming_base", json_string(base));
+    out->state_changed = true;
+    out->next = mastodon_health_request(acct, state);
+}
+
+static void mastodon_handle_health(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                                   struct net_result *out)
+{
+    if (resp->status != 200 || resp->body_len < 2 || strncmp(resp->body, "OK", 2) != 0) {
+        net_result_fail(out, NET_FATAL, "streaming health check answered HTTP %ld", resp->status);
+        return;
+    }
+    g_autofree char *base = mastodon_stream_base(acct, state);
+    out->next = net_request_new("GET", g_strconcat(base, "/api/v1/streaming/user/notification", NULL),
+                                MASTODON_STEP_STREAM);
+    out->next->stream = true;
+    mastodon_auth(acct, out->next);
+    net_request_add_header(out->next, "Accept: text/event-stream");
+}
+
+static void mastodon_stream_event(const struct net_account *acct, json_t *state, const char *event, const char *data,
+                                  size_t len, struct net_result *out)
+{
+    if (strcmp(event, "notification") != 0)
+        return;
+    json_error_t jerr;
+    g_autoptr(json_t) n = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(n)) {
+        log_warn("%s: a streamed notification is not a JSON object (%s); the next poll will fetch it", acct->name,
+                 jerr.text);
+        return;
+    }
+    const char *why = NULL;
+    struct mention *m = mastodon_parse_one(acct, state, n, &why);
+    if (m)
+        g_ptr_array_add(out->mentions, m);
+    else
+        log_debug("%s: streamed notification skipped: %s", acct->name, why);
+}
+
 static void mastodon_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
                             const struct net_response *resp, struct net_result *out)
 {
+    if (req->step == MASTODON_STEP_INSTANCE) {
+        mastodon_handle_instance(acct, state, resp, out);
+        return;
+    }
+    if (req->step == MASTODON_STEP_HEALTH) {
+        mastodon_handle_health(acct, state, resp, out);
+        return;
+    }
     mastodon_rate(acct, resp, out);
     if (resp->status != 200) {
         mastodon_handle_status(resp, out);
@@ -378,5 +479,7 @@ const struct net_driver net_mastodon_driver = {
     .needs_secret = true,
     .begin = mastodon_begin,
     .history_begin = mastodon_history_begin,
+    .stream_begin = mastodon_stream_begin,
+    .stream_event = mastodon_stream_event,
     .handle = mastodon_handle,
 };

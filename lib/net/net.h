@@ -44,6 +44,7 @@ struct net_request {
     char *body;              /* POST body or NULL */
     char *content_type;      /* for body */
     int step;                /* driver-private tag, handed back in handle() */
+    bool stream;             /* open as a long-lived event stream: events go to stream_event() */
 };
 
 struct net_response {
@@ -97,7 +98,15 @@ struct net_driver {
      * recent posts (results come back as replies). NULL when the network
      * has nothing to offer, or when nothing is due. */
     struct net_request *(*history_begin)(const struct net_account *acct, json_t *state, char **error);
-    /* Interpret a response to a request built by this driver (either chain). */
+    /* Optional streaming. stream_begin() starts a chain (discovery, health
+     * check) whose responses go to handle() like any other; its last request
+     * has .stream set, and the engine then feeds each event of that stream
+     * to stream_event(). Mentions from a stream never move the polling
+     * cursor: the poll after a reconnect closes any hole. */
+    struct net_request *(*stream_begin)(const struct net_account *acct, json_t *state, char **error);
+    void (*stream_event)(const struct net_account *acct, json_t *state, const char *event, const char *data,
+                         size_t len, struct net_result *out);
+    /* Interpret a response to a request built by this driver (any chain). */
     void (*handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
                    const struct net_response *resp, struct net_result *out);
 };
