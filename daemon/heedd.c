@@ -21,7 +21,7 @@ struct heedd {
     struct engine *engine;
     struct control_server *control;
     char *config_path;
-    struct event *sig_term, *sig_int, *sig_hup, *watchdog, *status;
+    struct event *sig_term, *sig_int, *sig_hup, *watchdog;
     char *last_status;
     uint64_t watchdog_usec;
     int exit_code;
@@ -76,10 +76,8 @@ static void heedd_on_watchdog(evutil_socket_t fd, short what, void *arg)
         sd_notify(0, "WATCHDOG=1");
 }
 
-static void heedd_on_status(evutil_socket_t fd, short what, void *arg)
+static void heedd_on_change(void *arg)
 {
-    (void)fd;
-    (void)what;
     heedd_send_status(arg);
 }
 
@@ -187,9 +185,7 @@ int main(int argc, char **argv)
         struct timeval tv = { (time_t)(d.watchdog_usec / 2 / 1000000), (suseconds_t)(d.watchdog_usec / 2 % 1000000) };
         event_add(d.watchdog, &tv);
     }
-    d.status = event_new(d.base, -1, EV_PERSIST, heedd_on_status, &d);
-    struct timeval st = { 5, 0 };
-    event_add(d.status, &st);
+    engine_set_change_hook(d.engine, heedd_on_change, &d);
 
     g_autofree char *line = engine_status_line(d.engine);
     sd_notifyf(0, "READY=1\nSTATUS=%s", line);
@@ -205,7 +201,6 @@ int main(int argc, char **argv)
     event_free(d.sig_hup);
     if (d.watchdog)
         event_free(d.watchdog);
-    event_free(d.status);
     event_base_free(d.base);
     if (demo_dir) {
         g_autofree char *wal = g_strconcat(demo_db, "-wal", NULL), *shm = g_strconcat(demo_db, "-shm", NULL);

@@ -32,7 +32,8 @@
 #include "url.h"
 
 #define ENGINE_ATTEND_BATCH 500
-#define ENGINE_TICK_S 30
+#define ENGINE_TICK_MAX_S 3600        /* sleep at most this long: clock jumps heal within it */
+#define ENGINE_DND_RECHECK_S 30
 #define ENGINE_MAX_BACKOFF_S 900
 #define ENGINE_AUTH_RETRY_S 900
 #define ENGINE_EXCERPT_BYTES 280
@@ -92,7 +93,7 @@ struct engine {
     struct attention attention;
     GPtrArray *accounts;          /* struct engine_account* */
     struct event *attend_ev;      /* deferred attend() */
-    struct event *tick;           /* snoozes, nudges, retries */
+    struct event *tick;           /* the next snooze end, reminder, retry or DND re-check */
     struct engine_digest digest;
     GHashTable *inflight;         /* notification key -> "summary\nbody" until the server answers */
     bool server_ok, server_said_down, terminal, said_terminal, was_holding;
@@ -103,6 +104,8 @@ struct engine {
     int64_t last_poll_ok;
     bool stall;
     char *demo_file;
+    void (*on_change)(void *);    /* the status line may have changed */
+    void *on_change_data;
 };
 
 static void engine_schedule_attend(struct engine *e, int delay_ms);
@@ -213,6 +216,8 @@ static void engine_score(struct engine *e, struct mention *m)
 static void engine_account_set_error(struct engine_account *a, enum engine_health health, const char *msg)
 {
     a->health = health;
+    if (a->e->on_change)
+        a->e->on_change(a->e->on_change_data);
     if (g_strcmp0(a->last_error, msg) != 0) {
         /* Said once; repeated failures of the same kind stay quiet. */
         if (health == ACCOUNT_AUTH)
@@ -928,9 +933,21 @@ static void engine_nudge(struct engine *e, int64_t now, bool holding)
     g_ptr_array_unref(due);
 }
 
+static void engine_attend_pass(struct engine *e, int64_t now);
+
+static void engine_schedule_tick(struct engine *e, int64_t now);
+
 static void engine_attend(struct engine *e)
 {
     int64_t now = clock_now();
+    engine_attend_pass(e, now);
+    engine_schedule_tick(e, now);
+    if (e->on_change)
+        e->on_change(e->on_change_data);
+}
+
+static void engine_attend_pass(struct engine *e, int64_t now)
+{
     GError *err = NULL;
     if (e->stall)
         return;
@@ -1029,6 +1046,25 @@ static void engine_on_tick(evutil_socket_t fd, short what, void *arg)
     struct engine *e = arg;
     e->progress++;
     engine_attend(e);
+}
+
+/* Sleep until something is due: nothing wakes an idle heedd but its polls,
+ * the watchdog and real events. */
+static void engine_schedule_tick(struct engine *e, int64_t now)
+{
+    int64_t next = store_next_due(e->store, now, e->cfg->nudge_schedule, e->cfg->n_nudges,
+                                  e->weights.threshold_normal);
+    int64_t delay = next > now ? next - now : ENGINE_TICK_MAX_S;
+    if (e->dnd && delay > ENGINE_DND_RECHECK_S)
+        delay = ENGINE_DND_RECHECK_S;
+    if (!e->server_ok && !e->terminal && e->notify_retry_at > now && e->notify_retry_at - now < delay)
+        delay = e->notify_retry_at - now;
+    if (delay > ENGINE_TICK_MAX_S)
+        delay = ENGINE_TICK_MAX_S;
+    if (delay < 1)
+        delay = 1;
+    struct timeval tv = { (time_t)delay, 0 };
+    evtimer_add(e->tick, &tv);
 }
 
 /* ---------------------------------------------------------------- user actions */
@@ -1261,9 +1297,7 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
     e->accounts = g_ptr_array_new();
     e->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     e->attend_ev = evtimer_new(base, engine_on_attend, e);
-    e->tick = event_new(base, -1, EV_PERSIST, engine_on_tick, e);
-    struct timeval tick = { ENGINE_TICK_S, 0 };
-    event_add(e->tick, &tick);
+    e->tick = evtimer_new(base, engine_on_tick, e);
     e->notify = notify_new(base, "heed", engine_on_notify, e);
     if (opts->demo)
         engine_add_demo_account(e);
@@ -1316,6 +1350,12 @@ bool engine_healthy(struct engine *e)
      * to prove that systemd's watchdog restarts a stuck daemon). */
     e->progress_seen = e->progress;
     return !e->stall;
+}
+
+void engine_set_change_hook(struct engine *e, void (*fn)(void *), void *user_data)
+{
+    e->on_change = fn;
+    e->on_change_data = user_data;
 }
 
 bool engine_stall_requested(struct engine *e)

@@ -42,6 +42,8 @@ char *engine_status_line(struct engine *e);
 /* True when the loop has made progress since the last call and nothing is
  * stuck: the watchdog is fed only then. */
 bool engine_healthy(struct engine *e);
+/* Called (on the loop) whenever the status line may have changed. */
+void engine_set_change_hook(struct engine *e, void (*fn)(void *), void *user_data);
 /* Set when a test asked the loop to stall (test hooks only). */
 bool engine_stall_requested(struct engine *e);
 

@@ -27,6 +27,15 @@ struct score_weights {
     int wait_per_hour, wait_max;
     int mass_per_account, mass_max;
     int bot, vip, keyword;
+    /* Added with the labelled triage set (tests/data/triage/):
+     * no_reply: a message that needs no answer (thanks only, "never mind",
+     *   a bare "lol"); negative.
+     * alarm: reports something broken or unsafe (security, outage, crash).
+     * deadline: names a deadline ("by Friday", "tonight"); "no rush" takes
+     *   the same number of points away.
+     * never_replied: they mentioned you several times and you never replied
+     *   (reply guys, integrations); negative. */
+    int no_reply, alarm, deadline, never_replied;
     int threshold_normal, threshold_critical;
 };
 
@@ -55,8 +64,10 @@ int score_wait_points(const struct score_weights *w, int64_t created_at, int64_t
 /* 0 low, 1 normal, 2 critical. */
 int score_urgency(const struct score_weights *w, int score);
 /* Does the text ask the user something (not merely contain a '?')? 0 no,
- * 1 weak (a bare question mark), 2 strong (a question or request aimed at
- * "you"). */
+ * 1 weak (a bare question mark, a rhetorical question, a question to
+ * "anyone", a request to someone else while the user is cc'd), 2 strong (a
+ * question or request aimed at "you"). Text alone: score_compute also
+ * counts a sincere question in a message that names only the user. */
 int score_question_strength(const char *text);
 
 #endif

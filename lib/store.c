@@ -493,6 +493,39 @@ bool store_mark_nudged(struct store *st, int64_t id, int64_t when, GError **erro
     return store_step_done(st, stmt, "mark nudged", error);
 }
 
+int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score)
+{
+    int64_t next = 0;
+    sqlite3_stmt *stmt = store_prepare(
+        st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed' AND snooze_until > ?", NULL);
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, now);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            next = sqlite3_column_int64(stmt, 0);
+        store_done(stmt);
+    }
+    for (int i = 0; i < n_schedule; i++) {
+        stmt = store_prepare(st,
+                             "SELECT min(notified_at) + ? FROM mention WHERE state = 'waiting' AND notified_at > 0\n"
+                             "  AND nudges = ? AND score >= ?",
+                             NULL);
+        if (!stmt)
+            break;
+        sqlite3_bind_int64(stmt, 1, schedule[i]);
+        sqlite3_bind_int(stmt, 2, i);
+        sqlite3_bind_int(stmt, 3, min_score);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+            int64_t due = sqlite3_column_int64(stmt, 0);
+            if (due <= now)
+                due = now + 1; /* overdue but not yet shown (held): look again soon */
+            if (next == 0 || due < next)
+                next = due;
+        }
+        store_done(stmt);
+    }
+    return next;
+}
+
 int store_wake_snoozed(struct store *st, int64_t now, GError **error)
 {
     /* A woken mention pops up again: clear notified_at and its reminders. */

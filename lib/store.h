@@ -61,6 +61,9 @@ bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **er
 GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score,
                             GError **error);
 bool store_mark_nudged(struct store *st, int64_t id, int64_t when, GError **error);
+/* The earliest time after `now` at which a snooze ends or a reminder falls
+ * due (0 if nothing is scheduled): the daemon sleeps until then. */
+int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score);
 /* Snoozed mentions whose snooze ended go back to waiting (and will pop up again). */
 int store_wake_snoozed(struct store *st, int64_t now, GError **error);
 

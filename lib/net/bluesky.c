@@ -37,7 +37,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 #include "net/net.h"
@@ -273,6 +272,25 @@ static struct net_request *bluesky_resume(const struct net_account *acct, json_t
 
 /* ---------------------------------------------------------------- responses */
 
+/* Like net_parse_json, with two differences. A "\u0000" in some post must
+ * not stall the account forever (the string is cut there instead). And for
+ * session answers jansson's error text is left out: it quotes the input near
+ * the error, which there is a token. */
+static json_t *bluesky_parse_json(const struct net_response *resp, struct net_result *out, const char *what,
+                                  bool holds_tokens)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                              &jerr);
+    if (root)
+        return root;
+    if (holds_tokens)
+        net_result_fail(out, NET_RETRY, "%s: malformed JSON at line %d", what, jerr.line);
+    else
+        net_result_fail(out, NET_RETRY, "%s: malformed JSON at line %d: %s", what, jerr.line, jerr.text);
+    return NULL;
+}
+
 /* The XRPC error name ({"error":"ExpiredToken",...}) if it looks like one. */
 static char *bluesky_error_name(const struct net_response *resp)
 {
@@ -302,10 +320,10 @@ static char *bluesky_describe(const struct net_account *acct, json_t *state, con
         g_string_append_printf(s, " %s", name);
     g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     const char *msg = json_string_value(json_object_get(body, "message"));
-    if (msg && *msg) {
+    if (msg && *msg && !bluesky_contains(msg, acct->secret) && !bluesky_contains(msg, bluesky_str(state, "accessJwt")) &&
+        !bluesky_contains(msg, bluesky_str(state, "refreshJwt"))) {
         g_autofree char *q = bluesky_quote(msg);
-        if (*q && !bluesky_contains(q, acct->secret) && !bluesky_contains(q, bluesky_str(state, "accessJwt")) &&
-            !bluesky_contains(q, bluesky_str(state, "refreshJwt")))
+        if (*q)
             g_string_append_printf(s, ": %s", q);
     }
     return g_string_free(s, FALSE);
@@ -344,7 +362,7 @@ static void bluesky_rate(const struct net_account *acct, const struct net_reques
     }
     if (reset_at > acct->now + BLUESKY_RATE_MAX_WAIT_S)
         reset_at = acct->now + BLUESKY_RATE_MAX_WAIT_S;
-    if (resp->status == 429 || remaining == 0) {
+    if (resp->status == 429 || (remaining == 0 && kind != BLUESKY_STEP_LOGIN)) {
         if (reset_at > acct->now)
             out->retry_at = reset_at;
         else if (resp->status == 429)
@@ -408,7 +426,7 @@ static void bluesky_handle_login(const struct net_account *acct, json_t *state, 
         bluesky_login_pause(acct, out);
         return;
     }
-    g_autoptr(json_t) root = net_parse_json(resp, out, "createSession");
+    g_autoptr(json_t) root = bluesky_parse_json(resp, out, "createSession", true);
     g_autofree char *old_did = g_strdup(bluesky_str(state, "did"));
     const char *why = NULL;
     if (root && !bluesky_take_session(state, root, &why))
@@ -453,7 +471,7 @@ static void bluesky_handle_refresh(const struct net_account *acct, json_t *state
         }
         return;
     }
-    g_autoptr(json_t) root = net_parse_json(resp, out, "refreshSession");
+    g_autoptr(json_t) root = bluesky_parse_json(resp, out, "refreshSession", true);
     if (!root)
         return;
     const char *why = NULL;
@@ -631,29 +649,36 @@ static void bluesky_take_newest(char **newest, int64_t *newest_us, const char *i
     }
 }
 
-/* The server's clock from the Date header (RFC 7231 IMF-fixdate), else ours:
- * where the first poll found nothing, "seen until now" must be in the
- * server's time, which item timestamps are in. */
+/* An IMF-fixdate ("Wed, 01 May 2024 11:58:20 GMT") without strptime(),
+ * whose month names follow the locale. 0 when it does not parse. */
+static int64_t bluesky_http_date(const char *s)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char mon[4] = "";
+    int d, y, hh, mm, ss, end = 0;
+    if (!s || sscanf(s, "%*3s %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mm, &ss, &end) != 6 || end == 0 ||
+        s[end] != '\0' || strlen(mon) != 3)
+        return 0;
+    const char *m = strstr(months, mon);
+    if (!m || (m - months) % 3 != 0)
+        return 0;
+    g_autoptr(GDateTime) dt = g_date_time_new_utc(y, (int)(m - months) / 3 + 1, d, hh, mm, ss);
+    return dt ? g_date_time_to_unix(dt) : 0;
+}
+
+/* The server's clock from the Date header, else ours: where the first poll
+ * found nothing, "seen until now" must be in the server's time, which item
+ * timestamps are in. */
 static int64_t bluesky_server_now(const struct net_account *acct, const struct net_response *resp)
 {
-    const char *date = net_response_header(resp, "date");
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (date) {
-        const char *end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        if (end && *end == '\0') {
-            time_t t = timegm(&tm);
-            if (t > 0)
-                return (int64_t)t;
-        }
-    }
-    return acct->now;
+    int64_t t = bluesky_http_date(net_response_header(resp, "date"));
+    return t > 0 ? t : acct->now;
 }
 
 static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
                                 const struct net_response *resp, struct net_result *out)
 {
-    g_autoptr(json_t) root = net_parse_json(resp, out, "listNotifications");
+    g_autoptr(json_t) root = bluesky_parse_json(resp, out, "listNotifications", false);
     if (!root)
         return;
     json_t *list = json_object_get(root, "notifications");
@@ -761,7 +786,7 @@ static struct net_request *bluesky_history_begin(const struct net_account *acct,
 static void bluesky_handle_history(const struct net_account *acct, json_t *state, const struct net_request *req,
                                    const struct net_response *resp, struct net_result *out)
 {
-    g_autoptr(json_t) root = net_parse_json(resp, out, "getAuthorFeed");
+    g_autoptr(json_t) root = bluesky_parse_json(resp, out, "getAuthorFeed", false);
     if (!root)
         return;
     json_t *feed = json_object_get(root, "feed");
