@@ -1,0 +1,1031 @@
+/* Unit tests for lib/net/x.c, the X API v2 driver: requests it builds from
+ * state, and what it makes of recorded-style responses (tests/data/x/) and
+ * of generated pages. The driver is pure, so each test is a few begin() /
+ * handle() calls on a JSON state object. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "net/net.h"
+
+#define NOW ((int64_t)1772600000) /* 2026-03-04 */
+#define TOKEN "xtok-SECRET-4f9a2c-never-log-me"
+#define ME "1600000000000000001"
+#define SERVER "https://api.x.test"
+#define ACCOUNT "xtest"
+#define MENTIONS_URL                                                                                               \
+    SERVER "/2/users/" ME "/mentions?max_results=100&expansions=author_id"                                      \
+           "&tweet.fields=created_at,conversation_id,in_reply_to_user_id,referenced_tweets,entities"             \
+           "&user.fields=username,name"
+#define TWEETS_URL SERVER "/2/users/" ME "/tweets?max_results=100&tweet.fields=created_at,in_reply_to_user_id,referenced_tweets"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static const struct net_driver *x_drv(void)
+{
+    const struct net_driver *d = net_driver_find("x");
+    assert_non_null(d);
+    return d;
+}
+
+static struct net_account acct_with(int max_pages)
+{
+    return (struct net_account){
+        .name = ACCOUNT,
+        .network = "x",
+        .server = SERVER,
+        .secret = TOKEN,
+        .catchup_max_pages = max_pages,
+        .now = NOW,
+    };
+}
+
+static char *fixture(const char *name, size_t *len)
+{
+    g_autofree char *path = g_build_filename(HEED_TEST_DATA, "x", name, NULL);
+    char *body = NULL;
+    gsize n = 0;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &body, &n, &err))
+        fail_msg("fixture %s: %s", path, err->message);
+    *len = n;
+    return body;
+}
+
+/* handle() one response given as a string; out is initialised here. */
+static void handle_body(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+                        const char *body, size_t len, GHashTable *headers, struct net_result *out)
+{
+    struct net_response resp = { .status = status, .body = body, .body_len = len, .headers = headers };
+    net_result_init(out);
+    x_drv()->handle(acct, state, req, &resp, out);
+}
+
+static void handle_file(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+                        const char *name, GHashTable *headers, struct net_result *out)
+{
+    size_t len;
+    g_autofree char *body = fixture(name, &len);
+    handle_body(acct, state, req, status, body, len, headers, out);
+}
+
+static void handle_str(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+                       const char *body, struct net_result *out)
+{
+    handle_body(acct, state, req, status, body, strlen(body), NULL, out);
+}
+
+static struct net_request *begin(const struct net_account *acct, json_t *state)
+{
+    char *error = NULL;
+    struct net_request *req = x_drv()->begin(acct, state, &error);
+    assert_null(error);
+    assert_non_null(req);
+    return req;
+}
+
+static json_t *state_watching(const char *since_id)
+{
+    json_t *s = json_pack("{s:s, s:s, s:b}", "me", ME, "me_username", "heed_user", "initialized", 1);
+    if (since_id)
+        json_object_set_new(s, "since_id", json_string(since_id));
+    return s;
+}
+
+static char *state_dump(json_t *state)
+{
+    return json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static const char *state_str(json_t *state, const char *key)
+{
+    return json_string_value(json_object_get(state, key));
+}
+
+static bool has_header(const struct net_request *req, const char *line)
+{
+    for (guint i = 0; i < req->headers->len; i++)
+        if (strcmp(g_ptr_array_index(req->headers, i), line) == 0)
+            return true;
+    return false;
+}
+
+static struct mention *mention_at(struct net_result *out, guint i)
+{
+    assert_true(i < out->mentions->len);
+    return g_ptr_array_index(out->mentions, i);
+}
+
+static struct mention *mention_by_id(struct net_result *out, const char *id)
+{
+    for (guint i = 0; i < out->mentions->len; i++) {
+        struct mention *m = g_ptr_array_index(out->mentions, i);
+        if (g_strcmp0(m->remote_id, id) == 0)
+            return m;
+    }
+    fail_msg("no mention %s in the result", id);
+    return NULL;
+}
+
+/* stderr captured into a temporary file, to see what the driver logs. */
+struct capture {
+    int saved;
+    char *path;
+};
+
+static void capture_start(struct capture *c)
+{
+    fflush(stderr);
+    GError *err = NULL;
+    int fd = g_file_open_tmp("test_net_x-XXXXXX", &c->path, &err);
+    assert_true(fd >= 0);
+    c->saved = dup(STDERR_FILENO);
+    assert_true(c->saved >= 0);
+    assert_true(dup2(fd, STDERR_FILENO) >= 0);
+    close(fd);
+}
+
+static char *capture_end(struct capture *c)
+{
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    char *text = NULL;
+    assert_true(g_file_get_contents(c->path, &text, NULL, NULL));
+    g_unlink(c->path);
+    g_free(c->path);
+    return text;
+}
+
+/* A generated mentions page: count posts with ids first, first-1, ...
+ * (19 digits), newest first, and a next_token unless next is NULL. */
+static char *make_page(int64_t first, int count, const char *next)
+{
+    json_t *data = json_array();
+    for (int i = 0; i < count; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%" PRId64, first - i);
+        json_array_append_new(data, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "text", "@heed_user hi",
+                                              "author_id", "2001", "created_at", "2026-03-02T10:00:00.000Z"));
+    }
+    json_t *meta = json_pack("{s:i}", "result_count", count);
+    if (count > 0) {
+        char id[32];
+        snprintf(id, sizeof id, "%" PRId64, first);
+        json_object_set_new(meta, "newest_id", json_string(id));
+        snprintf(id, sizeof id, "%" PRId64, first - count + 1);
+        json_object_set_new(meta, "oldest_id", json_string(id));
+    }
+    if (next)
+        json_object_set_new(meta, "next_token", json_string(next));
+    json_t *root = json_pack("{s:o, s:{s:[{s:s, s:s, s:s}]}, s:o}", "data", data, "includes", "users", "id", "2001",
+                             "name", "Alice Example", "username", "alice", "meta", meta);
+    char *s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+/* ---- driver table and first requests ------------------------------------------ */
+
+static void test_driver_table(void **unused)
+{
+    (void)unused;
+    const struct net_driver *d = x_drv();
+    assert_string_equal(d->name, "x");
+    assert_string_equal(d->default_server, "https://api.x.com");
+    assert_string_equal(d->web_host, "x.com");
+    assert_true(d->needs_secret);
+    assert_non_null(d->begin);
+    assert_non_null(d->history_begin);
+    assert_non_null(d->handle);
+}
+
+static void test_users_me_once(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = json_object();
+
+    struct net_request *req = begin(&acct, state);
+    assert_string_equal(req->method, "GET");
+    assert_string_equal(req->url, SERVER "/2/users/me");
+    assert_true(has_header(req, "Authorization: Bearer " TOKEN));
+
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "me.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_int_equal(out.mentions->len, 0);
+    assert_string_equal(state_str(state, "me"), ME);
+    assert_string_equal(state_str(state, "me_username"), "heed_user");
+    /* The same poll goes on to the first page, without since_id. */
+    assert_non_null(out.next);
+    assert_string_equal(out.next->url, MENTIONS_URL);
+    assert_true(has_header(out.next, "Authorization: Bearer " TOKEN));
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* After a restart (state read back from the store) the id is known. */
+    g_autofree char *saved = state_dump(state);
+    g_autoptr(json_t) reloaded = json_loads(saved, 0, NULL);
+    req = begin(&acct, reloaded);
+    assert_string_equal(req->url, MENTIONS_URL);
+    net_request_free(req);
+}
+
+static void test_users_me_bad_answers(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    const char *bodies[] = {
+        "{\"data\":{\"id\":1600000000000000001,\"username\":\"heed_user\"}}",
+        "{\"data\":{\"id\":\"me\",\"username\":\"heed_user\"}}",
+        "{\"data\":\"1600000000000000001\"}",
+        "{\"data\":null}",
+        "{}",
+        "[]",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
+        g_autoptr(json_t) state = json_object();
+        struct net_request *req = begin(&acct, state);
+        struct net_result out;
+        handle_str(&acct, state, req, 200, bodies[i], &out);
+        assert_int_equal(out.outcome, NET_RETRY);
+        assert_non_null(out.error);
+        assert_null(out.next);
+        assert_false(out.state_changed);
+        assert_null(json_object_get(state, "me"));
+        net_result_clear(&out);
+        net_request_free(req);
+    }
+
+    /* An odd username is not stored (it would end up in URLs); the id is. */
+    g_autoptr(json_t) state = json_object();
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_str(&acct, state, req, 200, "{\"data\":{\"id\":\"" ME "\",\"username\":\"a/b?c\"}}", &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_string_equal(state_str(state, "me"), ME);
+    assert_null(json_object_get(state, "me_username"));
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+/* ---- polling ------------------------------------------------------------------- */
+
+static void test_first_run_initial_sync(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = json_pack("{s:s}", "me", ME);
+    struct net_request *req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL);
+
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-first.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.initial_sync);
+    assert_int_equal(out.mentions->len, 3);
+    /* Only the newest page: the next_token is not followed on a first run. */
+    assert_null(out.next);
+    assert_null(out.notice);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000003");
+    assert_true(json_is_true(json_object_get(state, "initialized")));
+    assert_null(json_object_get(state, "poll_pages"));
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* The next poll asks only for what is newer. */
+    req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000003");
+    handle_file(&acct, state, req, 200, "mentions-empty.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_false(out.initial_sync);
+    assert_int_equal(out.mentions->len, 0);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000003");
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_first_run_empty(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = json_pack("{s:s}", "me", ME);
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-empty.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.initial_sync);
+    assert_true(out.state_changed);
+    assert_true(json_is_true(json_object_get(state, "initialized")));
+    assert_null(json_object_get(state, "since_id"));
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* Everything from now on is news, not history. */
+    req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL);
+    handle_file(&acct, state, req, 200, "mentions-page2.json", NULL, &out);
+    assert_false(out.initial_sync);
+    assert_int_equal(out.mentions->len, 2);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000102");
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_since_and_pagination(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    struct net_request *req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000100");
+
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-page1.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_false(out.initial_sync);
+    assert_int_equal(out.mentions->len, 2);
+    assert_null(out.notice);
+    /* The cursor does not move before the poll completes. */
+    assert_false(out.state_changed);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000100");
+    assert_non_null(out.next);
+    assert_string_equal(out.next->url, MENTIONS_URL "&since_id=1700000000000000100"
+                                                    "&pagination_token=b26v89c19zqg8o3fpds3a0ebu2q0xkdlpshl6lwwfhi3x");
+    assert_true(has_header(out.next, "Authorization: Bearer " TOKEN));
+    net_request_free(req);
+    req = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+
+    handle_file(&acct, state, req, 200, "mentions-page2.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_false(out.initial_sync);
+    assert_int_equal(out.mentions->len, 2);
+    assert_null(out.next);
+    assert_null(out.notice);
+    assert_true(out.state_changed);
+    /* The newest id of the whole poll, seen on its first page. */
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000104");
+    assert_null(json_object_get(state, "poll_pages"));
+    assert_null(json_object_get(state, "poll_newest"));
+    assert_null(json_object_get(state, "poll_fresh"));
+    net_result_clear(&out);
+    net_request_free(req);
+
+    req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000104");
+    net_request_free(req);
+}
+
+static void test_failed_page_keeps_cursor(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-page1.json", NULL, &out);
+    net_request_free(req);
+    req = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+
+    handle_str(&acct, state, req, 503, "<html>over capacity</html>", &out);
+    assert_int_equal(out.outcome, NET_RETRY);
+    assert_false(out.state_changed);
+    assert_null(out.next);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000100");
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* The next poll starts over from the saved cursor, without the token. */
+    req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000100");
+    assert_null(json_object_get(state, "poll_pages"));
+    net_request_free(req);
+}
+
+static void test_gap_notice_at_page_cap(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(2);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-page1.json", NULL, &out);
+    assert_null(out.notice);
+    assert_non_null(out.next);
+    net_request_free(req);
+    req = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+
+    /* Page 2 of at most 2 still has a next_token: stop and say so, once. */
+    g_autofree char *body = make_page(INT64_C(1700000000000000102), 2, "tokenpage3");
+    handle_str(&acct, state, req, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_null(out.next);
+    assert_non_null(out.notice);
+    assert_non_null(strstr(out.notice, "gap"));
+    assert_int_equal(out.mentions->len, 2);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000104");
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* With a cap of one page the first page already says it. */
+    acct = acct_with(1);
+    g_autoptr(json_t) s1 = state_watching("1700000000000000100");
+    req = begin(&acct, s1);
+    handle_file(&acct, s1, req, 200, "mentions-page1.json", NULL, &out);
+    assert_null(out.next);
+    assert_non_null(out.notice);
+    assert_string_equal(state_str(s1, "since_id"), "1700000000000000104");
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+/* Runs a poll over generated pages of 100; returns how many steps had a notice. */
+static int poll_pages(json_t *state, int pages, int max_pages, char **last_notice)
+{
+    struct net_account acct = acct_with(max_pages);
+    struct net_request *req = begin(&acct, state);
+    int notices = 0;
+    int64_t first = INT64_C(1700000000000009999);
+    for (int p = 0; p < pages; p++) {
+        g_autofree char *token = p + 1 < pages ? g_strdup_printf("tok%d", p + 1) : NULL;
+        g_autofree char *body = make_page(first - p * 100, 100, token);
+        struct net_result out;
+        handle_str(&acct, state, req, 200, body, &out);
+        assert_int_equal(out.outcome, NET_OK);
+        assert_int_equal(out.mentions->len, 100);
+        if (out.notice) {
+            notices++;
+            g_free(*last_notice);
+            *last_notice = g_strdup(out.notice);
+        }
+        net_request_free(req);
+        req = g_steal_pointer(&out.next);
+        if (p + 1 < pages) {
+            assert_non_null(req);
+            g_autofree char *want = g_strdup_printf("&pagination_token=tok%d", p + 1);
+            assert_non_null(strstr(req->url, want));
+            assert_non_null(strstr(req->url, "&since_id=1000000000000000000"));
+            assert_false(out.state_changed);
+        } else {
+            assert_null(req);
+            assert_true(out.state_changed);
+        }
+        net_result_clear(&out);
+    }
+    return notices;
+}
+
+static void test_gap_notice_800_reachable(void **unused)
+{
+    (void)unused;
+    /* 700 new mentions and the pages run out: nothing is missing. */
+    g_autoptr(json_t) s7 = state_watching("1000000000000000000");
+    g_autofree char *notice = NULL;
+    assert_int_equal(poll_pages(s7, 7, 10, &notice), 0);
+    assert_string_equal(state_str(s7, "since_id"), "1700000000000009999");
+
+    /* 800 new ones and still not back at since_id: older ones are out of reach. */
+    g_autoptr(json_t) s8 = state_watching("1000000000000000000");
+    assert_int_equal(poll_pages(s8, 8, 10, &notice), 1);
+    assert_non_null(strstr(notice, "800"));
+    assert_non_null(strstr(notice, "gap"));
+    assert_string_equal(state_str(s8, "since_id"), "1700000000000009999");
+}
+
+static void test_kinds_and_fields(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = state_watching("1700000000000000200");
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-kinds.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    /* The repost (206) is not someone talking to the user. */
+    assert_int_equal(out.mentions->len, 4);
+    for (guint i = 0; i < out.mentions->len; i++)
+        assert_string_not_equal(mention_at(&out, i)->remote_id, "1700000000000000206");
+    /* ...but it was seen, so the cursor passes it. */
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000206");
+
+    struct mention *m = mention_by_id(&out, "1700000000000000205");
+    assert_int_equal(m->kind, MENTION_KIND_REPLY);
+    assert_string_equal(m->account, ACCOUNT);
+    assert_string_equal(m->network, "x");
+    assert_string_equal(m->post_id, "1700000000000000205");
+    assert_string_equal(m->author_id, "2001");
+    assert_string_equal(m->author_handle, "@alice");
+    assert_string_equal(m->author_name, "Alice Example");
+    assert_string_equal(m->text, "@heed_user @bob thanks & see you <3 &lt;ok>\nline two");
+    assert_string_equal(m->url, "https://x.com/alice/status/1700000000000000205");
+    assert_int_equal(m->created_at, net_parse_time("2026-03-03T09:05:00Z"));
+    assert_string_equal(m->thread_id, "1699999999999990000");
+    assert_int_equal(m->mention_count, 2);
+    assert_int_equal(m->author_bot, MENTION_UNKNOWN);
+
+    m = mention_by_id(&out, "1700000000000000204");
+    assert_int_equal(m->kind, MENTION_KIND_QUOTE);
+    assert_string_equal(m->author_handle, "@bob");
+    assert_null(strchr(m->author_name, '\x1b'));
+    assert_non_null(strstr(m->author_name, "Bob"));
+    assert_string_equal(m->url, "https://x.com/bob/status/1700000000000000204");
+    assert_int_equal(m->mention_count, 1);
+
+    /* A reply to someone else that names the user is a plain mention. */
+    m = mention_by_id(&out, "1700000000000000203");
+    assert_int_equal(m->kind, MENTION_KIND_MENTION);
+    assert_string_equal(m->thread_id, "1699999999999970000");
+    assert_int_equal(m->mention_count, 2);
+
+    /* No includes.users entry for the author: still a mention, by id. */
+    m = mention_by_id(&out, "1700000000000000202");
+    assert_int_equal(m->kind, MENTION_KIND_MENTION);
+    assert_string_equal(m->author_id, "2999");
+    assert_null(m->author_handle);
+    assert_null(m->author_name);
+    assert_string_equal(m->url, "https://x.com/i/web/status/1700000000000000202");
+    assert_string_equal(m->text, "hello @heed_user evil");
+    assert_string_equal(m->thread_id, "1700000000000000202");
+    assert_int_equal(m->mention_count, 1);
+
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_reply_needs_own_id(void **unused)
+{
+    (void)unused;
+    /* Without "me" nothing can be called a reply to the user. begin() asks
+     * users/me first, but handle() must cope with a state that lost it. */
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) with_me = state_watching("1700000000000000200");
+    struct net_request *req = begin(&acct, with_me);
+    g_autoptr(json_t) state = json_pack("{s:b, s:s}", "initialized", 1, "since_id", "1700000000000000200");
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "mentions-kinds.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(out.mentions->len, 4);
+    assert_int_equal(mention_by_id(&out, "1700000000000000205")->kind, MENTION_KIND_MENTION);
+    assert_int_equal(mention_by_id(&out, "1700000000000000204")->kind, MENTION_KIND_QUOTE);
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+/* ---- errors --------------------------------------------------------------------- */
+
+static void test_errors_only_body(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    g_autofree char *before = state_dump(state);
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "errors-only.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_RETRY);
+    assert_non_null(out.error);
+    assert_non_null(strstr(out.error, "Could not find user with id: [1600000000000000001]."));
+    assert_int_equal(out.mentions->len, 0);
+    assert_false(out.state_changed);
+    assert_null(out.next);
+    g_autofree char *after = state_dump(state);
+    assert_string_equal(before, after);
+    net_result_clear(&out);
+
+    /* Without detail the title is used; a null "data" is no data. */
+    handle_str(&acct, state, req, 200, "{\"data\":null,\"errors\":[{\"title\":\"Not Found Error\"}]}", &out);
+    assert_int_equal(out.outcome, NET_RETRY);
+    assert_non_null(strstr(out.error, "Not Found Error"));
+    assert_false(out.state_changed);
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_partial_errors_keep_data(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = state_watching("1700000000000000300");
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "partial-errors.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_null(out.error);
+    assert_int_equal(out.mentions->len, 2);
+    assert_string_equal(mention_by_id(&out, "1700000000000000302")->author_handle, "@alice");
+    /* Its author could not be expanded: kept, linked by id alone. */
+    struct mention *m = mention_by_id(&out, "1700000000000000301");
+    assert_string_equal(m->author_id, "2666");
+    assert_null(m->author_handle);
+    assert_string_equal(m->url, "https://x.com/i/web/status/1700000000000000301");
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000302");
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_rate_limit_headers(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    g_autofree char *reset900 = g_strdup_printf("%" PRId64, NOW + 900);
+    g_autofree char *reset120 = g_strdup_printf("%" PRId64, NOW + 120);
+    g_autofree char *past = g_strdup_printf("%" PRId64, NOW - 5);
+    g_autofree char *far = g_strdup_printf("%" PRId64, NOW + 10 * 86400);
+    struct {
+        long status;
+        const char *file;
+        const char *remaining, *reset;
+        enum net_outcome outcome;
+        int rate_remaining;
+        int64_t retry_at;
+    } cases[] = {
+        { 200, "mentions-page2.json", "448", reset900, NET_OK, 448, 0 },
+        { 200, "mentions-page2.json", "0", reset900, NET_OK, 0, NOW + 900 },
+        { 429, "error-429.json", "0", reset120, NET_RETRY, 0, NOW + 120 },
+        { 429, "error-429.json", NULL, reset120, NET_RETRY, -1, NOW + 120 },
+        { 429, "error-429.json", "0", past, NET_RETRY, 0, 0 },
+        { 429, "error-429.json", "0", "soon", NET_RETRY, 0, 0 },
+        { 429, "error-429.json", "-3", "12x", NET_RETRY, -1, 0 },
+        { 429, "error-429.json", "0", NULL, NET_RETRY, 0, 0 },
+        { 429, "error-429.json", "0", far, NET_RETRY, 0, NOW + 86400 },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(json_t) state = state_watching("1700000000000000100");
+        g_autofree char *before = state_dump(state);
+        struct net_request *req = begin(&acct, state);
+        GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_hash_table_insert(h, g_strdup("x-rate-limit-limit"), g_strdup("450"));
+        if (cases[i].remaining)
+            g_hash_table_insert(h, g_strdup("x-rate-limit-remaining"), g_strdup(cases[i].remaining));
+        if (cases[i].reset)
+            g_hash_table_insert(h, g_strdup("x-rate-limit-reset"), g_strdup(cases[i].reset));
+        struct net_result out;
+        handle_file(&acct, state, req, cases[i].status, cases[i].file, h, &out);
+        if (out.outcome != cases[i].outcome || out.rate_remaining != cases[i].rate_remaining ||
+            out.retry_at != cases[i].retry_at)
+            fail_msg("case %zu: outcome %d remaining %d retry_at %" PRId64, i, out.outcome, out.rate_remaining,
+                     out.retry_at);
+        if (cases[i].status == 429) {
+            assert_non_null(strstr(out.error, "429"));
+            g_autofree char *after = state_dump(state);
+            assert_string_equal(before, after);
+        }
+        net_result_clear(&out);
+        net_request_free(req);
+        g_hash_table_unref(h);
+    }
+}
+
+static void test_http_errors(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    struct {
+        long status;
+        const char *file; /* or NULL: body below */
+        const char *body;
+        enum net_outcome outcome;
+        const char *in_error;
+    } cases[] = {
+        { 401, "error-401.json", NULL, NET_AUTH, "Unauthorized" },
+        { 403, "error-403.json", NULL, NET_AUTH, "attached to a Project" },
+        { 401, NULL, "", NET_AUTH, "401" },
+        { 500, NULL, "<html><body>Internal Server Error</body></html>", NET_RETRY, "500" },
+        { 502, NULL, "", NET_RETRY, "502" },
+        { 503, NULL, "{\"title\":\"Service Unavailable\",\"detail\":\"Service Unavailable\",\"status\":503}", NET_RETRY,
+          "Service Unavailable" },
+        { 404, NULL, "{\"errors\":[{\"message\":\"Sorry, that page does not exist\",\"code\":34}]}", NET_FATAL,
+          "that page does not exist" },
+        { 400, NULL, "{\"errors\":[{\"parameters\":{\"since_id\":[\"x\"]},\"message\":\"The `since_id` query parameter value [x] is not valid\"}],\"title\":\"Invalid Request\"}",
+          NET_RETRY, "since_id" },
+        { 0, NULL, "", NET_RETRY, NULL },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        for (int with_me = 0; with_me < 2; with_me++) {
+            g_autoptr(json_t) state = with_me ? state_watching("1700000000000000100") : json_object();
+            g_autofree char *before = state_dump(state);
+            struct net_request *req = begin(&acct, state);
+            struct net_result out;
+            if (cases[i].file)
+                handle_file(&acct, state, req, cases[i].status, cases[i].file, NULL, &out);
+            else
+                handle_str(&acct, state, req, cases[i].status, cases[i].body, &out);
+            if (out.outcome != cases[i].outcome)
+                fail_msg("case %zu (%s): outcome %d, want %d", i, with_me ? "page" : "users/me", out.outcome,
+                         cases[i].outcome);
+            assert_non_null(out.error);
+            if (cases[i].in_error && !strstr(out.error, cases[i].in_error))
+                fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, out.error, cases[i].in_error);
+            assert_int_equal(out.mentions->len, 0);
+            assert_null(out.next);
+            assert_false(out.state_changed);
+            g_autofree char *after = state_dump(state);
+            assert_string_equal(before, after);
+            net_result_clear(&out);
+            net_request_free(req);
+        }
+    }
+}
+
+static void test_truncated_json(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    json_t *states[] = { json_object(), state_watching("1700000000000000100") };
+    for (size_t i = 0; i < G_N_ELEMENTS(states); i++) {
+        g_autofree char *before = state_dump(states[i]);
+        struct net_request *req = begin(&acct, states[i]);
+        struct net_result out;
+        handle_file(&acct, states[i], req, 200, "truncated.json", NULL, &out);
+        assert_int_equal(out.outcome, NET_RETRY);
+        assert_non_null(out.error);
+        assert_int_equal(out.mentions->len, 0);
+        assert_false(out.state_changed);
+        assert_null(out.next);
+        g_autofree char *after = state_dump(states[i]);
+        assert_string_equal(before, after);
+        net_result_clear(&out);
+
+        /* Nothing at all, and a body cut inside a string. */
+        handle_str(&acct, states[i], req, 200, "", &out);
+        assert_int_equal(out.outcome, NET_RETRY);
+        net_result_clear(&out);
+        handle_str(&acct, states[i], req, 200, "{\"data\":[{\"id\":\"17", &out);
+        assert_int_equal(out.outcome, NET_RETRY);
+        net_result_clear(&out);
+        g_autofree char *again = state_dump(states[i]);
+        assert_string_equal(before, again);
+        net_request_free(req);
+        json_decref(states[i]);
+    }
+}
+
+static void test_wrong_types(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    const char *bad_pages[] = { "[]", "null", "\"data\"", "{\"data\":{\"id\":\"1\"}}", "{\"data\":\"1\"}",
+                                "{\"data\":42}" };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_pages); i++) {
+        g_autoptr(json_t) state = state_watching("1700000000000000100");
+        g_autofree char *before = state_dump(state);
+        struct net_request *req = begin(&acct, state);
+        struct net_result out;
+        handle_str(&acct, state, req, 200, bad_pages[i], &out);
+        if (out.outcome != NET_RETRY)
+            fail_msg("body %s: outcome %d, want NET_RETRY", bad_pages[i], out.outcome);
+        assert_false(out.state_changed);
+        g_autofree char *after = state_dump(state);
+        assert_string_equal(before, after);
+        net_result_clear(&out);
+        net_request_free(req);
+    }
+    g_autoptr(json_t) s2 = state_watching("1700000000000000100");
+    struct net_request *r2 = begin(&acct, s2);
+    struct net_result o2;
+    handle_file(&acct, s2, r2, 200, "wrong-data.json", NULL, &o2);
+    assert_int_equal(o2.outcome, NET_RETRY);
+    net_result_clear(&o2);
+    net_request_free(r2);
+
+    /* Broken items are skipped, with a warning naming the account. */
+    g_autoptr(json_t) state = state_watching("1700000000000000600");
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    struct capture cap;
+    capture_start(&cap);
+    handle_file(&acct, state, req, 200, "wrong-items.json", NULL, &out);
+    g_autofree char *log = capture_end(&cap);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(out.mentions->len, 2);
+    struct mention *m = mention_by_id(&out, "1700000000000000604");
+    assert_null(m->author_id);
+    assert_null(m->author_handle);
+    assert_int_equal(m->created_at, NOW);
+    assert_string_equal(m->thread_id, "1700000000000000604");
+    assert_int_equal(m->kind, MENTION_KIND_MENTION);
+    assert_int_equal(m->mention_count, 1);
+    assert_string_equal(m->url, "https://x.com/i/web/status/1700000000000000604");
+    m = mention_by_id(&out, "1700000000000000603");
+    assert_string_equal(m->author_id, "2001");
+    assert_null(m->author_handle); /* "alice/../evil" is no username */
+    assert_null(m->author_name);
+    assert_int_equal(m->kind, MENTION_KIND_MENTION);
+    assert_string_equal(m->url, "https://x.com/i/web/status/1700000000000000603");
+    /* The numeric next_token is no token; the poll completes. */
+    assert_null(out.next);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000606");
+    assert_non_null(strstr(log, ACCOUNT ": mention 0 of a page has no usable id"));
+    assert_non_null(strstr(log, ACCOUNT ": mention 1700000000000000606 skipped: no text"));
+    assert_non_null(strstr(log, ACCOUNT ": mention 1700000000000000605 skipped: no text"));
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_huge_ids(void **unused)
+{
+    (void)unused;
+    /* 19 digits beat 18 although "1..." sorts before "9..." as text. */
+    assert_true(net_id_compare("1000000000000000001", "999999999999999999") > 0);
+    assert_true(net_id_compare("999999999999999999", "1000000000000000001") < 0);
+    assert_true(net_id_compare("9223372036854775807", "9223372036854775806") > 0);
+    assert_int_equal(net_id_compare("1700000000000000001", "1700000000000000001"), 0);
+
+    struct net_account acct = acct_with(10);
+    g_autoptr(json_t) state = state_watching("999999999999999999");
+    struct net_request *req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL "&since_id=999999999999999999");
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "huge-ids.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    /* The server repeated older posts (as if it ignored since_id): dropped. */
+    assert_int_equal(out.mentions->len, 1);
+    struct mention *m = mention_at(&out, 0);
+    assert_string_equal(m->remote_id, "1000000000000000001");
+    assert_string_equal(m->author_id, "9223372036854775807");
+    assert_string_equal(m->author_handle, "@maxint");
+    assert_string_equal(state_str(state, "since_id"), "1000000000000000001");
+    net_result_clear(&out);
+    net_request_free(req);
+
+    req = begin(&acct, state);
+    assert_string_equal(req->url, MENTIONS_URL "&since_id=1000000000000000001");
+    /* A page of only old posts leaves the cursor alone. */
+    handle_file(&acct, state, req, 200, "huge-ids.json", NULL, &out);
+    assert_int_equal(out.mentions->len, 0);
+    assert_string_equal(state_str(state, "since_id"), "1000000000000000001");
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+/* ---- history -------------------------------------------------------------------- */
+
+static void test_history(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_with(10);
+    char *error = NULL;
+    g_autoptr(json_t) unknown = json_object();
+    assert_null(x_drv()->history_begin(&acct, unknown, &error));
+    assert_null(error);
+
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    struct net_request *req = x_drv()->history_begin(&acct, state, &error);
+    assert_non_null(req);
+    assert_string_equal(req->url, TWEETS_URL);
+    assert_true(has_header(req, "Authorization: Bearer " TOKEN));
+
+    struct net_result out;
+    struct capture cap;
+    capture_start(&cap);
+    handle_file(&acct, state, req, 200, "tweets.json", NULL, &out);
+    g_autofree char *log = capture_end(&cap);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(out.mentions->len, 0);
+    /* Answers to others only: not the own thread, not a plain quote. */
+    assert_int_equal(out.replies->len, 2);
+    struct net_reply *r = g_ptr_array_index(out.replies, 0);
+    assert_string_equal(r->remote_id, "1700000000000000905");
+    assert_string_equal(r->to_author_id, "2001");
+    assert_string_equal(r->to_post_id, "1700000000000000205");
+    assert_int_equal(r->at, net_parse_time("2026-03-06T06:05:00Z"));
+    r = g_ptr_array_index(out.replies, 1);
+    assert_string_equal(r->remote_id, "1700000000000000901");
+    assert_string_equal(r->to_author_id, "2002");
+    assert_string_equal(r->to_post_id, "1700000000000000204");
+    assert_int_equal(r->at, NOW);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "history_since"), "1700000000000000905");
+    /* The mention cursor is another matter. */
+    assert_string_equal(state_str(state, "since_id"), "1700000000000000100");
+    assert_non_null(strstr(log, ACCOUNT ": post 5 of your timeline has no usable id"));
+    net_result_clear(&out);
+    net_request_free(req);
+
+    req = x_drv()->history_begin(&acct, state, &error);
+    assert_string_equal(req->url, TWEETS_URL "&since_id=1700000000000000905");
+    /* Answered again in full (a server ignoring since_id): nothing new. */
+    capture_start(&cap);
+    handle_file(&acct, state, req, 200, "tweets.json", NULL, &out);
+    g_free(capture_end(&cap));
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(out.replies->len, 0);
+    assert_false(out.state_changed);
+    net_result_clear(&out);
+
+    handle_str(&acct, state, req, 200, "{\"meta\":{\"result_count\":0}}", &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(out.replies->len, 0);
+    net_result_clear(&out);
+
+    g_autofree char *before = state_dump(state);
+    handle_file(&acct, state, req, 200, "errors-only.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_RETRY);
+    net_result_clear(&out);
+    handle_file(&acct, state, req, 200, "truncated.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_RETRY);
+    net_result_clear(&out);
+    handle_file(&acct, state, req, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    net_result_clear(&out);
+    handle_str(&acct, state, req, 200, "{\"data\":{}}", &out);
+    assert_int_equal(out.outcome, NET_RETRY);
+    net_result_clear(&out);
+    g_autofree char *after = state_dump(state);
+    assert_string_equal(before, after);
+    net_request_free(req);
+}
+
+/* ---- secrets --------------------------------------------------------------------- */
+
+static void test_token_never_logged(void **unused)
+{
+    (void)unused;
+    log_setup("test_net_x", LOG_LVL_DEBUG);
+    struct net_account acct = acct_with(2);
+    const char *files[] = { "me.json", "mentions-kinds.json", "wrong-items.json", "partial-errors.json",
+                            "errors-only.json", "truncated.json", "error-401.json", "error-403.json",
+                            "error-429.json", "tweets.json" };
+    const long statuses[] = { 200, 401, 403, 429, 500 };
+    struct capture cap;
+    capture_start(&cap);
+    GString *errors = g_string_new(NULL);
+    for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
+        for (size_t s = 0; s < G_N_ELEMENTS(statuses); s++) {
+            json_t *states[] = { json_object(), state_watching("1700000000000000100") };
+            for (size_t k = 0; k < G_N_ELEMENTS(states); k++) {
+                char *error = NULL;
+                struct net_request *reqs[] = { x_drv()->begin(&acct, states[k], &error),
+                                               x_drv()->history_begin(&acct, states[k], &error) };
+                for (size_t r = 0; r < G_N_ELEMENTS(reqs); r++) {
+                    if (!reqs[r])
+                        continue;
+                    struct net_result out;
+                    handle_file(&acct, states[k], reqs[r], statuses[s], files[f], NULL, &out);
+                    if (out.error)
+                        g_string_append_printf(errors, "%s\n", out.error);
+                    if (out.notice)
+                        g_string_append_printf(errors, "%s\n", out.notice);
+                    net_result_clear(&out);
+                    net_request_free(reqs[r]);
+                }
+                json_decref(states[k]);
+            }
+        }
+    }
+    g_autofree char *log = capture_end(&cap);
+    log_setup("test_net_x", LOG_LVL_WARN);
+    assert_true(strlen(log) > 0);
+    assert_null(strstr(log, TOKEN));
+    assert_null(strstr(log, "SECRET"));
+    assert_null(strstr(errors->str, TOKEN));
+    assert_true(errors->len > 0);
+    g_string_free(errors, TRUE);
+}
+
+int main(void)
+{
+    log_setup("test_net_x", LOG_LVL_WARN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_driver_table),
+        cmocka_unit_test(test_users_me_once),
+        cmocka_unit_test(test_users_me_bad_answers),
+        cmocka_unit_test(test_first_run_initial_sync),
+        cmocka_unit_test(test_first_run_empty),
+        cmocka_unit_test(test_since_and_pagination),
+        cmocka_unit_test(test_failed_page_keeps_cursor),
+        cmocka_unit_test(test_gap_notice_at_page_cap),
+        cmocka_unit_test(test_gap_notice_800_reachable),
+        cmocka_unit_test(test_kinds_and_fields),
+        cmocka_unit_test(test_reply_needs_own_id),
+        cmocka_unit_test(test_errors_only_body),
+        cmocka_unit_test(test_partial_errors_keep_data),
+        cmocka_unit_test(test_rate_limit_headers),
+        cmocka_unit_test(test_http_errors),
+        cmocka_unit_test(test_truncated_json),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_huge_ids),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_token_never_logged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
