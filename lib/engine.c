@@ -61,6 +61,7 @@ struct engine_account {
     int rate_remaining;
     int64_t retry_at, last_ok, next_at;
     unsigned long polls;
+    int chain_added;              /* new mentions so far in the poll in flight */
     bool in_history;              /* the chain in flight reads the user's own posts */
     int64_t history_due;
 
@@ -427,14 +428,14 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
         }
         /* The driver may have moved its state before failing: trust only what was saved. */
         engine_account_reload_state(a);
+        a->chain_added = 0;
         engine_account_backoff(a);
         if (added)
             engine_schedule_attend(e, 0);
         net_result_clear(&res);
         return;
     }
-    if (added)
-        log_info("%s: %d new mention%s", a->cfg->name, added, added == 1 ? "" : "s");
+    a->chain_added += added;
     if (res.next) {
         struct net_request *next = res.next;
         res.next = NULL;
@@ -445,6 +446,9 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
         return;
     }
     net_result_clear(&res);
+    if (a->chain_added)
+        log_info("%s: %d new mention%s", a->cfg->name, a->chain_added, a->chain_added == 1 ? "" : "s");
+    a->chain_added = 0;
     if (was_history) {
         a->history_due = clock_now() + ENGINE_HISTORY_EVERY_S;
         engine_account_schedule(a, engine_account_interval(a));
