@@ -338,13 +338,14 @@ static void test_identity_follows_updated_at(void **st)
 {
     (void)st;
     struct net_account a = account(API);
-    const char *fmt = "[{\"id\":\"77\",\"reason\":\"mention\",\"updated_at\":\"%s\","
-                      "\"subject\":{\"title\":\"T\",\"url\":\"https://api.github.com/repos/o/r/issues/1\","
-                      "\"latest_comment_url\":null,\"type\":\"Issue\"},\"repository\":{\"full_name\":\"o/r\"}}]";
+#define IDENTITY_BODY                                                                                       \
+    "[{\"id\":\"77\",\"reason\":\"mention\",\"updated_at\":\"%s\","                                             \
+    "\"subject\":{\"title\":\"T\",\"url\":\"https://api.github.com/repos/o/r/issues/1\","                         \
+    "\"latest_comment_url\":null,\"type\":\"Issue\"},\"repository\":{\"full_name\":\"o/r\"}}]"
     const char *times[] = { "2026-03-02T10:00:00Z", "2026-03-02T10:00:00+00:00", "2026-03-02T11:30:00Z" };
     char *ids[3];
     for (int i = 0; i < 3; i++) {
-        g_autofree char *body = g_strdup_printf(fmt, times[i]);
+        g_autofree char *body = g_strdup_printf(IDENTITY_BODY, times[i]);
         g_autoptr(json_t) state = initialized_state();
         struct resp rs;
         resp_init(&rs, 200, body, strlen(body), NULL);
