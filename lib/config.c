@@ -40,14 +40,17 @@ struct config_network {
     const char *default_server;
     /* Where the network's web pages live when that is not the API host. */
     const char *default_web_host;
+    /* A self-hosted server serves its own web pages (GitHub Enterprise);
+     * otherwise the web host is the same whatever server (a Bluesky PDS). */
+    bool web_follows_server;
 };
 
 static const struct config_network config_networks[] = {
-    { "mastodon", true, true, NULL, NULL },
-    { "bluesky", true, false, "https://bsky.social", "bsky.app" },
-    { "github", true, false, "https://api.github.com", "github.com" },
-    { "x", true, false, "https://api.x.com", "x.com" },
-    { "demo", false, false, NULL, NULL },
+    { "mastodon", true, true, NULL, NULL, true },
+    { "bluesky", true, false, "https://bsky.social", "bsky.app", false },
+    { "github", true, false, "https://api.github.com", "github.com", true },
+    { "x", true, false, "https://api.x.com", "x.com", false },
+    { "demo", false, false, NULL, NULL, false },
 };
 #define CONFIG_NETWORK_LIST "mastodon, bluesky, github, x or demo"
 
@@ -689,14 +692,27 @@ static void config_parse_account(const struct config_group *g, const char *name,
 
     v = config_get(g, "web_host", NULL);
     if (v && *v) {
-        if (config_host_ok(v) && strchr(v, ':') == NULL) {
+        /* "host" or "host:port" (a server on a non-standard port). */
+        g_autofree char *host = g_strdup(v);
+        char *colon = strchr(host, ':');
+        bool port_ok = true;
+        if (colon) {
+            *colon = '\0';
+            char *end = NULL;
+            long port = strtol(colon + 1, &end, 10);
+            port_ok = colon[1] && !*end && port > 0 && port <= 65535;
+        }
+        if (config_host_ok(host) && port_ok) {
             a->web_host = g_ascii_strdown(v, -1);
         } else {
             char *q = config_quote(v);
-            config_error_at(g, "web_host", "%s is not a host name; expected a bare host like example.social", q);
+            config_error_at(g, "web_host", "%s is not a host name; expected a host like example.social or host:port", q);
             g_free(q);
         }
-    } else if (net && net->default_web_host) {
+    } else if (net && net->default_web_host &&
+               (!net->web_follows_server || !a->server || strcmp(a->server, net->default_server) == 0)) {
+        /* The network's web site, unless the account talks to its own
+         * server (GitHub Enterprise, a PDS of one's own): then that host. */
         a->web_host = g_strdup(net->default_web_host);
     } else if (a->server) {
         a->web_host = config_server_host(a->server);
