@@ -320,7 +320,7 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
         if (!store_add_reply(e->store, a->cfg->name, r->to_author_id, r->remote_id, r->at, &err))
             goto fail;
         if (r->to_post_id) {
-            int id = store_mark_replied(e->store, a->cfg->name, r->to_post_id, now, &err);
+            int64_t id = store_mark_replied(e->store, a->cfg->name, r->to_post_id, now, &err);
             if (id < 0)
                 goto fail;
             if (id > 0)
@@ -397,11 +397,11 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
         log_notice("%s: %s", a->cfg->name, res.notice);
 
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
     bool stored = engine_ingest(a, &res, &added, answered);
     /* Answered on the network itself: the banner has done its job. */
     for (guint i = 0; stored && i < answered->len; i++)
-        engine_withdraw(e, g_array_index(answered, int, i));
+        engine_withdraw(e, g_array_index(answered, int64_t, i));
     g_array_unref(answered);
     bool was_history = a->in_history;
     if (!res.next || res.outcome != NET_OK || !stored)
@@ -646,7 +646,7 @@ static void engine_stream_on_event(const char *event, const char *data, size_t l
     a->drv->stream_event(&na, a->state, event, data, len, &res);
     res.state_changed = false; /* a stream never moves the polling cursor */
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
     if (res.mentions->len && engine_ingest(a, &res, &added, answered) && added) {
         a->streamed += (unsigned long)added;
         log_info("%s: %d new mention%s (stream)", a->cfg->name, added, added == 1 ? "" : "s");

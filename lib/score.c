@@ -111,7 +111,7 @@ static const char *const score_request_phrases[] = {
     "please", "pls", "plz", "ptal", "lmk", "let me know", "any chance", "mind taking", "take a look",
     "have a look", "when you get a chance", "when you have a moment", "your eyes on", "your input",
     "your review", "need you to", "need your", "can we", "could we", "can i", "may i", "is it ok if",
-    "would it be ok", "would you accept", "what do you think", "thoughts?",
+    "would it be ok", "would you accept", "what do you think",
     "kannst du", "könntest du", "können sie", "könnten sie", "bitte",   /* de */
     "puedes", "podrías", "puede", "podría", "por favor",              /* es, pt */
     "peux-tu", "pouvez-vous", "pourrais-tu", "pourriez-vous", "s'il te plaît", "s'il vous plaît", /* fr */
@@ -125,12 +125,15 @@ static const char *const score_request_phrases[] = {
  * tuned to a test set would not survive real mentions. */
 static const char *const score_rhetorical_phrases[] = {
     "isn't it", "isn't that", "aren't we", "aren't they", "wasn't it", "who even", "who needs", "who cares",
-    "who decided", "who knew", "who still", "who uses", "who reads", "why does every", "why do people",
+    "who decided", "who knew", "who still", "who uses", "why does every", "why do people",
     "why is it always", "is anyone surprised", "anyone surprised", "does anyone even", "how hard is it",
     "what could go wrong", "am i the only one", "amirite", "change my mind", "can you believe",
-    "have you heard of", "imagine", "right?", "qui lit encore", "n'est-ce pas", "oder?", "¿verdad?",
-    NULL,
+    "have you heard of", "imagine", "n'est-ce pas", NULL,
 };
+
+/* Tag questions: "..., right?" The '?' is gone by the time a sentence is
+ * looked at, so these match at its end. */
+static const char *const score_rhetorical_tags[] = { " right", ",right", " oder", " verdad", " no", NULL };
 
 /* A question put to the room rather than to the user. */
 static const char *const score_crowd_phrases[] = {
@@ -186,13 +189,40 @@ static const char *const score_no_rush_phrases[] = {
     "in your own time", "keine eile", "sin prisa", "sem pressa", NULL,
 };
 
-static bool score_is_ascii(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return false;
-    return true;
-}
+/* ---- the lexicon ----------------------------------------------------------
+ *
+ * Every list above is matched in one pass over the text: at each word start
+ * the word is looked up in a table of the phrases that begin with it, so the
+ * cost grows with the length of the text, not with the number of phrases
+ * (scoring runs for every stored mention, and on catch-up for thousands). */
+
+enum {
+    SCORE_YOU = 1u << 0, SCORE_REQUEST = 1u << 1, SCORE_RHETORICAL = 1u << 2, SCORE_CROWD = 1u << 3,
+    SCORE_JOKE = 1u << 4, SCORE_CC = 1u << 5, SCORE_THANKS = 1u << 6, SCORE_RESOLVED = 1u << 7,
+    SCORE_ALARM = 1u << 8, SCORE_DEADLINE = 1u << 9, SCORE_NO_RUSH = 1u << 10, SCORE_CHANGE_MIND = 1u << 11,
+};
+
+static const char *const score_change_mind[] = { "change my mind", NULL };
+
+static const struct { const char *const *list; unsigned category; } score_lists[] = {
+    { score_you_words, SCORE_YOU },           { score_request_phrases, SCORE_REQUEST },
+    { score_rhetorical_phrases, SCORE_RHETORICAL }, { score_crowd_phrases, SCORE_CROWD },
+    { score_joke_markers, SCORE_JOKE },       { score_cc_markers, SCORE_CC },
+    { score_thanks_words, SCORE_THANKS },     { score_resolved_phrases, SCORE_RESOLVED },
+    { score_alarm_words, SCORE_ALARM },       { score_deadline_words, SCORE_DEADLINE },
+    { score_no_rush_phrases, SCORE_NO_RUSH }, { score_change_mind, SCORE_CHANGE_MIND | SCORE_RHETORICAL },
+};
+
+struct score_phrase {
+    const char *text;
+    size_t len;
+    unsigned category;
+};
+
+struct score_lexicon {
+    GHashTable *by_word;    /* first word -> GPtrArray of struct score_phrase (ASCII phrases) */
+    GPtrArray *anywhere;    /* other scripts, emoji, phrases opening with punctuation: substrings */
+};
 
 static bool score_word_char(char c)
 {
@@ -201,27 +231,109 @@ static bool score_word_char(char c)
     return g_ascii_isalnum(c) || (unsigned char)c >= 0x80 || c == '\'';
 }
 
-static bool score_has_word(const char *lower, const char *word)
+static bool score_is_ascii(const char *s)
 {
-    size_t n = strlen(word);
-    if (!score_is_ascii(word))
-        return strstr(lower, word) != NULL;
-    for (const char *p = strstr(lower, word); p; p = strstr(p + 1, word)) {
-        /* Phrases that begin or end in punctuation ("thoughts?") bound themselves. */
-        bool start = p == lower || !score_word_char(p[-1]) || !g_ascii_isalnum(word[0]);
-        bool end = !score_word_char(p[n]) || !g_ascii_isalnum(word[n - 1]);
-        if (start && end)
-            return true;
-    }
-    return false;
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
 }
 
-static bool score_has_any(const char *lower, const char *const *list)
+static const struct score_lexicon *score_lexicon(void)
 {
-    for (int i = 0; list[i]; i++)
-        if (score_has_word(lower, list[i]))
-            return true;
-    return false;
+    static struct score_lexicon lex;
+    static gsize ready;
+    if (g_once_init_enter(&ready)) {
+        lex.by_word = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+        lex.anywhere = g_ptr_array_new_with_free_func(g_free);
+        for (size_t l = 0; l < G_N_ELEMENTS(score_lists); l++) {
+            for (const char *const *p = score_lists[l].list; *p; p++) {
+                struct score_phrase *ph = g_new(struct score_phrase, 1);
+                *ph = (struct score_phrase){ *p, strlen(*p), score_lists[l].category };
+                size_t w = 0;
+                while (ph->text[w] && score_word_char(ph->text[w]))
+                    w++;
+                if (!score_is_ascii(ph->text) || w == 0) {
+                    g_ptr_array_add(lex.anywhere, ph);
+                    continue;
+                }
+                char *word = g_strndup(ph->text, w);
+                GPtrArray *list = g_hash_table_lookup(lex.by_word, word);
+                if (!list) {
+                    list = g_ptr_array_new_with_free_func(g_free);
+                    g_hash_table_insert(lex.by_word, word, list);
+                } else {
+                    g_free(word);
+                }
+                g_ptr_array_add(list, ph);
+            }
+        }
+        g_once_init_leave(&ready, 1);
+    }
+    return &lex;
+}
+
+#define SCORE_MAX_SENTENCES 32
+
+struct score_sentence {
+    size_t start, end;      /* byte offsets in the cleaned text */
+    bool question;
+    unsigned found;         /* SCORE_* categories inside */
+};
+
+struct score_scan {
+    struct score_sentence s[SCORE_MAX_SENTENCES];
+    int n;
+    unsigned found;         /* over the whole text */
+};
+
+static void score_mark(struct score_scan *sc, size_t at, unsigned category)
+{
+    sc->found |= category;
+    for (int i = sc->n - 1; i >= 0; i--) {
+        if (at >= sc->s[i].start) {
+            sc->s[i].found |= category;
+            return;
+        }
+    }
+}
+
+/* Which phrases occur where. Only whole-text categories are needed for a
+ * text that is not split into sentences (a GitHub title), so sentences are
+ * optional: with none, only sc->found is filled. */
+static void score_find(const char *clean, struct score_scan *sc)
+{
+    const struct score_lexicon *lex = score_lexicon();
+    bool ascii = true;
+    char word[48];
+    for (const char *p = clean; *p; p++) {
+        if ((unsigned char)*p >= 0x80)
+            ascii = false;
+        if (!score_word_char(*p) || (p > clean && score_word_char(p[-1])))
+            continue;
+        size_t w = 0;
+        while (score_word_char(p[w]))
+            w++;
+        if (w >= sizeof word)
+            continue;
+        memcpy(word, p, w);
+        word[w] = '\0';
+        GPtrArray *list = g_hash_table_lookup(lex->by_word, word);
+        for (guint i = 0; list && i < list->len; i++) {
+            const struct score_phrase *ph = g_ptr_array_index(list, i);
+            /* A phrase that ends in punctuation bounds itself. */
+            if (strncmp(p, ph->text, ph->len) == 0 &&
+                (!score_word_char(p[ph->len]) || !g_ascii_isalnum(ph->text[ph->len - 1])))
+                score_mark(sc, (size_t)(p - clean), ph->category);
+        }
+    }
+    for (guint i = 0; i < lex->anywhere->len; i++) {
+        const struct score_phrase *ph = g_ptr_array_index(lex->anywhere, i);
+        if (ascii && !score_is_ascii(ph->text))
+            continue;
+        for (const char *q = strstr(clean, ph->text); q; q = strstr(q + 1, ph->text))
+            score_mark(sc, (size_t)(q - clean), ph->category);
+    }
 }
 
 struct score_text {
@@ -235,8 +347,9 @@ struct score_text {
     bool alarm, deadline, no_rush;
 };
 
-/* Replace @handles with "@" and links with "url" so that their dots and
- * words do not pass for sentences, and count what is left. */
+/* Lower-cased text with @handles replaced by "@" and links by "url", so
+ * that their dots and words do not pass for sentences; counts the words and
+ * visible characters left. */
 static char *score_clean(const char *lower, int *words, int *chars)
 {
     GString *out = g_string_sized_new(strlen(lower));
@@ -252,21 +365,20 @@ static char *score_clean(const char *lower, int *words, int *chars)
         while (*end && !g_ascii_isspace(*end))
             end++;
         size_t len = (size_t)(end - p);
-        g_autofree char *tok = g_strndup(p, len);
-        if (tok[0] == '@' && len > 1) {
+        if (p[0] == '@' && len > 1) {
             /* Keep the punctuation after a handle: "@bob, can you" and "cc @kit." */
             size_t keep = len;
-            while (keep > 1 && strchr(",.!?:;)", tok[keep - 1]))
+            while (keep > 1 && strchr(",.!?:;)", p[keep - 1]))
                 keep--;
             g_string_append_c(out, '@');
-            g_string_append(out, tok + keep);
-        } else if (strstr(tok, "://") || g_str_has_prefix(tok, "www.")) {
+            g_string_append_len(out, p + keep, (gssize)(len - keep));
+        } else if (g_strstr_len(p, (gssize)len, "://") || strncmp(p, "www.", 4) == 0) {
             g_string_append(out, "url");
         } else {
-            g_string_append(out, tok);
+            g_string_append_len(out, p, (gssize)len);
             bool word = false;
-            for (const char *c = tok; *c; c = g_utf8_next_char(c)) {
-                gunichar u = g_utf8_get_char_validated(c, -1);
+            for (const char *c = p; c < end; c = g_utf8_next_char(c)) {
+                gunichar u = g_utf8_get_char_validated(c, end - c);
                 if (u == (gunichar)-1 || u == (gunichar)-2)
                     break;
                 if (g_unichar_isalnum(u))
@@ -304,15 +416,54 @@ static size_t score_terminator(const char *p, bool *question)
     return 0;
 }
 
+/* Split into sentences, remembering which end in a question mark. Past
+ * SCORE_MAX_SENTENCES the rest joins the last one. */
+static void score_split(const char *clean, struct score_scan *sc)
+{
+    size_t start = 0;
+    for (size_t i = 0;; i++) {
+        bool question = false;
+        size_t n = clean[i] ? score_terminator(clean + i, &question) : 1;
+        if (n == 0)
+            continue;
+        /* Spanish opens questions with '¿'; the sentence may end elsewhere. */
+        if (g_strstr_len(clean + start, (gssize)(i - start), "\xC2\xBF"))
+            question = true;
+        if (sc->n < SCORE_MAX_SENTENCES) {
+            sc->s[sc->n++] = (struct score_sentence){ start, i, question, 0 };
+        } else {
+            sc->s[sc->n - 1].end = i;
+            sc->s[sc->n - 1].question |= question;
+        }
+        if (!clean[i])
+            break;
+        i += n - 1;
+        start = i + 1;
+    }
+}
+
+static bool score_ends_with(const char *s, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
 /* Does the sentence open with "Name," (after any @handles)? */
-static bool score_opens_with_name(const char *body)
+static bool score_opens_with_name(const char *body, const char *end)
 {
     const char *p = body;
-    while (*p && *p != ',' && !g_ascii_isspace(*p))
+    while (p < end && *p != ',' && !g_ascii_isspace(*p))
         p++;
-    if (*p != ',' || p == body)
+    if (p == end || *p != ',' || p == body)
         return false;
-    g_autofree char *word = g_strndup(body, (size_t)(p - body));
+    char word[48];
+    size_t n = (size_t)(p - body);
+    if (n >= sizeof word)
+        return false;
+    memcpy(word, body, n);
+    word[n] = '\0';
+    if (!g_utf8_validate(word, -1, NULL))
+        return false;
     for (const char *c = word; *c; c = g_utf8_next_char(c))
         if (!g_unichar_isalpha(g_utf8_get_char(c)) && *c != '-')
             return false;
@@ -322,28 +473,34 @@ static bool score_opens_with_name(const char *body)
     return true;
 }
 
-static void score_sentence(struct score_text *t, const char *s, bool question, bool cc)
+static void score_sentence(struct score_text *t, const char *clean, const struct score_sentence *s, bool cc)
 {
-    const char *body = s;
+    const char *body = clean + s->start, *end = clean + s->end;
     int handles = 0;
     for (;;) {
-        while (g_ascii_isspace(*body) || *body == ',' || *body == ':')
+        while (body < end && (g_ascii_isspace(*body) || *body == ',' || *body == ':'))
             body++;
-        if (*body != '@')
+        if (body == end || *body != '@')
             break;
         handles++;
         body++;
     }
-    if (!*body)
+    while (end > body && g_ascii_isspace(end[-1]))
+        end--;
+    bool question = s->question;
+    if (question)
+        t->any_question = true; /* even a bare "?" (a nudge) */
+    if (body == end)
         return;
-    bool named = score_opens_with_name(body);
+    size_t len = (size_t)(end - body);
+    bool named = score_opens_with_name(body, end);
     /* "@bob can you ... cc @kit": the ask goes to the person it opens with. */
     bool elsewhere = cc && (handles > 0 || named);
-    bool request = score_has_any(body, score_request_phrases);
-    bool rhetorical = score_has_any(body, score_rhetorical_phrases);
-    if (question || request)
-        t->any_question = t->any_question || question;
-    if (rhetorical && (question || strstr(body, "change my mind"))) {
+    bool request = (s->found & SCORE_REQUEST) || (question && score_ends_with(body, len, "thoughts"));
+    bool rhetorical = s->found & SCORE_RHETORICAL;
+    for (int i = 0; question && score_rhetorical_tags[i]; i++)
+        rhetorical = rhetorical || score_ends_with(body, len, score_rhetorical_tags[i]);
+    if (rhetorical && (question || (s->found & SCORE_CHANGE_MIND))) {
         t->rhetorical = true;
         return;
     }
@@ -358,10 +515,10 @@ static void score_sentence(struct score_text *t, const char *s, bool question, b
     }
     if (!question)
         return;
-    bool you = score_has_any(body, score_you_words);
+    bool you = s->found & SCORE_YOU;
     if (elsewhere)
         t->to_other = true;
-    else if (!you && score_has_any(body, score_crowd_phrases))
+    else if (!you && (s->found & SCORE_CROWD))
         t->crowd = true;
     else if (t->joking)
         t->rhetorical = true;
@@ -382,40 +539,37 @@ static void score_read(const char *text, struct score_text *t)
     g_autofree char *lower = g_utf8_strdown(text, -1);
     int words, chars;
     g_autofree char *clean = score_clean(lower, &words, &chars);
-    bool cc = score_has_any(lower, score_cc_markers);
-    t->joking = score_has_any(clean, score_joke_markers);
-    bool spanish_question = false;
-
-    const char *start = clean;
-    for (const char *p = clean;; p++) {
-        bool question = false;
-        size_t n = *p ? score_terminator(p, &question) : 1;
-        if (n == 0)
-            continue;
-        g_autofree char *s = g_strndup(start, (size_t)(p - start));
-        /* Spanish opens questions with '¿'; the sentence may end elsewhere. */
-        if (strstr(s, "\xC2\xBF"))
-            spanish_question = question = true;
-        score_sentence(t, s, question, cc);
-        if (!*p)
-            break;
-        p += n - 1;
-        start = p + 1;
-    }
-    (void)spanish_question;
+    struct score_scan sc = { .n = 0 };
+    score_split(clean, &sc);
+    score_find(clean, &sc);
+    bool cc = sc.found & SCORE_CC;
+    t->joking = sc.found & SCORE_JOKE;
+    for (int i = 0; i < sc.n; i++)
+        score_sentence(t, clean, &sc.s[i], cc);
 
     bool asks = t->request || t->addressed || t->interrogative;
     if (!t->any_question && !asks) {
-        if (words <= 8 && score_has_any(clean, score_thanks_words))
+        if (words <= 8 && (sc.found & SCORE_THANKS))
             t->thanks_only = true;
-        else if (score_has_any(clean, score_resolved_phrases))
+        else if (sc.found & SCORE_RESOLVED)
             t->resolved = true;
-        else if (chars <= 10)
+        else if (chars <= 8)
             t->tiny = true;
     }
-    t->alarm = score_has_any(clean, score_alarm_words);
-    t->no_rush = score_has_any(clean, score_no_rush_phrases);
-    t->deadline = !t->no_rush && score_has_any(clean, score_deadline_words);
+    t->alarm = sc.found & SCORE_ALARM;
+    if (t->tiny && t->alarm)
+        t->tiny = false;
+    t->no_rush = sc.found & SCORE_NO_RUSH;
+    t->deadline = !t->no_rush && (sc.found & SCORE_DEADLINE);
+}
+
+/* Alarm words in a short text that is not read as sentences (a title). */
+static bool score_mentions_alarm(const char *text)
+{
+    g_autofree char *lower = g_utf8_strdown(text, -1);
+    struct score_scan sc = { .n = 0 };
+    score_find(lower, &sc);
+    return sc.found & SCORE_ALARM;
 }
 
 int score_question_strength(const char *text)
@@ -505,6 +659,9 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
         score_add(reasons, &total, w->no_reply, "says it is sorted");
     else if (t.tiny)
         score_add(reasons, &total, w->no_reply, "nothing to answer");
+    /* A GitHub issue's title says what it is about ("Crash on startup"). */
+    if (!t.alarm && m->context)
+        t.alarm = score_mentions_alarm(m->context);
     if (t.alarm)
         score_add(reasons, &total, w->alarm, "reports something broken or unsafe");
     if (t.no_rush)
@@ -517,6 +674,10 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
         int p = (int)lround(w->history_max * log2(1.0 + in->replies) / log2(33.0));
         if (p > w->history_max)
             p = w->history_max;
+        /* Having answered them once says more than not knowing them at
+         * all, so more history never scores lower than a first contact. */
+        if (p < w->first_contact)
+            p = w->first_contact;
         score_add(reasons, &total, p, "you have replied to them %d time%s", in->replies, in->replies == 1 ? "" : "s");
         if (in->last_reply > 0 && in->now - in->last_reply < 30 * 86400)
             score_add(reasons, &total, w->history_recent, "you talked recently");
@@ -547,11 +708,12 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
         score_add(reasons, &total, w->keyword, "mentions \"%s\"", in->keyword);
     if (in->vip) {
         score_add(reasons, &total, w->vip, "on your VIP list");
-        /* Always high: above the popup threshold, just under critical, so
-         * a VIP's "lol" does not page the user but is never buried. */
-        int floor = w->threshold_critical - 5 > w->threshold_normal ? w->threshold_critical - 5 : w->threshold_normal;
+        /* Always high: halfway between the popup and the critical
+         * thresholds. Not just under critical: a VIP's "lol" should show,
+         * but not above a stranger's security report. */
+        int floor = (w->threshold_normal + w->threshold_critical + 1) / 2;
         if (total < floor)
-            score_add(reasons, &total, floor - total, "VIPs stay near the top");
+            score_add(reasons, &total, floor - total, "VIPs stay high");
     }
     *reasons_out = reasons;
     return score_clamp(total);

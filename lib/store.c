@@ -555,7 +555,7 @@ bool store_add_reply(struct store *st, const char *account, const char *author_i
     return store_step_done(st, stmt, "store reply", error);
 }
 
-int store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error)
+int64_t store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error)
 {
     sqlite3_stmt *stmt = store_prepare(st,
                                        "UPDATE mention SET state = 'replied', handled_at = ?, snooze_until = 0\n"
@@ -567,9 +567,10 @@ int store_mark_replied(struct store *st, const char *account, const char *post_i
     sqlite3_bind_int64(stmt, 1, when);
     sqlite3_bind_text(stmt, 2, account, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, post_id, -1, SQLITE_STATIC);
-    int rc, id = 0;
+    int rc;
+    int64_t id = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-        id = sqlite3_column_int(stmt, 0);
+        id = sqlite3_column_int64(stmt, 0);
     store_done(stmt);
     if (rc != SQLITE_DONE) {
         store_fail(st, error, "mark replied");

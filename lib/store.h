@@ -50,8 +50,9 @@ bool store_set_state(struct store *st, int64_t id, enum mention_state state, int
                      GError **error);
 bool store_set_score(struct store *st, int64_t id, int score, const char *reasons_json, GError **error);
 
-/* Mentions that may deserve a popup: waiting (or snoozed past due), not
- * initial history, never shown, oldest first, at most limit. */
+/* Mentions that may deserve a popup: waiting, not initial history, never
+ * shown, oldest first, at most limit. (Snoozes that ended are turned back
+ * into waiting mentions by store_wake_snoozed first.) */
 GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **error);
 /* Record that a mention was (about to be) shown; 0 clears it so it is
  * offered again (the show failed for certain). */
@@ -72,7 +73,7 @@ bool store_add_reply(struct store *st, const char *account, const char *author_i
                      int64_t when, GError **error);
 /* The user answered post_id: its mention (if waiting) becomes replied.
  * Returns the mention's id, 0 if none was waiting, -1 on error. */
-int store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error);
+int64_t store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error);
 bool store_interactions(struct store *st, const char *account, const char *author_id, int *replies,
                         int64_t *last_reply, GError **error);
 /* How many mentions from this author were stored before `before` (first contact = 0). */

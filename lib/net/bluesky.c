@@ -33,7 +33,13 @@
  * poll completes; pages before that are stored as they arrive and the store's
  * unique key absorbs repeats. Items up to BLUESKY_LATE_SLACK_S older than
  * seen_until are still passed on: the AppView sorts by a time that can be
- * earlier than what it already listed when the firehose runs late.
+ * earlier than what it already listed when the firehose runs late. A first
+ * poll that finds nothing sets seen_until from the server's Date header.
+ *
+ * Identity: remote_id and post_id are the post's at-uri (the user's reply
+ * names it as its parent); the link is https://bsky.app/profile/<did>/post/<rkey>,
+ * by DID because handles change. The history chain reads the user's own
+ * posts (getAuthorFeed) for replies: whom they answer, which mentions are done.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -181,12 +187,13 @@ static void bluesky_json_append(GString *s, const char *v)
 {
     g_string_append_c(s, '"');
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_c(s, '\\'), g_string_append_c(s, (char)*p);
-        else if (*p < 0x20)
+        if (*p < 0x20) {
             g_string_append_printf(s, "\\u%04x", *p);
-        else
-            g_string_append_c(s, (char)*p);
+            continue;
+        }
+        if (*p == '"' || *p == '\\')
+            g_string_append_c(s, '\\');
+        g_string_append_c(s, (char)*p);
     }
     g_string_append_c(s, '"');
 }
@@ -320,8 +327,10 @@ static char *bluesky_describe(const struct net_account *acct, json_t *state, con
         g_string_append_printf(s, " %s", name);
     g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     const char *msg = json_string_value(json_object_get(body, "message"));
-    if (msg && *msg && !bluesky_contains(msg, acct->secret) && !bluesky_contains(msg, bluesky_str(state, "accessJwt")) &&
-        !bluesky_contains(msg, bluesky_str(state, "refreshJwt"))) {
+    bool echoes_secret = msg && (bluesky_contains(msg, acct->secret) ||
+                                 bluesky_contains(msg, bluesky_str(state, "accessJwt")) ||
+                                 bluesky_contains(msg, bluesky_str(state, "refreshJwt")));
+    if (msg && *msg && !echoes_secret) {
         g_autofree char *q = bluesky_quote(msg);
         if (*q)
             g_string_append_printf(s, ": %s", q);
@@ -656,7 +665,7 @@ static int64_t bluesky_http_date(const char *s)
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     char mon[4] = "";
     int d, y, hh, mm, ss, end = 0;
-    if (!s || sscanf(s, "%*3s %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mm, &ss, &end) != 6 || end == 0 ||
+    if (!s || sscanf(s, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mm, &ss, &end) != 6 || end == 0 ||
         s[end] != '\0' || strlen(mon) != 3)
         return 0;
     const char *m = strstr(months, mon);
@@ -729,12 +738,13 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
             log_debug("%s: notification %zu skipped: %s", acct->name, i, why);
     }
     /* The Bluesky AppView's cursor is the time of the last item it read,
-     * filtered out or not: once that is before seen_until the rest is old,
-     * even when the page itself came back empty. Opaque cursors skip this. */
+     * filtered out or not, and the next page starts strictly before it: once
+     * that is at or before seen_until the rest is old, even when the page
+     * itself came back empty. Opaque cursors skip this. */
     int64_t cursor_us = bluesky_time_us(cursor);
     if (cursor_us > 0) {
         bluesky_take_newest(&newest, &newest_us, cursor, cursor_us);
-        if (!first && cursor_us < seen_us)
+        if (!first && cursor_us <= seen_us)
             reached_seen = true;
     }
     out->initial_sync = first;

@@ -29,6 +29,9 @@ enum {
     MASTODON_STEP_STREAM,
 };
 #define MASTODON_HISTORY_LIMIT 40
+/* Servers before Mastodon 4.1 cap pages at 30, Pleroma at 40: a page this
+ * long may have more behind it. */
+#define MASTODON_PAGE_MIN_FULL 30
 #define MASTODON_PAGE_LIMIT 80
 
 static void mastodon_auth(const struct net_account *acct, struct net_request *req)
@@ -95,6 +98,14 @@ static char *mastodon_author_handle(const struct net_account *acct, json_t *acco
     return host ? g_strdup_printf("@%s@%s", a, host) : g_strdup_printf("@%s", a);
 }
 
+/* Does this quote (Mastodon 4.5 "quote" object) quote one of the user's posts? */
+static bool mastodon_quotes_me(json_t *quote, const char *me)
+{
+    json_t *quoted = json_object_get(quote, "quoted_status");
+    const char *author = json_string_value(json_object_get(json_object_get(quoted, "account"), "id"));
+    return me && author && strcmp(author, me) == 0;
+}
+
 /* One notification object to a mention, or NULL (with *why) when it is not
  * one we can use. */
 static struct mention *mastodon_parse_one(const struct net_account *acct, json_t *state, json_t *n,
@@ -143,10 +154,21 @@ static struct mention *mastodon_parse_one(const struct net_account *acct, json_t
         m->text = g_steal_pointer(&plain);
     }
 
+    /* A remote post's own URL is on the author's server, where the user is
+     * not logged in and cannot reply (and which heed will not open): link
+     * to the post as the user's own server shows it. */
     const char *url = json_string_value(json_object_get(status, "url"));
-    if (!url)
-        url = json_string_value(json_object_get(status, "uri"));
-    m->url = g_strdup(url);
+    const char *acct_name = json_string_value(json_object_get(account, "acct"));
+    const char *status_id = json_string_value(json_object_get(status, "id"));
+    if (url && mastodon_same_origin(acct, url)) {
+        m->url = g_strdup(url);
+    } else if (acct_name && *acct_name && status_id && *status_id) {
+        g_autofree char *ea = g_uri_escape_string(acct_name, "@", FALSE);
+        g_autofree char *es = net_uri_escape(status_id);
+        m->url = g_strdup_printf("%s/@%s/%s", acct->server, ea, es);
+    } else {
+        m->url = g_strdup(url ? url : json_string_value(json_object_get(status, "uri")));
+    }
 
     const char *created = json_string_value(json_object_get(status, "created_at"));
     if (!created)
@@ -162,7 +184,7 @@ static struct mention *mastodon_parse_one(const struct net_account *acct, json_t
         m->kind = MENTION_KIND_DIRECT;
     else if (reply_to && me && strcmp(reply_to, me) == 0)
         m->kind = MENTION_KIND_REPLY;
-    else if (json_is_object(json_object_get(status, "quote")))
+    else if (mastodon_quotes_me(json_object_get(status, "quote"), me))
         m->kind = MENTION_KIND_QUOTE;
     else
         m->kind = MENTION_KIND_MENTION;
@@ -266,7 +288,7 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
     const char *link = net_response_header(resp, "link");
     g_autofree char *next = initialized ? net_link_rel(link, "next") : NULL;
-    bool full = json_array_size(root) >= MASTODON_PAGE_LIMIT;
+    bool full = json_array_size(root) >= MASTODON_PAGE_MIN_FULL;
     bool more = initialized && full && !reached_seen && oldest && next;
     if (more && !mastodon_same_origin(acct, next)) {
         log_warn("%s: Link header points away from %s; not following it", acct->name, acct->server);
@@ -388,6 +410,12 @@ static struct net_request *mastodon_stream_begin(const struct net_account *acct,
 static void mastodon_handle_instance(const struct net_account *acct, json_t *state, const struct net_response *resp,
                                      struct net_result *out)
 {
+    /* A passing failure must not be remembered as "no streaming host". */
+    if (resp->status != 200 && resp->status != 404) {
+        mastodon_rate(acct, resp, out);
+        mastodon_handle_status(resp, out);
+        return;
+    }
     /* Old servers have no v2 instance; their stream lives on the main host. */
     g_autofree char *base = g_strdup(acct->server);
     json_t *root = resp->status == 200 ? json_loadb(resp->body, resp->body_len, 0, NULL) : NULL;

@@ -151,10 +151,11 @@ char *net_link_rel(const char *link_header, const char *rel)
         g_auto(GStrv) parts = g_strsplit_set(pstr, ";,", -1);
         for (char **part = parts; *part; part++) {
             char *kv = g_strstrip(*part);
-            if (g_ascii_strncasecmp(kv, "rel", 3) != 0)
-                continue;
             char *eq = strchr(kv, '=');
             if (!eq)
+                continue;
+            g_autofree char *name = g_strstrip(g_strndup(kv, (gsize)(eq - kv)));
+            if (g_ascii_strcasecmp(name, "rel") != 0)
                 continue;
             char *val = g_strstrip(eq + 1);
             size_t vl = strlen(val);
