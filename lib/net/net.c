@@ -189,9 +189,14 @@ int64_t net_parse_time(const char *iso)
 json_t *net_parse_json(const struct net_response *resp, struct net_result *res, const char *what)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    /* A post may legally contain \u0000; without ALLOW_NUL one such post
+     * would make its whole page unreadable forever. */
+    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+                              &jerr);
+    /* jansson's message quotes the input near the error, which can be a
+     * token in a session answer: report the position only. */
     if (!root)
-        net_result_fail(res, NET_RETRY, "%s: malformed JSON at line %d: %s", what, jerr.line, jerr.text);
+        net_result_fail(res, NET_RETRY, "%s: malformed JSON at line %d, column %d", what, jerr.line, jerr.column);
     return root;
 }
 
