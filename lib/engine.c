@@ -295,6 +295,7 @@ static void engine_fill_net_account(struct engine_account *a, struct net_account
         .name = a->cfg->name,
         .network = a->cfg->network,
         .server = a->cfg->server,
+        .web_host = a->cfg->web_host,
         .identifier = a->cfg->identifier,
         .secret = a->secret,
         .reasons = (const char *const *)a->cfg->reasons,

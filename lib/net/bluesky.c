@@ -621,7 +621,9 @@ static struct mention *bluesky_parse_one(const struct net_account *acct, json_t 
     m->remote_id = g_strdup(uri);
     /* The user's reply to this post names it as its parent uri. */
     m->post_id = g_strdup(uri);
-    m->url = g_strdup_printf(BLUESKY_WEB "/profile/%s/post/%s", did, rkey);
+    /* Links go to the account's web host (bsky.app unless the user chose another app view). */
+    m->url = acct->web_host ? g_strdup_printf("https://%s/profile/%s/post/%s", acct->web_host, did, rkey)
+                            : g_strdup_printf(BLUESKY_WEB "/profile/%s/post/%s", did, rkey);
     m->author_id = g_strdup(author_did);
     m->author_handle = text_sanitize(handle, false);
     const char *dn = json_string_value(json_object_get(author, "displayName"));

@@ -29,6 +29,7 @@ struct net_account {
     const char *name;
     const char *network;
     const char *server;      /* https base URL, no trailing slash */
+    const char *web_host;    /* where the network's web pages are (links are built on it), or NULL */
     const char *identifier;  /* bluesky login handle */
     const char *secret;      /* token / app password; never logged */
     const char *const *reasons; /* github reason filter or NULL */

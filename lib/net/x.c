@@ -364,8 +364,10 @@ static struct mention *x_parse_one(const struct net_account *acct, const char *m
     g_autofree char *decoded = x_decode_entities(text);
     m->text = text_sanitize(decoded, true);
     /* Without a username the web client still resolves a post by id alone. */
-    m->url = username ? g_strdup_printf("https://x.com/%s/status/%s", username, id)
-                      : g_strdup_printf("https://x.com/i/web/status/%s", id);
+    /* Links go to the account's web host (x.com unless the user chose twitter.com). */
+    const char *web = acct->web_host ? acct->web_host : "x.com";
+    m->url = username ? g_strdup_printf("https://%s/%s/status/%s", web, username, id)
+                      : g_strdup_printf("https://%s/i/web/status/%s", web, id);
 
     m->created_at = net_parse_time(json_string_value(json_object_get(tweet, "created_at")));
     if (m->created_at == 0)
