@@ -1464,18 +1464,18 @@ static json_t *engine_cmd_list(struct engine *e, json_t *args)
     g_ptr_array_unref(list);
     /* Waiting first (by urgency incl. waiting time), handled after. */
     g_ptr_array_sort(items, engine_cmp_score);
+    /* Waiting first, then snoozed, then handled; by urgency within each. */
     json_t *arr = json_array();
-    for (guint i = 0; i < items->len; i++) {
-        json_t *o = g_ptr_array_index(items, i);
-        const char *st = json_string_value(json_object_get(o, "state"));
-        if (g_strcmp0(st, "waiting") == 0 || g_strcmp0(st, "snoozed") == 0)
-            json_array_append(arr, o);
-    }
-    for (guint i = 0; i < items->len; i++) {
-        json_t *o = g_ptr_array_index(items, i);
-        const char *st = json_string_value(json_object_get(o, "state"));
-        if (!(g_strcmp0(st, "waiting") == 0 || g_strcmp0(st, "snoozed") == 0))
-            json_array_append(arr, o);
+    static const char *const order[] = { "waiting", "snoozed", NULL };
+    for (int pass = 0; pass < 3; pass++) {
+        for (guint i = 0; i < items->len; i++) {
+            json_t *o = g_ptr_array_index(items, i);
+            const char *st = json_string_value(json_object_get(o, "state"));
+            bool in_pass = pass < 2 ? g_strcmp0(st, order[pass]) == 0
+                                    : g_strcmp0(st, order[0]) != 0 && g_strcmp0(st, order[1]) != 0;
+            if (in_pass)
+                json_array_append(arr, o);
+        }
     }
     for (guint i = 0; i < items->len; i++)
         json_decref(g_ptr_array_index(items, i));
@@ -1530,15 +1530,21 @@ static json_t *engine_cmd_status(struct engine *e)
     }
     g_autofree char *oldest = s.oldest_created ? engine_iso_time(s.oldest_created) : NULL;
     g_autofree char *line = engine_status_line(e);
+    int64_t now = clock_now();
     g_autofree char *caps = e->terminal ? NULL : notify_capabilities(e->notify);
     struct http_stats hs;
     http_get_stats(e->http, &hs);
-    return control_ok(json_pack("{s:s, s:I, s:o, s:i, s:i, s:s?, s:i, s:s, s:{s:b, s:s?, s:i}, s:{s:I, s:I}}",
+    json_t *st = json_pack("{s:s, s:I, s:o, s:i, s:i, s:s?, s:i, s:s, s:{s:b, s:s?, s:i}, s:{s:I, s:I}}",
                                 "version", HEED_VERSION, "pid", (json_int_t)getpid(), "accounts", accounts,
                                 "waiting", s.waiting, "people", s.people, "oldest_waiting", oldest, "total",
                                 s.total, "summary", line, "notifications", "server", e->server_ok, "capabilities",
                                 caps, "pending", (int)notify_pending(e->notify), "http", "transfers",
-                                (json_int_t)hs.transfers, "connections", (json_int_t)hs.connects));
+                                (json_int_t)hs.transfers, "connections", (json_int_t)hs.connects);
+    /* Ages come from heedd's clock, so a client never has to guess it. */
+    json_object_set_new(st, "now", json_integer(now));
+    json_object_set_new(st, "oldest_waiting_seconds",
+                        s.oldest_created ? json_integer(now - s.oldest_created) : json_null());
+    return control_ok(st);
 }
 
 static json_t *engine_cmd_explain(struct engine *e, struct mention *m)
