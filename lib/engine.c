@@ -40,6 +40,7 @@
 #define ENGINE_HISTORY_EVERY_S 600
 #define ENGINE_STREAM_POLL_S 600       /* polling is only the safety net while a stream is up */
 #define ENGINE_STREAM_RECHECK_S 3600   /* auto mode: look for streaming again after this */
+#define ENGINE_STREAM_STABLE_S 60      /* a stream up this long resets the reconnect backoff */
 
 enum engine_health { ACCOUNT_STARTING, ACCOUNT_OK, ACCOUNT_RETRYING, ACCOUNT_AUTH, ACCOUNT_ERROR };
 static const char *const engine_health_names[] = { "starting", "ok", "retrying", "needs-attention", "error" };
@@ -71,7 +72,9 @@ struct engine_account {
     struct sse *sse;
     struct event *stream_silence, *stream_retry;
     bool stream_up, stream_unavailable;
+    bool stream_catchup;          /* the stream came up during a poll: poll again at once after it */
     int stream_failures;
+    int64_t stream_up_at;
     unsigned long streamed;       /* mentions that arrived by stream */
 };
 
@@ -452,7 +455,7 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
     a->chain_added = 0;
     if (was_history) {
         a->history_due = clock_now() + ENGINE_HISTORY_EVERY_S;
-        engine_account_schedule(a, engine_account_interval(a));
+        engine_account_schedule(a, a->stream_catchup ? 0 : engine_account_interval(a));
         return;
     }
     if (a->drv->history_begin && clock_now() >= a->history_due) {
@@ -480,7 +483,7 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
     if (!a->stream_xfer && !a->stream_req && !evtimer_pending(a->stream_retry, NULL))
         engine_stream_start(a);
     if (!a->in_history)
-        engine_account_schedule(a, engine_account_interval(a));
+        engine_account_schedule(a, a->stream_catchup ? 0 : engine_account_interval(a));
     engine_schedule_attend(e, 0);
 }
 
@@ -541,6 +544,7 @@ static void engine_account_poll(evutil_socket_t fd, short what, void *arg)
     struct engine_account *a = arg;
     if (a->xfer || a->req)
         return;
+    a->stream_catchup = false;
     if (!engine_account_load_secret(a)) {
         engine_account_backoff(a);
         return;
@@ -603,6 +607,8 @@ static void engine_stream_retry(evutil_socket_t fd, short what, void *arg)
 static void engine_stream_failed(struct engine_account *a, bool unavailable, const char *why)
 {
     bool was_up = a->stream_up;
+    if (was_up && clock_now() - a->stream_up_at >= ENGINE_STREAM_STABLE_S)
+        a->stream_failures = 0;
     engine_stream_stop(a);
     int64_t delay;
     if (unavailable && a->cfg->streaming == CONFIG_STREAM_AUTO) {
@@ -666,12 +672,19 @@ static bool engine_stream_data(const char *data, size_t len, void *arg)
     evtimer_add(a->stream_silence, &tv);
     if (!a->stream_up) {
         a->stream_up = true;
-        a->stream_failures = 0;
+        /* The backoff is reset only once the stream proved stable
+         * (engine_stream_failed): a server that says ":)" and hangs up must
+         * not be hammered. */
+        a->stream_up_at = clock_now();
         a->stream_unavailable = false;
         log_notice("%s: streaming", a->cfg->name);
-        /* Whatever happened while the stream was down: one poll closes the hole. */
+        /* Whatever happened while the stream was down: one poll closes the
+         * hole. A poll in flight may have been answered before the stream
+         * existed, so it is followed by another at once. */
         if (!a->req && !a->xfer)
             engine_account_schedule(a, 0);
+        else
+            a->stream_catchup = true;
     }
     a->e->progress++;
     return sse_feed(a->sse, data, len);

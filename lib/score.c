@@ -95,7 +95,8 @@ static void score_add(json_t *reasons, int *total, int points, const char *fmt, 
  * besides English are covered because the people who write to a maintainer
  * do not all write English; the rest still get the weak '?' signal. */
 
-/* Words that make a question be about the reader. */
+/* Words that make a question be about the reader (Spanish verbs too,
+ * since Spanish drops the pronoun: "¿puedes ...?"). */
 static const char *const score_you_words[] = {
     "you", "your", "you're", "you've", "you'd", "you'll", "u", "ya", "yours",
     "du", "dir", "dich", "dein", "deine", "euch",       /* de */
@@ -133,7 +134,7 @@ static const char *const score_rhetorical_phrases[] = {
 
 /* Tag questions: "..., right?" The '?' is gone by the time a sentence is
  * looked at, so these match at its end. */
-static const char *const score_rhetorical_tags[] = { " right", ",right", " oder", " verdad", " no", NULL };
+static const char *const score_rhetorical_tags[] = { " right", ",right", " oder", " verdad", NULL };
 
 /* A question put to the room rather than to the user. */
 static const char *const score_crowd_phrases[] = {
@@ -176,11 +177,13 @@ static const char *const score_alarm_words[] = {
     "crashing", "broke", "broken", "breaks", "regression", "data loss", "corrupted", "corruption", NULL,
 };
 
+/* Time pressure. Not "closes" (GitHub's "Closes #12") nor "before the"
+ * ("before the redesign"): too often about something else. */
 static const char *const score_deadline_words[] = {
     "deadline", "asap", "urgent", "urgently", "today", "tonight", "tomorrow", "this morning",
     "this afternoon", "this evening", "by friday", "by monday", "by tuesday", "by wednesday", "by thursday",
-    "by saturday", "by sunday", "by eod", "end of day", "before the", "within the hour", "in an hour",
-    "right now", "blocks", "blocking", "blocked", "closes", "heute", "morgen", "hoy", "mañana", "hoje",
+    "by saturday", "by sunday", "by eod", "end of day", "within the hour", "in an hour", "right now",
+    "blocks the", "blocks our", "blocks us", "blocking", "blocked", "heute", "morgen", "hoy", "mañana", "hoje",
     "amanhã", "aujourd'hui", "demain", NULL,
 };
 

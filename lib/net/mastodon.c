@@ -34,9 +34,14 @@ enum {
 #define MASTODON_PAGE_MIN_FULL 30
 #define MASTODON_PAGE_LIMIT 80
 
-static void mastodon_auth(const struct net_account *acct, struct net_request *req)
+static void mastodon_bearer(const struct net_account *acct, struct net_request *req)
 {
     net_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
+}
+
+static void mastodon_auth(const struct net_account *acct, struct net_request *req)
+{
+    mastodon_bearer(acct, req);
     net_request_add_header(req, "Accept: application/json");
 }
 
@@ -452,7 +457,7 @@ static void mastodon_handle_health(const struct net_account *acct, json_t *state
     out->next = net_request_new("GET", g_strconcat(base, "/api/v1/streaming/user/notification", NULL),
                                 MASTODON_STEP_STREAM);
     out->next->stream = true;
-    mastodon_auth(acct, out->next);
+    mastodon_bearer(acct, out->next);
     net_request_add_header(out->next, "Accept: text/event-stream");
 }
 
