@@ -562,7 +562,13 @@ static char *config_check_server(const struct config_group *g, const char *v)
     if (problem) {
         config_error_at(g, "server", "%s %s; expected https://host", q, problem);
     } else {
-        out = g_strdup(v);
+        /* Rebuilt from its parts, so that every later comparison with the
+         * server (same-origin checks, the network's default server) sees
+         * one spelling: lower-case scheme and host, no :443. */
+        g_autofree char *host = g_ascii_strdown(g_uri_get_host(uri), -1);
+        int port = g_uri_get_port(uri);
+        out = port > 0 && port != 443 ? g_strdup_printf("https://%s:%d%s", host, port, g_uri_get_path(uri))
+                                      : g_strdup_printf("https://%s%s", host, g_uri_get_path(uri));
         size_t n = strlen(out);
         while (n > 0 && out[n - 1] == '/')
             out[--n] = '\0';

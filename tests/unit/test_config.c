@@ -650,11 +650,15 @@ static void test_server_forms(void **state)
         "[account d]\nnetwork = github\nserver = https://ghe.example/api/v3\ntoken_file = t\n"
         "[account e]\nnetwork = github\ntoken_file = t\n"
         "[account f]\nnetwork = mastodon\nserver = https://m.example\nweb_host = 127.0.0.1:8443\ntoken_file = t\n"
-        "[account g]\nnetwork = mastodon\nserver = https://m.example\nweb_host = m.example:0\ntoken_file = t\n",
+        "[account g]\nnetwork = mastodon\nserver = https://m.example\nweb_host = m.example:0\ntoken_file = t\n"
+        "[account h]\nnetwork = github\nserver = HTTPS://API.GitHub.com:443/\ntoken_file = t\n",
         &err);
     assert_non_null(cfg);
     print_problems(cfg);
-    assert_int_equal(cfg->n_accounts, 6); /* g is refused: port 0 */
+    assert_int_equal(cfg->n_accounts, 7); /* g is refused: port 0 */
+    /* Any spelling of the default server is the default server. */
+    assert_string_equal(cfg->accounts[6].server, "https://api.github.com");
+    assert_string_equal(cfg->accounts[6].web_host, "github.com");
     assert_string_equal(cfg->accounts[3].web_host, "ghe.example"); /* GitHub Enterprise serves its own pages */
     assert_string_equal(cfg->accounts[4].web_host, "github.com");
     assert_string_equal(cfg->accounts[5].web_host, "127.0.0.1:8443");
@@ -662,7 +666,7 @@ static void test_server_forms(void **state)
     for (guint i = 0; i < cfg->problems->len; i++)
         named |= strstr(g_ptr_array_index(cfg->problems, i), "[account g] web_host") != NULL;
     assert_true(named);
-    assert_string_equal(cfg->accounts[0].server, "https://M.Example:8443/social");
+    assert_string_equal(cfg->accounts[0].server, "https://m.example:8443/social"); /* one spelling */
     assert_string_equal(cfg->accounts[0].web_host, "m.example:8443");
     assert_string_equal(cfg->accounts[1].server, "https://127.0.0.1:4443");
     assert_string_equal(cfg->accounts[1].web_host, "127.0.0.1:4443");
