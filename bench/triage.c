@@ -1,0 +1,225 @@
+/* bench-triage: how well heed's urgency score orders a hand-labelled set of
+ * mentions, and how fast it scores them.
+ *
+ *   bench-triage [--smoke] [--list] [FILE...]
+ *
+ * With no FILE it reads tests/data/triage/mentions.json (the set the
+ * defaults were checked against) and holdout.json (written afterwards and
+ * never used to choose them). For each it prints pairwise ranking accuracy and NDCG@10 of heed's order against the
+ * labels next to plain time order (newest first, as the networks show
+ * mentions), a per-weight ablation (each weight zeroed in turn) so one can
+ * see which features carry the ranking, the label x urgency table at the
+ * default thresholds, and the CPU time to score 10,000 mentions with their
+ * history. This is a benchmark, not a test: it asserts nothing (see
+ * tests/unit/test_score.c for that). --smoke does fewer timing runs, for
+ * CI; --list prints every mention with its score and reasons.
+ */
+#include <glib.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "score.h"
+#include "triage_data.h"
+
+#ifndef HEED_TRIAGE_DIR
+#define HEED_TRIAGE_DIR "tests/data/triage"
+#endif
+
+#define BENCH_MENTIONS 10000
+
+/* The weights an ablation can zero; thresholds are not features. */
+#define BENCH_WEIGHT(name) { #name, offsetof(struct score_weights, name) }
+static const struct { const char *name; size_t off; } bench_weights[] = {
+    BENCH_WEIGHT(base), BENCH_WEIGHT(direct), BENCH_WEIGHT(reply), BENCH_WEIGHT(review),
+    BENCH_WEIGHT(assign), BENCH_WEIGHT(team), BENCH_WEIGHT(quote), BENCH_WEIGHT(question),
+    BENCH_WEIGHT(weak_question), BENCH_WEIGHT(request), BENCH_WEIGHT(history_max), BENCH_WEIGHT(history_recent),
+    BENCH_WEIGHT(mutual), BENCH_WEIGHT(i_follow), BENCH_WEIGHT(follows_me), BENCH_WEIGHT(first_contact),
+    BENCH_WEIGHT(wait_per_hour), BENCH_WEIGHT(wait_max), BENCH_WEIGHT(mass_per_account), BENCH_WEIGHT(mass_max),
+    BENCH_WEIGHT(bot), BENCH_WEIGHT(vip), BENCH_WEIGHT(keyword), BENCH_WEIGHT(no_reply),
+    BENCH_WEIGHT(alarm), BENCH_WEIGHT(deadline), BENCH_WEIGHT(never_replied),
+};
+
+struct bench_figures {
+    double accuracy, ndcg;
+};
+
+static struct bench_figures bench_rank(const struct score_weights *w, const struct triage_set *set)
+{
+    int *scores = g_new(int, set->n);
+    int64_t *keys = g_new(int64_t, set->n);
+    triage_score_all(w, set, scores);
+    triage_int_keys(scores, set->n, keys);
+    struct bench_figures f = { triage_pairwise_accuracy(set, keys), triage_ndcg(set, keys, 10) };
+    g_free(scores);
+    g_free(keys);
+    return f;
+}
+
+static void bench_list(const struct score_weights *w, const struct triage_set *set)
+{
+    int *scores = g_new(int, set->n);
+    triage_score_all(w, set, scores);
+    for (size_t i = 0; i < set->n; i++) {
+        const struct triage_item *it = &set->items[i];
+        json_t *reasons = NULL;
+        score_compute(w, &it->in, &reasons);
+        g_autofree char *r = json_dumps(reasons, JSON_COMPACT);
+        json_decref(reasons);
+        printf("%s label %d score %3d  %-8s %-7s %-28.28s %s\n", it->id, it->label, scores[i], it->m->network,
+               mention_kind_name(it->m->kind), it->m->author_handle, r);
+    }
+    printf("\n");
+    g_free(scores);
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double bench_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Everything the daemon does per mention when it stores and lists one:
+ * the static score with its reasons (what the store keeps, serialised as
+ * the daemon serialises it) and the waiting part at read time. */
+static void bench_throughput(const struct score_weights *w, const struct triage_set *set, int runs)
+{
+    struct score_input *in = g_new(struct score_input, BENCH_MENTIONS);
+    for (size_t i = 0; i < BENCH_MENTIONS; i++)
+        in[i] = set->items[i % set->n].in;
+    double *per = g_new(double, (size_t)runs);
+    long checksum = 0;
+    for (int r = 0; r < runs; r++) {
+        double t0 = bench_cpu_seconds();
+        for (size_t i = 0; i < BENCH_MENTIONS; i++) {
+            json_t *reasons = NULL;
+            int s = score_compute(w, &in[i], &reasons);
+            char *json = json_dumps(reasons, JSON_COMPACT);
+            checksum += score_with_wait(w, s, in[i].m->created_at, set->now) + (long)strlen(json);
+            free(json);
+            json_decref(reasons);
+        }
+        per[r] = bench_cpu_seconds() - t0;
+    }
+    qsort(per, (size_t)runs, sizeof *per, bench_cmp_double);
+    double median = per[runs / 2];
+    printf("## Throughput\n\n");
+    printf("%d mentions (the labelled set cycled, with histories), %d runs, CPU time (CLOCK_PROCESS_CPUTIME_ID):\n",
+           BENCH_MENTIONS, runs);
+    printf("  median %.0f ns per mention, %.2f ms per %d (min %.2f, max %.2f ms); %.1f%% of the 1 s budget\n",
+           median / BENCH_MENTIONS * 1e9, median * 1e3, BENCH_MENTIONS, per[0] * 1e3, per[runs - 1] * 1e3,
+           median * 100.0);
+    printf("  (checksum %ld)\n", checksum);
+    g_free(per);
+    g_free(in);
+}
+
+static void bench_urgency_table(const struct score_weights *w, const struct triage_set *set)
+{
+    int *scores = g_new(int, set->n);
+    triage_score_all(w, set, scores);
+    int table[4][3] = { { 0 } };
+    int per_urgency[3] = { 0 };
+    for (size_t i = 0; i < set->n; i++) {
+        int u = score_urgency(w, scores[i]);
+        table[set->items[i].label][u]++;
+        per_urgency[u]++;
+    }
+    printf("## Label x notification urgency (thresholds normal %d, critical %d)\n\n", w->threshold_normal,
+           w->threshold_critical);
+    printf("| label | low | normal | critical |\n|---|---:|---:|---:|\n");
+    static const char *const names[] = { "0 ignore", "1 low", "2 today", "3 now" };
+    for (int l = 0; l < 4; l++)
+        printf("| %s | %d | %d | %d |\n", names[l], table[l][0], table[l][1], table[l][2]);
+    printf("| all | %d | %d | %d (%.1f%%) |\n\n", per_urgency[0], per_urgency[1], per_urgency[2],
+           100.0 * per_urgency[2] / (double)set->n);
+    g_free(scores);
+}
+
+static void bench_report(const struct score_weights *w, const struct triage_set *set, const char *path, bool list)
+{
+    int labels[4] = { 0 };
+    for (size_t i = 0; i < set->n; i++)
+        labels[set->items[i].label]++;
+    printf("# %s\n\n%zu mentions (label 0: %d, 1: %d, 2: %d, 3: %d)\n\n", path, set->n, labels[0], labels[1],
+           labels[2], labels[3]);
+    if (list)
+        bench_list(w, set);
+
+    struct bench_figures heed = bench_rank(w, set);
+    int64_t *keys = g_new(int64_t, set->n);
+    triage_time_keys(set, keys);
+    struct bench_figures time_order = { triage_pairwise_accuracy(set, keys), triage_ndcg(set, keys, 10) };
+    g_free(keys);
+    printf("## Ranking against the labels\n\n");
+    printf("| order | pairwise accuracy | NDCG@10 |\n|---|---:|---:|\n");
+    printf("| heed (score with waiting time) | %.3f | %.3f |\n", heed.accuracy, heed.ndcg);
+    printf("| time (newest first) | %.3f | %.3f |\n\n", time_order.accuracy, time_order.ndcg);
+
+    printf("## Ablation: each weight set to 0\n\n");
+    printf("| weight | default | pairwise accuracy | change | NDCG@10 |\n|---|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(bench_weights); i++) {
+        struct score_weights z = *w;
+        int *field = (int *)((char *)&z + bench_weights[i].off);
+        int def = *field;
+        *field = 0;
+        struct bench_figures f = bench_rank(&z, set);
+        printf("| %s | %d | %.3f | %+.3f | %.3f |\n", bench_weights[i].name, def, f.accuracy,
+               f.accuracy - heed.accuracy, f.ndcg);
+    }
+    printf("\n");
+    bench_urgency_table(w, set);
+}
+
+int main(int argc, char **argv)
+{
+    bool smoke = false, list = false;
+    GPtrArray *paths = g_ptr_array_new();
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0)
+            smoke = true;
+        else if (strcmp(argv[i], "--list") == 0)
+            list = true;
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "usage: %s [--smoke] [--list] [FILE...]\n", argv[0]);
+            g_ptr_array_free(paths, TRUE);
+            return 2;
+        } else
+            g_ptr_array_add(paths, argv[i]);
+    }
+    if (paths->len == 0) {
+        g_ptr_array_add(paths, HEED_TRIAGE_DIR "/mentions.json");
+        g_ptr_array_add(paths, HEED_TRIAGE_DIR "/holdout.json");
+    }
+    struct score_weights w;
+    score_weights_default(&w);
+    int status = 0;
+    for (guint f = 0; f < paths->len; f++) {
+        const char *path = g_ptr_array_index(paths, f);
+        struct triage_set set;
+        GError *err = NULL;
+        if (!triage_load(path, &set, &err)) {
+            fprintf(stderr, "bench-triage: %s\n", err->message);
+            g_error_free(err);
+            status = 1;
+            break;
+        }
+        bench_report(&w, &set, path, list);
+        /* Timing once, on the first (largest) set. */
+        if (f == 0)
+            bench_throughput(&w, &set, smoke ? 5 : 21);
+        triage_free(&set);
+    }
+    g_ptr_array_free(paths, TRUE);
+    return status;
+}
