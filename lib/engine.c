@@ -1416,16 +1416,17 @@ char *engine_status_line(struct engine *e)
 static json_t *engine_mention_json(struct engine *e, const struct mention *m, int64_t now)
 {
     g_autofree char *created = engine_iso_time(m->created_at);
-    int score = m->state == MENTION_WAITING || m->state == MENTION_SNOOZED
-                    ? score_with_wait(&e->weights, m->score, m->created_at, now)
-                    : m->score;
+    /* A muted person's mention stays at 0: waiting does not make it urgent. */
+    bool muted = engine_list_has(e->cfg->muted, m->author_handle);
+    bool open = m->state == MENTION_WAITING || m->state == MENTION_SNOOZED;
+    int score = muted ? 0 : open ? score_with_wait(&e->weights, m->score, m->created_at, now) : m->score;
     json_t *reasons = m->reasons_json ? json_loads(m->reasons_json, 0, NULL) : NULL;
     if (!json_is_array(reasons)) {
         json_decref(reasons);
         reasons = json_array();
     }
     int wait = score_wait_points(&e->weights, m->created_at, now);
-    if (wait > 0 && (m->state == MENTION_WAITING || m->state == MENTION_SNOOZED)) {
+    if (wait > 0 && open && !muted) {
         g_autofree char *age = engine_age(now - m->created_at);
         g_autofree char *r = g_strdup_printf("waiting %s", age);
         json_array_append_new(reasons, json_pack("{s:s, s:i}", "reason", r, "points", wait));
