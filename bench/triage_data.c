@@ -8,40 +8,6 @@
 
 #define TRIAGE_ERROR (g_quark_from_static_string("triage-data"))
 
-/* Same rule as the engine's list lookup (engine.c is private to the
- * daemon): "@" prefixes are ignored, case does not matter, and an entry
- * without a domain matches "@name@any.host". */
-static bool triage_list_has(char **list, const char *handle)
-{
-    if (!list || !handle)
-        return false;
-    const char *h = handle[0] == '@' ? handle + 1 : handle;
-    for (char **p = list; *p; p++) {
-        const char *x = (*p)[0] == '@' ? *p + 1 : *p;
-        if (g_ascii_strcasecmp(x, h) == 0)
-            return true;
-        const char *at = strchr(h, '@');
-        if (!strchr(x, '@') && !strchr(x, '.') && at && (size_t)(at - h) == strlen(x) &&
-            g_ascii_strncasecmp(x, h, strlen(x)) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Same rule as the engine: the first configured keyword the text contains,
- * case-insensitively. */
-static const char *triage_keyword(char **keywords, const char *text)
-{
-    if (!keywords || !text)
-        return NULL;
-    g_autofree char *lower = g_utf8_strdown(text, -1);
-    for (char **k = keywords; *k; k++) {
-        g_autofree char *kl = g_utf8_strdown(*k, -1);
-        if (*kl && strstr(lower, kl))
-            return *k;
-    }
-    return NULL;
-}
 
 static char **triage_strv(json_t *arr)
 {
@@ -117,9 +83,9 @@ static bool triage_load_item(struct triage_set *set, json_t *o, size_t index, st
     if (json_is_integer(last))
         it->in.last_reply = m->created_at - json_integer_value(last) * 86400 - 60;
     it->in.prior_mentions = (int)json_integer_value(json_object_get(o, "prior_mentions"));
-    it->in.vip = triage_list_has(set->vip, m->author_handle);
-    it->in.muted = triage_list_has(set->muted, m->author_handle);
-    it->in.keyword = triage_keyword(set->keywords, m->text);
+    it->in.vip = score_list_has(set->vip, m->author_handle);
+    it->in.muted = score_list_has(set->muted, m->author_handle);
+    it->in.keyword = score_find_keyword(set->keywords, m->text);
     return true;
 }
 

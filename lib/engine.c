@@ -119,37 +119,6 @@ static void engine_stream_start(struct engine_account *a);
 
 /* ---------------------------------------------------------------- helpers */
 
-static bool engine_list_has(char **list, const char *handle)
-{
-    if (!list || !handle)
-        return false;
-    const char *h = handle[0] == '@' ? handle + 1 : handle;
-    for (char **p = list; *p; p++) {
-        const char *x = (*p)[0] == '@' ? *p + 1 : *p;
-        if (g_ascii_strcasecmp(x, h) == 0)
-            return true;
-        /* "alice" matches "@alice@host" only when the entry has no domain. */
-        const char *at = strchr(h, '@');
-        if (!strchr(x, '@') && !strchr(x, '.') && at && (size_t)(at - h) == strlen(x) &&
-            g_ascii_strncasecmp(x, h, strlen(x)) == 0)
-            return true;
-    }
-    return false;
-}
-
-static const char *engine_keyword(struct engine *e, const char *text)
-{
-    if (!e->cfg->keywords || !text)
-        return NULL;
-    g_autofree char *lower = g_utf8_strdown(text, -1);
-    for (char **k = e->cfg->keywords; *k; k++) {
-        g_autofree char *kl = g_utf8_strdown(*k, -1);
-        if (*kl && strstr(lower, kl))
-            return *k;
-    }
-    return NULL;
-}
-
 static char *engine_iso_time(int64_t t)
 {
     g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
@@ -205,9 +174,9 @@ static void engine_score(struct engine *e, struct mention *m)
         g_clear_error(&err);
     }
     in.prior_mentions = store_author_mentions(e->store, m->account, m->author_id, m->created_at);
-    in.vip = engine_list_has(e->cfg->vip, m->author_handle);
-    in.muted = engine_list_has(e->cfg->muted, m->author_handle);
-    in.keyword = engine_keyword(e, m->text);
+    in.vip = score_list_has(e->cfg->vip, m->author_handle);
+    in.muted = score_list_has(e->cfg->muted, m->author_handle);
+    in.keyword = score_find_keyword(e->cfg->keywords, m->text);
     json_t *reasons = NULL;
     m->score = score_compute(&e->weights, &in, &reasons);
     g_free(m->reasons_json);
@@ -841,7 +810,7 @@ static void engine_show(struct engine *e, const char *key, const char *summary, 
 static void engine_show_mention(struct engine *e, const struct mention *m, int score, const char *prefix)
 {
     int urgency = score_urgency(&e->weights, score);
-    bool vip = engine_list_has(e->cfg->vip, m->author_handle);
+    bool vip = score_list_has(e->cfg->vip, m->author_handle);
     g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, m->id);
     g_autofree char *summary0 = engine_summary(m);
     g_autofree char *summary = prefix ? g_strdup_printf("%s%s", prefix, summary0) : g_strdup(summary0);
@@ -937,7 +906,7 @@ static void engine_nudge(struct engine *e, int64_t now, bool holding)
     }
     for (guint i = 0; i < due->len && i < 3; i++) {
         struct mention *m = g_ptr_array_index(due, i);
-        if (engine_list_has(e->cfg->muted, m->author_handle))
+        if (score_list_has(e->cfg->muted, m->author_handle))
             continue;
         if (!store_mark_nudged(e->store, m->id, now, &err)) {
             log_warn("nudges: %s", err->message);
@@ -999,8 +968,8 @@ static void engine_attend_pass(struct engine *e, int64_t now)
         int score = score_with_wait(&e->weights, m->score, m->created_at, now);
         struct attention_input in = {
             .urgency = score_urgency(&e->weights, score),
-            .vip = engine_list_has(e->cfg->vip, m->author_handle),
-            .muted = engine_list_has(e->cfg->muted, m->author_handle),
+            .vip = score_list_has(e->cfg->vip, m->author_handle),
+            .muted = score_list_has(e->cfg->muted, m->author_handle),
             .dnd = e->dnd,
             .now = now,
             .local_minute = local_minute,
@@ -1417,7 +1386,7 @@ static json_t *engine_mention_json(struct engine *e, const struct mention *m, in
 {
     g_autofree char *created = engine_iso_time(m->created_at);
     /* A muted person's mention stays at 0: waiting does not make it urgent. */
-    bool muted = engine_list_has(e->cfg->muted, m->author_handle);
+    bool muted = score_list_has(e->cfg->muted, m->author_handle);
     bool open = m->state == MENTION_WAITING || m->state == MENTION_SNOOZED;
     int score = muted ? 0 : open ? score_with_wait(&e->weights, m->score, m->created_at, now) : m->score;
     json_t *reasons = m->reasons_json ? json_loads(m->reasons_json, 0, NULL) : NULL;

@@ -13,6 +13,36 @@
 #include <stddef.h>
 #include <string.h>
 
+bool score_list_has(char **list, const char *handle)
+{
+    if (!list || !handle)
+        return false;
+    const char *h = handle[0] == '@' ? handle + 1 : handle;
+    for (char **p = list; *p; p++) {
+        const char *x = (*p)[0] == '@' ? *p + 1 : *p;
+        if (g_ascii_strcasecmp(x, h) == 0)
+            return true;
+        const char *at = strchr(h, '@');
+        if (!strchr(x, '@') && !strchr(x, '.') && at && (size_t)(at - h) == strlen(x) &&
+            g_ascii_strncasecmp(x, h, strlen(x)) == 0)
+            return true;
+    }
+    return false;
+}
+
+const char *score_find_keyword(char **keywords, const char *text)
+{
+    if (!keywords || !text)
+        return NULL;
+    g_autofree char *lower = g_utf8_strdown(text, -1);
+    for (char **k = keywords; *k; k++) {
+        g_autofree char *kl = g_utf8_strdown(*k, -1);
+        if (*kl && strstr(lower, kl))
+            return *k;
+    }
+    return NULL;
+}
+
 void score_weights_default(struct score_weights *w)
 {
     *w = (struct score_weights){

@@ -49,6 +49,13 @@ struct score_input {
     int64_t now;
 };
 
+/* Is handle on a user list (vip, muted)? "@" prefixes are ignored, case
+ * does not matter, and an entry without a domain ("alice") matches
+ * "@alice@any.host". */
+bool score_list_has(char **list, const char *handle);
+/* The first configured keyword the text contains (case-insensitive), or NULL. */
+const char *score_find_keyword(char **keywords, const char *text);
+
 void score_weights_default(struct score_weights *w);
 /* Override defaults from a [score] group; errors name path, group and key. */
 bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path, GError **error);
