@@ -46,6 +46,14 @@ void attention_note_popup(struct attention *a, int64_t now)
         a->n_recent++;
 }
 
+void attention_forget_popup(struct attention *a)
+{
+    if (a->n_recent == 0)
+        return;
+    a->head = (a->head + ATTENTION_MAX_WINDOW - 1) % ATTENTION_MAX_WINDOW;
+    a->n_recent--;
+}
+
 enum attention_verdict attention_decide(struct attention *a, const struct attention_input *in)
 {
     if (in->muted)

@@ -39,6 +39,8 @@ void attention_init(struct attention *a, const struct config *cfg);
 enum attention_verdict attention_decide(struct attention *a, const struct attention_input *in);
 /* Count a popup shown at `now` (attention_decide does this for POPUP). */
 void attention_note_popup(struct attention *a, int64_t now);
+/* Give back the newest popup's place (it was not shown after all). */
+void attention_forget_popup(struct attention *a);
 /* Popups in the current window. */
 int attention_recent(const struct attention *a, int64_t now);
 bool attention_in_quiet_hours(const struct config_quiet *q, int local_minute);

@@ -38,6 +38,7 @@
 #define ENGINE_AUTH_RETRY_S 900
 #define ENGINE_EXCERPT_BYTES 280
 #define ENGINE_HISTORY_EVERY_S 600
+#define ENGINE_DIGEST_MIN_UPDATE_MS 5000 /* a digest on screen changes at most this often */
 #define ENGINE_STREAM_POLL_S 600       /* polling is only the safety net while a stream is up */
 #define ENGINE_STREAM_RECHECK_S 3600   /* auto mode: look for streaming again after this */
 #define ENGINE_STREAM_STABLE_S 60      /* a stream up this long resets the reconnect backoff */
@@ -84,6 +85,7 @@ struct engine_digest {
     int top_score[2];
     char *top_line[2];            /* "Alice: Are you coming…" */
     bool dirty, shown;
+    int64_t flushed_ms;           /* monotonic time of the last update on screen */
 };
 
 struct engine {
@@ -100,6 +102,7 @@ struct engine {
     struct event *tick;           /* the next snooze end, reminder, retry or DND re-check */
     struct engine_digest digest;
     GHashTable *inflight;         /* notification key -> "summary\nbody" until the server answers */
+    GHashTable *uncertain;        /* keys whose show timed out: re-offered if the server goes away */
     bool server_ok, server_said_down, terminal, said_terminal, was_holding;
     bool dnd;                     /* the desktop asked not to be disturbed, last we heard */
     int notify_failures;
@@ -413,8 +416,7 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
         struct net_request *next = res.next;
         res.next = NULL;
         net_result_clear(&res);
-        if (added)
-            engine_schedule_attend(e, 0);
+        /* Attention waits for the end of the poll: one pass, not one per page. */
         engine_account_send(a, next);
         return;
     }
@@ -858,6 +860,14 @@ static void engine_digest_flush(struct engine *e)
     struct engine_digest *d = &e->digest;
     if (!d->dirty || d->count == 0)
         return;
+    /* A burst (a post going viral) would otherwise rewrite the banner with
+     * every page: update it at most every few seconds. */
+    int64_t now_ms = clock_mono_ms();
+    if (d->shown && now_ms - d->flushed_ms < ENGINE_DIGEST_MIN_UPDATE_MS) {
+        engine_schedule_attend(e, (int)(ENGINE_DIGEST_MIN_UPDATE_MS - (now_ms - d->flushed_ms)));
+        return;
+    }
+    d->flushed_ms = now_ms;
     d->dirty = false;
     if (d->count == 1) {
         /* A digest of one reads like the mention itself. */
@@ -866,7 +876,7 @@ static void engine_digest_flush(struct engine *e)
         if (m) {
             g_autofree char *summary = engine_summary(m);
             g_autofree char *body = engine_body(m);
-            engine_show(e, "digest", summary, body, "heed list", 0, false, false);
+            engine_show(e, "digest", summary, body, "heed list", d->need_you ? 1 : 0, false, false);
             mention_free(m);
             d->shown = true;
             return;
@@ -908,6 +918,11 @@ static void engine_nudge(struct engine *e, int64_t now, bool holding)
         struct mention *m = g_ptr_array_index(due, i);
         if (score_list_has(e->cfg->muted, m->author_handle))
             continue;
+        /* Reminders share the popup allowance: they never flood either;
+         * the rest stay due and come in a later pass. */
+        if (attention_recent(&e->attention, now) >= e->attention.threshold)
+            break;
+        attention_note_popup(&e->attention, now);
         if (!store_mark_nudged(e->store, m->id, now, &err)) {
             log_warn("nudges: %s", err->message);
             g_clear_error(&err);
@@ -963,6 +978,7 @@ static void engine_attend_pass(struct engine *e, int64_t now)
         return;
     }
     GPtrArray *popups = g_ptr_array_new();
+    guint marked = 0;
     for (guint i = 0; i < list->len; i++) {
         struct mention *m = g_ptr_array_index(list, i);
         int score = score_with_wait(&e->weights, m->score, m->created_at, now);
@@ -984,6 +1000,7 @@ static void engine_attend_pass(struct engine *e, int64_t now)
         /* Recorded before it is shown: at most once, even across a crash. */
         if (!store_mark_notified(e->store, m->id, now, &err))
             break;
+        marked++;
         if (v == ATTENTION_POPUP)
             g_ptr_array_add(popups, m);
         else if (v == ATTENTION_DIGEST)
@@ -1002,12 +1019,16 @@ static void engine_attend_pass(struct engine *e, int64_t now)
         struct mention *m = g_ptr_array_index(popups, i);
         engine_show_mention(e, m, score_with_wait(&e->weights, m->score, m->created_at, now), NULL);
     }
-    engine_digest_flush(e);
+    /* A full batch means more may wait; but a batch that was all held
+     * would only be read again unchanged (spinning), so it does not count. */
+    bool more = list->len == ENGINE_ATTEND_BATCH && marked > 0;
+    if (!more)
+        engine_digest_flush(e); /* once per burst, not once per batch */
     e->was_holding = holding;
-    bool more = list->len == ENGINE_ATTEND_BATCH;
     g_ptr_array_unref(popups);
     g_ptr_array_unref(list);
-    engine_nudge(e, now, holding);
+    bool quiet = attention_in_quiet_hours(&e->attention.quiet, local_minute);
+    engine_nudge(e, now, holding || quiet || e->dnd);
     if (more)
         engine_schedule_attend(e, 0);
 }
@@ -1067,6 +1088,12 @@ static void engine_withdraw(struct engine *e, int64_t id)
     g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, id);
     if (!e->terminal)
         notify_close(e->notify, key);
+    /* A digest of one is that mention's banner too. */
+    if (e->digest.count == 1 && e->digest.top_id[0] == id) {
+        engine_digest_reset(&e->digest);
+        if (!e->terminal)
+            notify_close(e->notify, "digest");
+    }
 }
 
 static bool engine_set_state(struct engine *e, int64_t id, enum mention_state state, int64_t snooze_s, GError **error)
@@ -1130,6 +1157,23 @@ static void engine_on_action(struct engine *e, const char *key, const char *acti
     mention_free(m);
 }
 
+/* The server certainly did not show `key`: offer it again later, and give
+ * its popup allowance back. */
+static void engine_reoffer(struct engine *e, const char *key)
+{
+    if (key && key[0] == 'm') {
+        GError *err = NULL;
+        if (!store_mark_notified(e->store, g_ascii_strtoll(key + 1, NULL, 10), 0, &err)) {
+            log_warn("%s", err->message);
+            g_error_free(err);
+        }
+        attention_forget_popup(&e->attention);
+    } else if (g_strcmp0(key, "digest") == 0) {
+        e->digest.dirty = true;
+        e->digest.flushed_ms = 0;
+    }
+}
+
 static void engine_notify_failed(struct engine *e, const struct notify_event *ev)
 {
     int64_t now = clock_now();
@@ -1158,15 +1202,7 @@ static void engine_notify_failed(struct engine *e, const struct notify_event *ev
     for (int i = 1; i < e->notify_failures && delay < 300; i++)
         delay *= 2;
     e->notify_retry_at = now + (delay > 300 ? 300 : delay);
-    if (ev->key && ev->key[0] == 'm') {
-        GError *err = NULL;
-        if (!store_mark_notified(e->store, g_ascii_strtoll(ev->key + 1, NULL, 10), 0, &err)) {
-            log_warn("%s", err->message);
-            g_error_free(err);
-        }
-    } else if (g_strcmp0(ev->key, "digest") == 0) {
-        e->digest.dirty = true;
-    }
+    engine_reoffer(e, ev->key);
     engine_schedule_attend(e, (int)((e->notify_retry_at - now) * 1000));
 }
 
@@ -1176,6 +1212,8 @@ static void engine_on_notify(const struct notify_event *ev, void *arg)
     e->progress++;
     switch (ev->kind) {
     case NOTIFY_EV_SHOWN:
+        if (ev->key)
+            g_hash_table_remove(e->uncertain, ev->key);
         if (e->server_said_down)
             log_notice("notification server is back");
         e->server_ok = true;
@@ -1186,7 +1224,14 @@ static void engine_on_notify(const struct notify_event *ev, void *arg)
         engine_notify_failed(e, ev);
         break;
     case NOTIFY_EV_UNCERTAIN:
+        /* It may be on screen: not offered again, unless the server turns
+         * out to be gone (then it certainly is not). */
         log_warn("notification server did not answer in time (%s)", ev->error ? ev->error : "");
+        if (!e->server_ok) {
+            engine_reoffer(e, ev->key);
+        } else if (ev->key) {
+            g_hash_table_add(e->uncertain, g_strdup(ev->key));
+        }
         break;
     case NOTIFY_EV_ACTION:
         engine_on_action(e, ev->key, ev->action);
@@ -1202,19 +1247,23 @@ static void engine_on_notify(const struct notify_event *ev, void *arg)
             e->terminal = false;
         engine_schedule_attend(e, 0);
         break;
-    case NOTIFY_EV_SERVER_DOWN:
+    case NOTIFY_EV_SERVER_DOWN: {
         e->server_ok = false;
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, e->uncertain);
+        while (g_hash_table_iter_next(&it, &key, NULL))
+            engine_reoffer(e, key);
+        g_hash_table_remove_all(e->uncertain);
         break;
+    }
     case NOTIFY_EV_HELD:
         /* Do-not-disturb: not shown, offered again when it ends, in one summary. */
         if (!e->dnd)
             log_info("the desktop is in do-not-disturb mode; holding notifications");
         e->dnd = true;
         e->was_holding = true;
-        if (ev->key && ev->key[0] == 'm')
-            store_mark_notified(e->store, g_ascii_strtoll(ev->key + 1, NULL, 10), 0, NULL);
-        else if (g_strcmp0(ev->key, "digest") == 0)
-            e->digest.dirty = true;
+        engine_reoffer(e, ev->key);
         break;
     case NOTIFY_EV_DND:
         if (e->dnd && !ev->reason) {
@@ -1283,6 +1332,7 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
     }
     e->accounts = g_ptr_array_new();
     e->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    e->uncertain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     e->attend_ev = evtimer_new(base, engine_on_attend, e);
     e->tick = evtimer_new(base, engine_on_tick, e);
     e->notify = notify_new(base, "heed", engine_on_notify, e);
@@ -1323,6 +1373,7 @@ void engine_free(struct engine *e)
     event_free(e->tick);
     g_ptr_array_unref(e->accounts);
     g_hash_table_unref(e->inflight);
+    g_hash_table_unref(e->uncertain);
     engine_digest_reset(&e->digest);
     store_close(e->store);
     config_free(e->cfg);

@@ -184,6 +184,10 @@ DUNSTRC = """[global]
     timeout = 0
 """
 
+# What test_actions.py asks of dbusmock by default: a server that draws
+# buttons, renders markup and keeps notifications until they are handled.
+MOCK_CAPABILITIES = "actions body body-markup persistence"
+
 RECORDER = '''#!/usr/bin/python3
 """Stand-in for a browser: append the argv it was given as one JSON line."""
 import json, os, sys
@@ -199,11 +203,28 @@ class Harness:
     dunst       start dunst at once (default True)
     time_limit  seconds before the test is aborted with HarnessTimeout
                 (default 90; 0 disables)
+    notification_server
+                "dunst" (the default, unless dunst=False), "dbusmock"
+                (python3-dbusmock's notification_daemon template, which can
+                emit ActionInvoked/NotificationClosed for any id and action:
+                see mock_action() / mock_closed()) or "none"
+    capabilities
+                the dbusmock server's capabilities, a space-separated string
+                (default MOCK_CAPABILITIES)
     """
 
-    def __init__(self, dunst=True, time_limit=90, name=None):
+    def __init__(self, dunst=True, time_limit=90, name=None, notification_server=None,
+                 capabilities=None):
         require_tools()
-        self.want_dunst = dunst
+        if notification_server is None:
+            notification_server = "dunst" if dunst else "none"
+        if notification_server not in ("dunst", "dbusmock", "none"):
+            raise ValueError(f"unknown notification_server {notification_server!r}")
+        self.notification_server = notification_server
+        self.want_dunst = notification_server == "dunst"
+        self.mock_capabilities = MOCK_CAPABILITIES if capabilities is None else capabilities
+        self.dbusmock = None
+        self._dbusmock_runs = 0
         self.time_limit = time_limit
         self.name = name or os.path.basename(sys.argv[0] or "test")
         self.tmp = None
@@ -234,6 +255,8 @@ class Harness:
             self._start_xvfb()
             if self.want_dunst:
                 self.start_dunst()
+            elif self.notification_server == "dbusmock":
+                self.start_dbusmock()
         except BaseException:
             self._report(sys.exc_info())
             self.close()
@@ -248,7 +271,7 @@ class Harness:
 
     def close(self):
         self._disarm_time_limit()
-        for step in (self._close_heedd, self.stop_dunst, self._close_monitor,
+        for step in (self._close_heedd, self.stop_dunst, self.stop_dbusmock, self._close_monitor,
                      self._close_xvfb, self._close_bus, self._close_fakes):
             try:
                 step()
@@ -461,6 +484,71 @@ class Harness:
         data = out.get("data") or [[]]
         return [{k: v.get("data") for k, v in item.items()} for item in data[0]]
 
+    # ------------------------------------------------------------ dbusmock
+
+    def start_dbusmock(self, capabilities=None, timeout=10):
+        """Start python3-dbusmock's notification_daemon template on the
+        private bus (instead of dunst) and wait until it owns
+        org.freedesktop.Notifications. capabilities: a space-separated
+        string (default: the Harness's)."""
+        if self.dbusmock and self.dbusmock.poll() is None:
+            raise AssertionError("dbusmock is already running")
+        if capabilities is not None:
+            self.mock_capabilities = capabilities
+        self._dbusmock_runs += 1
+        log = open(self.path("logs", f"dbusmock.{self._dbusmock_runs}.log"), "ab")
+        params = json.dumps({"capabilities": self.mock_capabilities})
+        try:
+            self.dbusmock = subprocess.Popen(
+                [PYTHON, "-m", "dbusmock", "--session", "--template", "notification_daemon",
+                 "-p", params],
+                env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True)
+        finally:
+            log.close()
+
+        def up():
+            if self.dbusmock.poll() is not None:
+                raise AssertionError(f"dbusmock exited with {self.dbusmock.returncode}:\n"
+                                     + self._tail(self.path("logs", f"dbusmock.{self._dbusmock_runs}.log")))
+            return self.name_has_owner()
+        wait_until(up, timeout, 0.05, "dbusmock to own org.freedesktop.Notifications")
+
+    def stop_dbusmock(self):
+        """Kill the dbusmock server (SIGKILL) and wait until its bus name is gone."""
+        if self.dbusmock is None:
+            return
+        _killpg(self.dbusmock)
+        self.dbusmock.wait(5)
+        self.dbusmock = None
+        if self.bus and self.bus.poll() is None:
+            wait_until(lambda: not self.name_has_owner(), 5, 0.05,
+                       "org.freedesktop.Notifications to lose its owner")
+
+    def _mock_emit(self, member, signature, args):
+        """Emit a signal from the mock server's own connection (the only
+        sender libnotify believes, see reference/c-plumbing.md 5.3)."""
+        if self.dbusmock is None or self.dbusmock.poll() is not None:
+            raise AssertionError("dbusmock is not running")
+        self.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.Notifications",
+                  "--object-path", "/org/freedesktop/Notifications",
+                  "--method", "org.freedesktop.DBus.Mock.EmitSignal",
+                  "org.freedesktop.Notifications", member, signature, args], check=True)
+
+    def mock_action(self, nid, action):
+        """The user clicked `action` ("default", "reply", "snooze", "done")
+        on notification nid: ActionInvoked(nid, action)."""
+        self._mock_emit("ActionInvoked", "us", f"[<uint32 {int(nid)}>, <{action!r}>]")
+
+    def mock_closed(self, nid, reason=2):
+        """Notification nid went away: NotificationClosed(nid, reason)
+        (1 expired, 2 dismissed by the user, 3 CloseNotification, 4 other)."""
+        self._mock_emit("NotificationClosed", "uu", f"[<uint32 {int(nid)}>, <uint32 {int(reason)}>]")
+
+    def close_requests(self):
+        """Ids heedd asked the server to close (CloseNotification), in order."""
+        return [nid for _sender, nid in list(self.monitor.closes)]
+
     # ------------------------------------------------------------ notifications
 
     def notifications(self, delivered_only=False):
@@ -513,13 +601,14 @@ class Harness:
         acc.update(extra)
         return acc
 
-    def write_config(self, accounts=(), poll_interval=1, open_command=None, extra=None):
+    def write_config(self, accounts=(), poll_interval=1, open_command=None, extra=None, score=None):
         """Write $XDG_CONFIG_HOME/heed/heed.conf and return its path.
 
         accounts: dicts with "name" and any keys of the [account NAME] group;
         a "token" key is written to a 0600 token_file instead. open_command
         None means the harness's URL recorder (see opened_urls()); False
         leaves it out; a list is joined with spaces. extra: more [heed] keys.
+        score: a dict written as the [score] group (weights, thresholds).
         """
         if open_command is None:
             open_command = [PYTHON, self.recorder, "%u"]
@@ -540,6 +629,8 @@ class Harness:
                 acc.setdefault("token_file", self.write_token(name, token))
             for k, v in acc.items():
                 lines.append(f"{k} = {_ini_value(v)}")
+        if score:
+            lines += ["", "[score]"] + [f"{k} = {_ini_value(v)}" for k, v in score.items()]
         d = os.path.join(self.env["XDG_CONFIG_HOME"], "heed")
         os.makedirs(d, exist_ok=True)
         self.config_path = os.path.join(d, "heed.conf")
@@ -561,9 +652,13 @@ class Harness:
     def control_socket(self):
         return os.path.join(self.env["XDG_RUNTIME_DIR"], "heed", "control.sock")
 
-    def start_heedd(self, extra_args=(), config=True, verbose=True, wait_ready=True, timeout=10):
+    def start_heedd(self, extra_args=(), config=True, verbose=True, wait_ready=True, timeout=10,
+                    env=None, test_hooks=False):
         """Start heedd. config=True passes --config <written config>; verbose
-        adds --verbose. With wait_ready, waits for the control socket."""
+        adds --verbose. With wait_ready, waits for the control socket.
+        env: extra environment variables for heedd; test_hooks=True sets
+        HEED_TEST_HOOKS=1 (enables test-only control commands such as
+        test-clock, see advance_clock())."""
         if self.heedd and self.heedd.poll() is None:
             raise AssertionError("heedd is already running")
         exe = os.path.join(build_dir(), "heedd")
@@ -580,7 +675,11 @@ class Harness:
         n = len(self.heedd_runs) + 1
         out_p, err_p = self.path("logs", f"heedd.{n}.stdout"), self.path("logs", f"heedd.{n}.stderr")
         with open(out_p, "wb") as out, open(err_p, "wb") as err:
-            self.heedd = subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL,
+            child_env = dict(self.env)
+            if test_hooks:
+                child_env["HEED_TEST_HOOKS"] = "1"
+            child_env.update(env or {})
+            self.heedd = subprocess.Popen(argv, env=child_env, stdin=subprocess.DEVNULL,
                                           stdout=out, stderr=err, start_new_session=True)
         self.heedd_runs.append((out_p, err_p, argv))
         self.heedd_expected_dead = False
@@ -673,6 +772,54 @@ class Harness:
     def listed_urls(self):
         return {m.get("url") for m in self.heed_list()}
 
+    def control(self, cmd, args=None, timeout=10):
+        """One request on heedd's control socket (JSON lines); returns the
+        "result" of an {"ok": true} answer, raises AssertionError otherwise."""
+        import socket as _socket
+        req = {"cmd": cmd}
+        if args is not None:
+            req["args"] = args
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.control_socket())
+            s.sendall((json.dumps(req) + "\n").encode())
+            buf = b""
+            while b"\n" not in buf:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+        finally:
+            s.close()
+        line = buf.split(b"\n", 1)[0]
+        if not line:
+            raise AssertionError(f"control {cmd}: no answer")
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise AssertionError(f"control {cmd} {args}: {answer.get('error')!r}")
+        return answer.get("result")
+
+    def advance_clock(self, seconds):
+        """Shift heedd's clock forward (needs start_heedd(test_hooks=True));
+        heedd re-checks snoozes, nudges and quiet hours at once. Returns
+        heedd's new time (epoch seconds)."""
+        return self.control("test-clock", {"advance": int(seconds)})["now"]
+
+    def heedd_rss_kb(self):
+        """heedd's resident set size in KiB (VmRSS from /proc)."""
+        with open(f"/proc/{self.heedd.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS for heedd")
+
+    def heedd_cpu_seconds(self):
+        """User + system CPU time heedd has used, in seconds."""
+        with open(f"/proc/{self.heedd.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     # ------------------------------------------------------------ waiting
 
     def wait_until(self, predicate, timeout=20, message=None, interval=0.1):
@@ -721,6 +868,10 @@ class Harness:
                 out.append("---- signals: " + repr(self.monitor.signals[-20:]))
             if self.monitor.errors:
                 out.append("---- bus monitor errors: " + repr(self.monitor.errors[:5]))
+        for i in range(1, self._dbusmock_runs + 1):
+            t = self._tail(self.path("logs", f"dbusmock.{i}.log"), 30)
+            if t != "(empty)":
+                out.append(f"---- dbusmock run {i}:\n{t}")
         for i in range(1, self._dunst_runs + 1):
             t = self._tail(self.path("logs", f"dunst.{i}.log"), 30)
             if t != "(empty)":
