@@ -189,20 +189,33 @@ static void engine_score(struct engine *e, struct mention *m)
 
 /* ---------------------------------------------------------------- accounts */
 
+/* A message with its numbers blanked: "after 15000 ms" and "after 15003 ms"
+ * are the same problem, said once. */
+static char *engine_problem_shape(const char *msg)
+{
+    char *shape = g_strdup(msg ? msg : "");
+    for (char *p = shape; *p; p++)
+        if (g_ascii_isdigit(*p))
+            *p = '#';
+    return shape;
+}
+
 static void engine_account_set_error(struct engine_account *a, enum engine_health health, const char *msg)
 {
     a->health = health;
     if (a->e->on_change)
         a->e->on_change(a->e->on_change_data);
-    if (g_strcmp0(a->last_error, msg) != 0) {
+    g_autofree char *shape = engine_problem_shape(msg);
+    g_autofree char *last_shape = a->last_error ? engine_problem_shape(a->last_error) : NULL;
+    if (g_strcmp0(last_shape, shape) != 0) {
         /* Said once; repeated failures of the same kind stay quiet. */
         if (health == ACCOUNT_AUTH)
             log_err("%s: %s; check the token (heed doctor)", a->cfg->name, msg);
         else
             log_warn("%s: %s; will retry", a->cfg->name, msg);
-        g_free(a->last_error);
-        a->last_error = g_strdup(msg);
     }
+    g_free(a->last_error);
+    a->last_error = g_strdup(msg);
 }
 
 static void engine_account_schedule(struct engine_account *a, int64_t delay_s)
@@ -280,6 +293,26 @@ static void engine_fill_net_account(struct engine_account *a, struct net_account
     };
 }
 
+/* Strangers choose these fields; what heed keeps of them is bounded. */
+#define ENGINE_MAX_NAME 256
+#define ENGINE_MAX_TEXT (256 * 1024)
+static void engine_cap(char **field, size_t max)
+{
+    if (*field && strlen(*field) > max) {
+        char *cut = text_truncate(*field, max);
+        g_free(*field);
+        *field = cut;
+    }
+}
+
+static void engine_bound_fields(struct mention *m)
+{
+    engine_cap(&m->author_name, ENGINE_MAX_NAME);
+    engine_cap(&m->author_handle, ENGINE_MAX_NAME);
+    engine_cap(&m->context, ENGINE_MAX_NAME);
+    engine_cap(&m->text, ENGINE_MAX_TEXT);
+}
+
 /* Store one step's mentions and the driver state together. */
 static bool engine_ingest(struct engine_account *a, struct net_result *res, int *added, GArray *answered)
 {
@@ -310,6 +343,7 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
             continue;
         }
         m->fetched_at = now;
+        engine_bound_fields(m);
         engine_score(e, m);
         bool inserted = false;
         if (!store_add_mention(e->store, m, res->initial_sync, &inserted, &err))
@@ -766,7 +800,9 @@ static void engine_start_accounts(struct engine *e)
 
 static char *engine_summary(const struct mention *m)
 {
-    const char *name = m->author_name ? m->author_name : "Someone";
+    /* Names are chosen by strangers: a 100 KB display name stays a name. */
+    g_autofree char *name = text_truncate(m->author_name ? m->author_name : "Someone", 80);
+    g_autofree char *handle = m->author_handle ? text_truncate(m->author_handle, 80) : NULL;
     const char *what = NULL;
     switch (m->kind) {
     case MENTION_KIND_DIRECT: what = "private message"; break;
@@ -776,8 +812,8 @@ static char *engine_summary(const struct mention *m)
     case MENTION_KIND_ASSIGN: what = "assigned you"; break;
     default: break;
     }
-    bool same = !m->author_handle || g_strcmp0(m->author_name, m->author_handle) == 0;
-    g_autofree char *s = g_strdup_printf("%s%s%s%s%s%s", name, same ? "" : " (", same ? "" : m->author_handle,
+    bool same = !handle || g_strcmp0(name, handle) == 0;
+    g_autofree char *s = g_strdup_printf("%s%s%s%s%s%s", name, same ? "" : " (", same ? "" : handle,
                                          same ? "" : ")", what ? " · " : "", what ? what : "");
     return text_sanitize(s, false);
 }
@@ -848,7 +884,8 @@ static void engine_digest_add(struct engine *e, const struct mention *m, int sco
             g_free(d->top_line[1]);
         }
         g_autofree char *excerpt = text_truncate(m->text ? m->text : "", 90);
-        d->top_line[i] = g_strdup_printf("%s: %s", m->author_name ? m->author_name : "Someone", excerpt);
+        g_autofree char *who = text_truncate(m->author_name ? m->author_name : "Someone", 60);
+        d->top_line[i] = g_strdup_printf("%s: %s", who, excerpt);
         d->top_score[i] = score;
         d->top_id[i] = m->id;
         break;

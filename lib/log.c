@@ -44,10 +44,24 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* One write per line keeps lines whole when several processes share stderr. */
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    /* Messages carry text from the network (a server's error message): no
+     * control character may reach a terminal or forge a second log line,
+     * and no bidi override may disguise one. One write per line keeps lines
+     * whole when several processes share stderr. */
+    char *w = line;
+    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            *w++ = ' ';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            *w++ = '?';
+        } else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+                                    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
+            p += 2; /* U+202A..U+202E, U+2066..U+2069 */
+        } else {
+            *w++ = (char)*p;
+        }
+    }
+    *w = '\0';
     if (log_state.journal)
         fprintf(stderr, "<%d>%s\n", (int)level, line);
     else
