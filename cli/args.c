@@ -15,6 +15,7 @@ enum {
     CLI_F_FILE = 1 << 3,     /* takes an optional FILE */
     CLI_F_LIST = 1 << 4,     /* --all, --limit */
     CLI_F_DAYS = 1 << 5,     /* --days */
+    CLI_F_LOGIN = 1 << 6,    /* NETWORK [TARGET] and the login options */
 };
 
 struct cli_cmd_spec {
@@ -41,6 +42,9 @@ static const char cli_overview[] =
     "  stats [--days N] [--json]    mentions, answers and waiting times lately\n"
     "  reload                       make heedd re-read heed.conf\n"
     "  check-config [FILE]          check a configuration file (heedd not needed)\n"
+    "  login NETWORK [INSTANCE|HANDLE]\n"
+    "                               add an account: mastodon, bluesky, github or x\n"
+    "  doctor                       check the whole set-up, one line per check\n"
     "  help [COMMAND]               this text, or a command's\n"
     "\n"
     "Every command takes --help. Exit status: 0 ok, 1 error, 2 usage error,\n"
@@ -104,6 +108,38 @@ static const struct cli_cmd_spec cli_cmds[] = {
       "Check a configuration file (default: $XDG_CONFIG_HOME/heed/heed.conf)\n"
       "without heedd: every problem is printed with its file, group and key.\n"
       "Exit status 1 if there is any.\n" },
+    { "login", CLI_CMD_LOGIN, CLI_F_LOGIN,
+      "usage: heed login mastodon INSTANCE [OPTIONS]\n"
+      "       heed login bluesky HANDLE [OPTIONS]\n"
+      "       heed login github [OPTIONS]\n"
+      "       heed login x [OPTIONS]\n"
+      "\n"
+      "Add an account to heed.conf. Mastodon: registers heed on the instance\n"
+      "with read-only scopes, opens the authorisation page ($BROWSER or the\n"
+      "desktop's browser; the address is printed too) and asks for the code it\n"
+      "shows. Bluesky: asks for an app password (never your main password).\n"
+      "GitHub, X: says which token to create and asks for it. Every secret is\n"
+      "checked with one request before anything is written, read without echo\n"
+      "on a terminal, or as one line from standard input when that is not a\n"
+      "terminal, and never printed. It goes to $XDG_CONFIG_HOME/heed/NAME.token\n"
+      "(mode 0600) or, with secret-tool, to the desktop keyring.\n"
+      "\n"
+      "  --name NAME      the account's name (default: the instance's host,\n"
+      "                   the handle, github or x)\n"
+      "  --server URL     another API server (a Bluesky PDS, GitHub Enterprise)\n"
+      "  --ca-file FILE   trust this PEM CA bundle (a server behind a private CA)\n"
+      "  --force          replace an account of the same name\n"
+      "  --keyring        keep the secret in the desktop keyring (secret-tool)\n"
+      "  --no-browser     print the authorisation page's address, do not open it\n" },
+    { "doctor", CLI_CMD_DOCTOR, 0,
+      "usage: heed doctor\n"
+      "\n"
+      "Check the whole set-up and say how to fix what is wrong, one line per\n"
+      "check: the configuration, token files and their modes, each account's\n"
+      "sign-in and rate limit, the session bus, the notification server and\n"
+      "its capabilities, do-not-disturb, the systemd user unit and its\n"
+      "environment, the state database. Exit status 1 if anything needs\n"
+      "fixing (a FAIL line); warnings alone exit 0.\n" },
     { "help", CLI_CMD_HELP, 0,
       "usage: heed help [COMMAND]\n"
       "\n"
@@ -238,6 +274,23 @@ static bool cli_positional(const struct cli_cmd_spec *spec, const char *arg, int
         out->file = arg;
         return true;
     }
+    if ((spec->flags & CLI_F_LOGIN) && pos == 0) {
+        static const char *const networks[] = { "mastodon", "bluesky", "github", "x" };
+        for (size_t i = 0; i < G_N_ELEMENTS(networks); i++)
+            if (strcmp(arg, networks[i]) == 0) {
+                out->network = arg;
+                return true;
+            }
+        return cli_fail(error, "%s: %s is not a network; expected mastodon, bluesky, github or x", spec->name, q);
+    }
+    if ((spec->flags & CLI_F_LOGIN) && pos == 1 && out->network &&
+        (strcmp(out->network, "mastodon") == 0 || strcmp(out->network, "bluesky") == 0)) {
+        if (!*arg)
+            return cli_fail(error, "%s: the %s is empty", spec->name,
+                            strcmp(out->network, "mastodon") == 0 ? "instance" : "handle");
+        out->target = arg;
+        return true;
+    }
     if (spec->cmd == CLI_CMD_HELP && pos == 0) {
         const struct cli_cmd_spec *about = cli_spec_by_name(arg);
         if (!about || about->cmd == CLI_CMD_HELP)
@@ -291,6 +344,31 @@ static bool cli_option(const struct cli_cmd_spec *spec, int argc, char **argv, i
                 return cli_fail(error, "%s: --days %s is not a number of days; expected a whole number from 1 to %d",
                                 spec->name, q, CLI_MAX_DAYS);
             out->days = (long)n;
+            return true;
+        }
+    }
+    if (spec->flags & CLI_F_LOGIN) {
+        const char *const value_options[] = { "--name", "--server", "--ca-file" };
+        const char **slots[] = { &out->name, &out->server, &out->ca_file };
+        for (size_t k = 0; k < G_N_ELEMENTS(value_options); k++) {
+            v = cli_option_value(argc, argv, i, value_options[k], &missing);
+            if (missing || (v && !*v))
+                return cli_fail(error, "%s: %s needs a value", spec->name, value_options[k]);
+            if (v) {
+                *slots[k] = v;
+                return true;
+            }
+        }
+        if (strcmp(arg, "--force") == 0) {
+            out->force = true;
+            return true;
+        }
+        if (strcmp(arg, "--keyring") == 0) {
+            out->keyring = true;
+            return true;
+        }
+        if (strcmp(arg, "--no-browser") == 0) {
+            out->no_browser = true;
             return true;
         }
     }
@@ -375,6 +453,18 @@ bool cli_args_parse(int argc, char **argv, struct cli_args *out, char **error)
     }
     if ((spec->flags & CLI_F_ID) && out->id == 0 && !out->help)
         return cli_fail(error, "%s: needs a mention id, a number from heed list", spec->name);
+    if ((spec->flags & CLI_F_LOGIN) && !out->help) {
+        if (!out->network)
+            return cli_fail(error, "%s: needs a network: mastodon, bluesky, github or x", spec->name);
+        if (strcmp(out->network, "mastodon") == 0 && !out->target)
+            return cli_fail(error, "%s: mastodon needs your instance, e.g. heed login mastodon mastodon.social",
+                            spec->name);
+        if (strcmp(out->network, "bluesky") == 0 && !out->target)
+            return cli_fail(error, "%s: bluesky needs your handle, e.g. heed login bluesky alice.bsky.social",
+                            spec->name);
+        if (strcmp(out->network, "mastodon") == 0 && out->server)
+            return cli_fail(error, "%s: --server is not for mastodon; the instance is the server", spec->name);
+    }
     if (spec->cmd == CLI_CMD_HELP && !out->help)
         out->cmd = CLI_CMD_HELP;
     return true;

@@ -40,6 +40,8 @@ enum cli_cmd {
     CLI_CMD_STATS,
     CLI_CMD_RELOAD,
     CLI_CMD_CHECK_CONFIG,
+    CLI_CMD_LOGIN,
+    CLI_CMD_DOCTOR,
 };
 
 /* The longest snooze (and the longest stats window) accepted, the same
@@ -58,6 +60,15 @@ struct cli_args {
     int64_t snooze_seconds; /* snooze DURATION; 0 = heed.conf's default */
     long days;              /* stats --days N; 0 = the daemon's default (7) */
     const char *file;       /* check-config FILE (points into argv), or NULL */
+    /* login NETWORK [INSTANCE|HANDLE] (all point into argv, or NULL) */
+    const char *network;    /* "mastodon", "bluesky", "github" or "x" */
+    const char *target;     /* mastodon: the instance; bluesky: the handle */
+    const char *name;       /* --name: the account's name in heed.conf */
+    const char *server;     /* --server: another API server (bluesky, github, x) */
+    const char *ca_file;    /* --ca-file: a PEM bundle for a private CA */
+    bool force;             /* --force: replace an account of the same name */
+    bool keyring;           /* --keyring: keep the secret in the desktop keyring */
+    bool no_browser;        /* --no-browser: only print the authorisation page's address */
 };
 
 /* Parse argv[1..argc-1]. On success fills *out and returns true; on a usage

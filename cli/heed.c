@@ -18,7 +18,9 @@
 #include "build_config.h"
 #include "config.h"
 #include "control.h"
+#include "doctor.h"
 #include "format.h"
+#include "login.h"
 #include "score.h"
 #include "secret.h"
 
@@ -536,6 +538,8 @@ int main(int argc, char **argv)
     case CLI_CMD_STATS: rc = cli_cmd_stats(&c); break;
     case CLI_CMD_RELOAD: rc = cli_cmd_reload(); break;
     case CLI_CMD_CHECK_CONFIG: rc = cli_cmd_check_config(&c); break;
+    case CLI_CMD_LOGIN: rc = login_main(&c.a); break;
+    case CLI_CMD_DOCTOR: rc = doctor_main(&c.a, c.color); break;
     default: rc = cli_cmd_with_id(&c); break;
     }
     /* Output that never arrived (a full disk, a closed pipe) is a failure. */
