@@ -52,6 +52,7 @@ struct engine_account {
     const struct net_driver *drv;
     char *secret;
     json_t *state;
+    char *saved_state;            /* the state as last written to the store */
     struct event *timer;
     struct event *local_ev;       /* demo: deferred local "response" */
     struct http_transfer *xfer;
@@ -200,8 +201,18 @@ static char *engine_problem_shape(const char *msg)
     return shape;
 }
 
-static void engine_account_set_error(struct engine_account *a, enum engine_health health, const char *msg)
+/* A server may echo the token back in its error: never let it through. */
+static char *engine_redact(const struct engine_account *a, const char *msg)
 {
+    if (!msg || !a->secret || strlen(a->secret) < 4 || !strstr(msg, a->secret))
+        return g_strdup(msg);
+    g_auto(GStrv) parts = g_strsplit(msg, a->secret, -1);
+    return g_strjoinv("[token]", parts);
+}
+
+static void engine_account_set_error(struct engine_account *a, enum engine_health health, const char *raw)
+{
+    g_autofree char *msg = engine_redact(a, raw);
     a->health = health;
     if (a->e->on_change)
         a->e->on_change(a->e->on_change_data);
@@ -318,6 +329,7 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
 {
     struct engine *e = a->e;
     GError *err = NULL;
+    g_autofree char *js = NULL; /* the state to save, if it changed */
     *added = 0;
     if (!store_begin(e->store, &err))
         goto fail;
@@ -350,13 +362,18 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
             goto fail;
         *added += inserted;
     }
-    if (res->state_changed) {
-        g_autofree char *js = json_dumps(a->state, JSON_COMPACT);
-        if (!store_set_account_state(e->store, a->cfg->name, a->cfg->network, js, &err))
-            goto fail;
-    }
+    /* An unchanged state is not written again: every poll would otherwise
+     * grow the write-ahead log, which is what fills a nearly full disk. */
+    js = res->state_changed ? json_dumps(a->state, JSON_COMPACT) : NULL;
+    if (js && g_strcmp0(js, a->saved_state) != 0 &&
+        !store_set_account_state(e->store, a->cfg->name, a->cfg->network, js, &err))
+        goto fail;
     if (!store_commit(e->store, &err))
         goto fail;
+    if (js) {
+        g_free(a->saved_state);
+        a->saved_state = g_steal_pointer(&js);
+    }
     return true;
 fail:
     store_rollback(e->store);
@@ -372,6 +389,8 @@ static void engine_account_reload_state(struct engine_account *a)
     g_autofree char *js = store_account_state(a->e->store, a->cfg->name, NULL);
     if (js)
         a->state = json_loads(js, 0, NULL);
+    g_free(a->saved_state);
+    a->saved_state = g_strdup(js);
     if (!json_is_object(a->state)) {
         json_decref(a->state);
         a->state = json_object();
@@ -403,8 +422,10 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
     if (res.rate_remaining >= 0)
         a->rate_remaining = res.rate_remaining;
     a->retry_at = res.retry_at;
-    if (res.notice)
-        log_notice("%s: %s", a->cfg->name, res.notice);
+    if (res.notice) {
+        g_autofree char *notice = engine_redact(a, res.notice);
+        log_notice("%s: %s", a->cfg->name, notice);
+    }
 
     int added = 0;
     GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -766,6 +787,7 @@ static void engine_account_free(struct engine_account *a)
     event_free(a->local_ev);
     net_request_free(a->req);
     json_decref(a->state);
+    g_free(a->saved_state);
     secret_free(a->secret);
     g_free(a->last_error);
     g_free(a);

@@ -40,8 +40,18 @@ struct notify {
     bool cap_actions, cap_markup, cap_persistence;
     bool caps_known;
     guint watch_id;
-    bool stopping;           /* set by notify_stop: later requests are dropped */
+
+    /* shutdown */
+    gint stopping;           /* set by notify_free: requests still queued are dropped */
+    gint timed_out;          /* a call to the server went unanswered: do not wait on it again */
+    GMutex done_lock;
+    GCond done_cond;
+    bool done;               /* the thread has finished */
 };
+
+/* A notification thread stuck in a call to a hung server when heedd stops is
+ * left to end with the process; this keeps what it uses reachable. */
+static struct notify *notify_abandoned;
 
 struct notify_request {
     struct notify *n;
@@ -227,6 +237,8 @@ static void notify_do_show(struct notify *n, struct notify_request *r)
                    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY) ||
                    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT);
     g_hash_table_remove(n->live, r->key);
+    if (timeout)
+        g_atomic_int_set(&n->timed_out, 1);
     if (!timeout) {
         g_atomic_int_set(&n->has_server, 0);
         n->caps_known = false;
@@ -239,7 +251,7 @@ static gboolean notify_run_request(gpointer data)
 {
     struct notify_request *r = data;
     struct notify *n = r->n;
-    if (n->stopping) {
+    if (g_atomic_int_get(&n->stopping)) {
         g_atomic_int_dec_and_test(&n->pending);
         return G_SOURCE_REMOVE;
     }
@@ -302,12 +314,13 @@ static gboolean notify_start_watch(gpointer data)
 static gboolean notify_stop(gpointer data)
 {
     struct notify *n = data;
-    n->stopping = true;
-    /* Withdraw what carries actions: nobody will answer its buttons now. */
+    /* Withdraw what carries actions: nobody will answer its buttons now.
+     * Not if the server already left a call unanswered: each close would
+     * wait for it again. */
     GHashTableIter it;
     gpointer key, value;
     g_hash_table_iter_init(&it, n->live);
-    while (g_hash_table_iter_next(&it, &key, &value))
+    while (!g_atomic_int_get(&n->timed_out) && g_hash_table_iter_next(&it, &key, &value))
         notify_notification_close(value, NULL);
     g_hash_table_remove_all(n->live);
     if (n->watch_id)
@@ -340,6 +353,10 @@ static gpointer notify_thread(gpointer data)
     while (g_main_context_iteration(n->ctx, FALSE))
         ;
     g_main_context_pop_thread_default(n->ctx);
+    g_mutex_lock(&n->done_lock);
+    n->done = true;
+    g_cond_signal(&n->done_cond);
+    g_mutex_unlock(&n->done_lock);
     return NULL;
 }
 
@@ -354,6 +371,8 @@ struct notify *notify_new(struct event_base *base, const char *app_name, notify_
     n->app_name = g_strdup(app_name);
     n->events = g_async_queue_new();
     g_mutex_init(&n->caps_lock);
+    g_mutex_init(&n->done_lock);
+    g_cond_init(&n->done_cond);
     n->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     n->wake_ev = event_new(base, n->wake_fd, EV_READ | EV_PERSIST, notify_on_wake, n);
     event_add(n->wake_ev, NULL);
@@ -369,7 +388,23 @@ void notify_free(struct notify *n)
 {
     if (!n)
         return;
+    g_atomic_int_set(&n->stopping, 1);
     g_main_context_invoke(n->ctx, notify_stop, n);
+    /* A hung server holds the thread in a call for up to ~25 s; stopping
+     * heedd must not wait for that. */
+    gint64 deadline = g_get_monotonic_time() + 3 * G_TIME_SPAN_SECOND;
+    g_mutex_lock(&n->done_lock);
+    while (!n->done && g_cond_wait_until(&n->done_cond, &n->done_lock, deadline))
+        ;
+    bool done = n->done;
+    g_mutex_unlock(&n->done_lock);
+    if (!done) {
+        event_free(n->wake_ev);
+        n->wake_ev = NULL;
+        g_thread_unref(n->thread);
+        notify_abandoned = n;
+        return;
+    }
     g_thread_join(n->thread);
     g_main_loop_unref(n->loop);
     g_main_context_unref(n->ctx);
@@ -381,6 +416,8 @@ void notify_free(struct notify *n)
     event_free(n->wake_ev);
     close(n->wake_fd);
     g_mutex_clear(&n->caps_lock);
+    g_mutex_clear(&n->done_lock);
+    g_cond_clear(&n->done_cond);
     g_free(n->caps);
     g_free(n->app_name);
     g_free(n);

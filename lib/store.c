@@ -56,18 +56,18 @@ static bool store_fail(struct store *st, GError **error, const char *what)
     int code = sqlite3_extended_errcode(st->db);
     int primary = code & 0xff;
     int kind = (primary == SQLITE_FULL || (primary == SQLITE_IOERR)) ? STORE_ERROR_FULL : STORE_ERROR_SQL;
-    g_set_error(error, STORE_ERROR, kind, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    /* "disk I/O error" reads like failing hardware; say what the system said. */
+    int sys = primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN
+                  ? sqlite3_system_errno(st->db) : 0;
+    g_autofree char *why = sys ? g_strdup_printf(" (%s)", g_strerror(sys)) : g_strdup("");
+    g_set_error(error, STORE_ERROR, kind, "%s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db), why);
     return false;
 }
 
 static bool store_exec(struct store *st, const char *sql, GError **error)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        g_set_error(error, STORE_ERROR, STORE_ERROR_SQL, "%s: %s", st->path, msg ? msg : "SQL error");
-        sqlite3_free(msg);
-        return false;
-    }
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store_fail(st, error, "write");
     return true;
 }
 
@@ -166,10 +166,17 @@ struct store *store_open(const char *path, GError **error)
         return NULL;
     }
     chmod(path, 0600);
+    if (sqlite3_db_readonly(st->db, "main") == 1) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "%s is read-only; heed needs to write its state there", path);
+        store_close(st);
+        return NULL;
+    }
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL: readers never block the writer and a crash never corrupts.
      * synchronous=NORMAL is durable across process crashes in WAL mode. */
-    if (!store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", error) ||
+    if (!store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;\n"
+                      /* Keep the log small: on a nearly full disk a 4 MB WAL is what fills it. */
+                      "PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=524288;", error) ||
         !store_migrate(st, error)) {
         store_close(st);
         return NULL;
@@ -456,10 +463,13 @@ GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, 
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
     for (int i = 0; i < n_schedule; i++) {
+        /* Each reminder also waits its own gap after the previous one, so
+         * after a suspend of days they do not all fire at once. */
         sqlite3_stmt *stmt = store_prepare(st,
                                            "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
-                                           "WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?\n"
-                                           "  AND notified_at + ? <= ? AND score >= ?\n"
+                                           "WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?1\n"
+                                           "  AND notified_at + ?2 <= ?3 AND score >= ?4\n"
+                                           "  AND (?1 = 0 OR last_nudge_at + ?5 <= ?3)\n"
                                            "ORDER BY score DESC, created_at ASC",
                                            error);
         if (!stmt) {
@@ -470,6 +480,7 @@ GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, 
         sqlite3_bind_int64(stmt, 2, schedule[i]);
         sqlite3_bind_int64(stmt, 3, now);
         sqlite3_bind_int(stmt, 4, min_score);
+        sqlite3_bind_int64(stmt, 5, i > 0 ? schedule[i] - schedule[i - 1] : 0);
         GPtrArray *part = store_collect(st, stmt, error);
         if (!part) {
             g_ptr_array_unref(out);
@@ -506,14 +517,15 @@ int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n
     }
     for (int i = 0; i < n_schedule; i++) {
         stmt = store_prepare(st,
-                             "SELECT min(notified_at) + ? FROM mention WHERE state = 'waiting' AND notified_at > 0\n"
-                             "  AND nudges = ? AND score >= ?",
+                             "SELECT min(max(notified_at + ?1, CASE WHEN ?2 = 0 THEN 0 ELSE last_nudge_at + ?4 END))\n"
+                             "FROM mention WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?2 AND score >= ?3",
                              NULL);
         if (!stmt)
             break;
         sqlite3_bind_int64(stmt, 1, schedule[i]);
         sqlite3_bind_int(stmt, 2, i);
         sqlite3_bind_int(stmt, 3, min_score);
+        sqlite3_bind_int64(stmt, 4, i > 0 ? schedule[i] - schedule[i - 1] : 0);
         if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
             int64_t due = sqlite3_column_int64(stmt, 0);
             if (due <= now)

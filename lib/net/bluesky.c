@@ -367,15 +367,16 @@ static void bluesky_rate(const struct net_account *acct, const struct net_reques
         char *end;
         long long r = strtoll(reset, &end, 10);
         if (end != reset && r > 0)
-            reset_at = r < 1000000000LL ? acct->now + r : r;
+            reset_at = r < 1000000000LL ? acct->now + r : net_server_time_to_local(acct, resp, r);
     }
     if (reset_at > acct->now + BLUESKY_RATE_MAX_WAIT_S)
         reset_at = acct->now + BLUESKY_RATE_MAX_WAIT_S;
     if (resp->status == 429 || (remaining == 0 && kind != BLUESKY_STEP_LOGIN)) {
         if (reset_at > acct->now)
             out->retry_at = reset_at;
-        else if (resp->status == 429)
-            out->retry_at = acct->now + BLUESKY_RATE_DEFAULT_WAIT_S;
+        else if (resp->status == 429 && !reset)
+            out->retry_at = acct->now + BLUESKY_RATE_DEFAULT_WAIT_S; /* no reset said: a guess */
+        /* A reset already past: the window is over; the usual backoff applies. */
     }
 }
 

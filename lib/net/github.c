@@ -136,8 +136,8 @@ static void github_rate(const struct net_account *acct, const struct net_respons
     if (github_header_int(resp, "x-ratelimit-remaining", &v))
         out->rate_remaining = (int)(v > 1000000 ? 1000000 : v);
     /* The whole budget is spent: nothing before the window resets, whatever the status. */
-    if (out->rate_remaining == 0 && github_header_int(resp, "x-ratelimit-reset", &v) && v > acct->now &&
-        v - acct->now <= GITHUB_MAX_WAIT_S)
+    if (out->rate_remaining == 0 && github_header_int(resp, "x-ratelimit-reset", &v) &&
+        (v = net_server_time_to_local(acct, resp, v)) > acct->now && v - acct->now <= GITHUB_MAX_WAIT_S)
         out->retry_at = v;
     /* GitHub asks clients to poll no faster than this; it may grow under load. */
     if (github_header_int(resp, "x-poll-interval", &v) && v > 0)
@@ -168,7 +168,8 @@ static void github_handle_status(const struct net_account *acct, const struct ne
         int64_t after, reset;
         if (out->rate_remaining == 0) {
             /* Primary limit: the reset time is exact. */
-            if (!(github_header_int(resp, "x-ratelimit-reset", &reset) && reset > acct->now &&
+            if (!(github_header_int(resp, "x-ratelimit-reset", &reset) &&
+                  (reset = net_server_time_to_local(acct, resp, reset)) > acct->now &&
                   reset - acct->now <= GITHUB_MAX_WAIT_S))
                 reset = acct->now + GITHUB_SECONDARY_WAIT_S;
             out->retry_at = reset;

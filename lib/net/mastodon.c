@@ -32,6 +32,7 @@ enum {
 /* Servers before Mastodon 4.1 cap pages at 30, Pleroma at 40: a page this
  * long may have more behind it. */
 #define MASTODON_PAGE_MIN_FULL 30
+#define MASTODON_MAX_WAIT_S 900
 #define MASTODON_PAGE_LIMIT 80
 
 static void mastodon_bearer(const struct net_account *acct, struct net_request *req)
@@ -212,17 +213,23 @@ static void mastodon_rate(const struct net_account *acct, const struct net_respo
         if (end != rem && r >= 0)
             out->rate_remaining = (int)(r > 1000000 ? 1000000 : r);
     }
-    int64_t reset_at = net_parse_time(reset);
+    int64_t reset_at = net_server_time_to_local(acct, resp, net_parse_time(reset));
+    if (reset_at > acct->now + MASTODON_MAX_WAIT_S)
+        reset_at = acct->now + MASTODON_MAX_WAIT_S; /* windows are 5 minutes: never wait longer than 15 */
     if ((resp->status == 429 || out->rate_remaining == 0) && reset_at > acct->now)
         out->retry_at = reset_at;
 }
 
 static void mastodon_handle_status(const struct net_response *resp, struct net_result *out)
 {
-    const char *msg = NULL;
+    /* The server's words are text from the network too: cleaned and short. */
+    g_autofree char *msg = NULL;
     json_t *body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-    if (json_is_object(body))
-        msg = json_string_value(json_object_get(body, "error"));
+    const char *raw = json_is_object(body) ? json_string_value(json_object_get(body, "error")) : NULL;
+    if (raw) {
+        g_autofree char *clean = text_sanitize(raw, false);
+        msg = text_truncate(clean, 200);
+    }
     if (resp->status == 401 || resp->status == 403)
         net_result_fail(out, NET_AUTH, "HTTP %ld: %s", resp->status, msg ? msg : "access token refused");
     else if (resp->status == 404)

@@ -1,6 +1,7 @@
 /* net: the driver table and the small helpers every driver shares. */
 #include "net/net.h"
 
+#include <curl/curl.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -171,6 +172,18 @@ char *net_link_rel(const char *link_header, const char *rel)
         p = end + 1;
     }
     return NULL;
+}
+
+int64_t net_server_time_to_local(const struct net_account *acct, const struct net_response *resp, int64_t server_time)
+{
+    if (server_time <= 0)
+        return 0;
+    const char *date = net_response_header(resp, "date");
+    /* curl_getdate parses the RFC 7231 forms servers send; -1 on failure. */
+    time_t server_now = date ? curl_getdate(date, NULL) : -1;
+    if (server_now <= 0)
+        return server_time;
+    return acct->now + (server_time - (int64_t)server_now);
 }
 
 int64_t net_parse_time(const char *iso)

@@ -129,6 +129,10 @@ const char *net_response_header(const struct net_response *resp, const char *low
 int net_id_compare(const char *a, const char *b);
 /* URL of the rel="next" (or other rel) link in an RFC 8288 Link header, or NULL. */
 char *net_link_rel(const char *link_header, const char *rel);
+/* A reset time on the server's clock (a rate-limit header) on ours: the
+ * server's Date header says what "now" is over there, so a local clock that
+ * jumped does not turn a 2 s wait into days. 0 stays 0. */
+int64_t net_server_time_to_local(const struct net_account *acct, const struct net_response *resp, int64_t server_time);
 /* Parse an ISO 8601 / RFC 3339 time to epoch seconds; 0 on failure. */
 int64_t net_parse_time(const char *iso);
 /* Parse a JSON body; on failure fills res with NET_RETRY and a message. */

@@ -174,7 +174,10 @@ static void x_rate(const struct net_account *acct, const struct net_response *re
         return; /* the engine's backoff takes over */
     char *end;
     long long at = strtoll(reset, &end, 10);
-    if (end == reset || *end != '\0' || at <= acct->now)
+    if (end == reset || *end != '\0')
+        return;
+    at = net_server_time_to_local(acct, resp, at);
+    if (at <= acct->now)
         return;
     out->retry_at = at > acct->now + X_MAX_RETRY_S ? acct->now + X_MAX_RETRY_S : (int64_t)at;
 }
