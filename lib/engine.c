@@ -59,6 +59,8 @@ struct engine_account {
     struct net_request *req;      /* the request in flight */
     enum engine_health health;
     char *last_error;             /* logged once until it changes */
+    char *last_notice;            /* the driver's last note, by shape: said once */
+    char *last_skip;              /* what was last said about unreadable items, by shape */
     int failures;
     int server_interval;          /* seconds the server asks between polls */
     int rate_remaining;
@@ -194,11 +196,14 @@ static void engine_score(struct engine *e, struct mention *m)
  * are the same problem, said once. */
 static char *engine_problem_shape(const char *msg)
 {
-    char *shape = g_strdup(msg ? msg : "");
-    for (char *p = shape; *p; p++)
-        if (g_ascii_isdigit(*p))
-            *p = '#';
-    return shape;
+    GString *shape = g_string_new(NULL);
+    for (const char *p = msg ? msg : ""; *p; p++) {
+        if (!g_ascii_isdigit(*p))
+            g_string_append_c(shape, *p);
+        else if (p == msg || !g_ascii_isdigit(p[-1]))
+            g_string_append_c(shape, '#'); /* a run of digits, whatever its length */
+    }
+    return g_string_free(shape, FALSE);
 }
 
 /* A server may echo the token back in its error: never let it through. */
@@ -424,7 +429,21 @@ static void engine_account_handle(struct engine_account *a, const struct net_res
     a->retry_at = res.retry_at;
     if (res.notice) {
         g_autofree char *notice = engine_redact(a, res.notice);
-        log_notice("%s: %s", a->cfg->name, notice);
+        g_autofree char *shape = engine_problem_shape(notice);
+        if (g_strcmp0(shape, a->last_notice) != 0)
+            log_notice("%s: %s", a->cfg->name, notice);
+        g_free(a->last_notice);
+        a->last_notice = g_steal_pointer(&shape);
+    }
+    if (res.skipped) {
+        /* A broken item stays on its page for many polls: say it once. */
+        g_autofree char *why = engine_redact(a, res.skip_reason);
+        g_autofree char *shape = engine_problem_shape(why);
+        if (g_strcmp0(shape, a->last_skip) != 0)
+            log_warn("%s: %d item%s could not be read and %s skipped: %s", a->cfg->name, res.skipped,
+                     res.skipped == 1 ? "" : "s", res.skipped == 1 ? "was" : "were", why ? why : "");
+        g_free(a->last_skip);
+        a->last_skip = g_steal_pointer(&shape);
     }
 
     int added = 0;
@@ -790,6 +809,8 @@ static void engine_account_free(struct engine_account *a)
     g_free(a->saved_state);
     secret_free(a->secret);
     g_free(a->last_error);
+    g_free(a->last_notice);
+    g_free(a->last_skip);
     g_free(a);
 }
 

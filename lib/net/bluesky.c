@@ -286,16 +286,10 @@ static struct net_request *bluesky_resume(const struct net_account *acct, json_t
 static json_t *bluesky_parse_json(const struct net_response *resp, struct net_result *out, const char *what,
                                   bool holds_tokens)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                              &jerr);
-    if (root)
-        return root;
-    if (holds_tokens)
-        net_result_fail(out, NET_RETRY, "%s: malformed JSON at line %d", what, jerr.line);
-    else
-        net_result_fail(out, NET_RETRY, "%s: malformed JSON at line %d: %s", what, jerr.line, jerr.text);
-    return NULL;
+    /* net_parse_json never quotes the body (a session answer holds tokens,
+     * a page holds someone's post) and repairs invalid UTF-8. */
+    (void)holds_tokens;
+    return net_parse_json(resp, out, what);
 }
 
 /* The XRPC error name ({"error":"ExpiredToken",...}) if it looks like one. */
@@ -701,7 +695,7 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
     json_t *cursor_v = json_object_get(root, "cursor");
     const char *cursor = json_string_value(cursor_v);
     if (cursor_v && !json_is_null(cursor_v) && !cursor)
-        log_warn("%s: listNotifications: \"cursor\" is not a string; not following it", acct->name);
+        net_result_notice(out, "listNotifications: \"cursor\" is not a string; not following it");
     if (cursor && !*cursor)
         cursor = NULL;
 
@@ -716,13 +710,13 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
     json_t *n;
     json_array_foreach(list, i, n) {
         if (!json_is_object(n)) {
-            log_warn("%s: notification %zu of a page is not an object; skipped", acct->name, i);
+            net_result_skip(out, "notification %zu of a page is not an object", i);
             continue;
         }
         const char *indexed = json_string_value(json_object_get(n, "indexedAt"));
         int64_t t = bluesky_time_us(indexed);
         if (t == 0) {
-            log_warn("%s: notification %zu of a page has no valid indexedAt; skipped", acct->name, i);
+            net_result_skip(out, "notification %zu of a page has no valid indexedAt", i);
             continue;
         }
         bluesky_take_newest(&newest, &newest_us, indexed, t);
@@ -736,7 +730,7 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
         if (m)
             g_ptr_array_add(out->mentions, m);
         else if (bad)
-            log_warn("%s: notification %zu of a page skipped: %s", acct->name, i, why);
+            net_result_skip(out, "notification %zu of a page: %s", i, why);
         else
             log_debug("%s: notification %zu skipped: %s", acct->name, i, why);
     }
@@ -755,11 +749,11 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
     bool more = !first && !reached_seen && cursor;
     if (more && g_strcmp0(cursor, bluesky_str(state, "poll_cursor")) == 0) {
-        log_warn("%s: listNotifications returned the cursor it was given; not following it", acct->name);
+        net_result_notice(out, "listNotifications returned the cursor it was given; not following it");
         more = false;
     }
     if (more && pages >= acct->catchup_max_pages) {
-        out->notice = g_strdup_printf(
+        net_result_notice(out,
             "more than %lld pages of notifications since the last poll; older ones were not fetched "
             "(raise catchup_max_pages)",
             (long long)pages);
@@ -842,7 +836,7 @@ static void bluesky_handle_history(const struct net_account *acct, json_t *state
         g_autofree char *rkey = NULL;
         if (!bluesky_post_uri(parent_uri, &to, &rkey)) {
             g_autofree char *q = bluesky_quote(parent_uri);
-            log_warn("%s: your post %zu of a page answers \"%s\", which is not a post at-uri; skipped", acct->name,
+            net_result_skip(out, "your post %zu of a page answers \"%s\", which is not a post at-uri",
                      i, q);
             continue;
         }

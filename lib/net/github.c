@@ -506,7 +506,7 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
     json_t *t;
     json_array_foreach(root, i, t) {
         if (!json_is_object(t)) {
-            log_warn("%s: notification %zu of a page is not an object; skipped", acct->name, i);
+            net_result_skip(out, "notification %zu of a page is not an object", i);
             continue;
         }
         int64_t updated = net_parse_time(github_str(t, "updated_at"));
@@ -524,7 +524,7 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
         } else {
             /* Ids are short printable strings or we do not print them. */
             const char *id = github_str(t, "id");
-            log_warn("%s: notification thread %s skipped: %s", acct->name,
+            net_result_skip(out, "notification thread %s: %s",
                      github_header_value_ok(id) ? id : "(no id)", why);
         }
     }
@@ -538,11 +538,11 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
     g_autofree char *next = initialized ? net_link_rel(net_response_header(resp, "link"), "next") : NULL;
     bool more = next && !reached_seen && json_array_size(root) > 0;
     if (more && !github_same_origin(acct, next)) {
-        log_warn("%s: Link header points away from %s; not following it", acct->name, acct->server);
+        net_result_notice(out, "Link header points away from %s; not following it", acct->server);
         more = false;
     }
     if (more && pages >= acct->catchup_max_pages) {
-        out->notice = g_strdup_printf("more than %lld pages of notifications since the last poll; older ones were "
+        net_result_notice(out, "more than %lld pages of notifications since the last poll; older ones were "
                                       "not fetched (raise catchup_max_pages)",
                                       (long long)pages);
         more = false;

@@ -275,7 +275,7 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     json_array_foreach(root, i, n) {
         const char *id = json_string_value(json_object_get(n, "id"));
         if (!id || !*id) {
-            log_warn("%s: notification %zu of a page has no id; skipped", acct->name, i);
+            net_result_skip(out, "notification %zu of a page has no id", i);
             continue;
         }
         if (since && net_id_compare(id, since) <= 0) {
@@ -303,11 +303,11 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     bool full = json_array_size(root) >= MASTODON_PAGE_MIN_FULL;
     bool more = initialized && full && !reached_seen && oldest && next;
     if (more && !mastodon_same_origin(acct, next)) {
-        log_warn("%s: Link header points away from %s; not following it", acct->name, acct->server);
+        net_result_notice(out, "Link header points away from %s; not following it", acct->server);
         more = false;
     }
     if (more && pages >= acct->catchup_max_pages) {
-        out->notice = g_strdup_printf(
+        net_result_notice(out,
             "more than %lld pages of mentions since the last poll; older ones were not fetched (raise catchup_max_pages)",
             (long long)pages);
         more = false;
@@ -444,7 +444,7 @@ static void mastodon_handle_instance(const struct net_account *acct, json_t *sta
             while (g_str_has_suffix(base, "/"))
                 base[strlen(base) - 1] = '\0';
         } else {
-            log_warn("%s: ignoring streaming URL that is not https", acct->name);
+            net_result_notice(out, "ignoring streaming URL that is not https");
         }
     }
     json_decref(root);

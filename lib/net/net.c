@@ -101,6 +101,7 @@ void net_result_clear(struct net_result *res)
     net_request_free(res->next);
     g_free(res->error);
     g_free(res->notice);
+    g_free(res->skip_reason);
     memset(res, 0, sizeof *res);
 }
 
@@ -114,6 +115,32 @@ void net_result_fail(struct net_result *res, enum net_outcome outcome, const cha
     res->outcome = outcome;
     net_request_free(res->next);
     res->next = NULL;
+}
+
+void net_result_skip(struct net_result *res, const char *fmt, ...)
+{
+    res->skipped++;
+    /* Every reason, joined, up to a bound: a page of 100 broken items says
+     * what was wrong without growing without end. */
+    if (res->skip_reason && strlen(res->skip_reason) > 2048)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    char *joined = res->skip_reason ? g_strconcat(res->skip_reason, "; ", why, NULL) : g_strdup(why);
+    g_free(res->skip_reason);
+    res->skip_reason = joined;
+}
+
+void net_result_notice(struct net_result *res, const char *fmt, ...)
+{
+    if (res->notice)
+        return; /* the first one says it */
+    va_list ap;
+    va_start(ap, fmt);
+    res->notice = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
 }
 
 const char *net_response_header(const struct net_response *resp, const char *lower_name)
@@ -199,6 +226,43 @@ int64_t net_parse_time(const char *iso)
     return dt ? g_date_time_to_unix(dt) : 0;
 }
 
+/* Make a body jansson will read: invalid UTF-8 bytes become U+FFFD, and
+ * so do \uD800-\uDFFF escapes that are not a proper surrogate pair. One
+ * stranger's broken post must not make a whole page unreadable forever. */
+static char *net_json_repair(const char *body, size_t len)
+{
+    g_autofree char *valid = g_utf8_make_valid(body, (gssize)len);
+    GString *out = g_string_sized_new(strlen(valid));
+    for (const char *p = valid; *p; p++) {
+        if (p[0] != '\\' || !p[1]) {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        if (p[1] != 'u' || !g_ascii_isxdigit(p[2]) || !g_ascii_isxdigit(p[3]) || !g_ascii_isxdigit(p[4]) ||
+            !g_ascii_isxdigit(p[5])) {
+            g_string_append_len(out, p, 2); /* another escape: keep it whole */
+            p++;
+            continue;
+        }
+        unsigned v = (unsigned)g_ascii_strtoull((char[]){ p[2], p[3], p[4], p[5], 0 }, NULL, 16);
+        if (v >= 0xd800 && v <= 0xdbff && p[6] == '\\' && p[7] == 'u' && g_ascii_isxdigit(p[8]) &&
+            g_ascii_isxdigit(p[9]) && g_ascii_isxdigit(p[10]) && g_ascii_isxdigit(p[11])) {
+            unsigned lo = (unsigned)g_ascii_strtoull((char[]){ p[8], p[9], p[10], p[11], 0 }, NULL, 16);
+            if (lo >= 0xdc00 && lo <= 0xdfff) {
+                g_string_append_len(out, p, 12); /* a proper pair */
+                p += 11;
+                continue;
+            }
+        }
+        if (v >= 0xd800 && v <= 0xdfff)
+            g_string_append(out, "\\ufffd");
+        else
+            g_string_append_len(out, p, 6);
+        p += 5;
+    }
+    return g_string_free(out, FALSE);
+}
+
 json_t *net_parse_json(const struct net_response *resp, struct net_result *res, const char *what)
 {
     json_error_t jerr;
@@ -206,6 +270,10 @@ json_t *net_parse_json(const struct net_response *resp, struct net_result *res, 
      * would make its whole page unreadable forever. */
     json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
                               &jerr);
+    if (!root && resp->body_len > 0) {
+        g_autofree char *fixed = net_json_repair(resp->body, resp->body_len);
+        root = json_loads(fixed, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+    }
     /* jansson's message quotes the input near the error, which can be a
      * token in a session answer: report the position only. */
     if (!root)

@@ -84,6 +84,8 @@ struct net_result {
     int poll_interval;       /* server-requested minimum seconds between polls, or 0 */
     int rate_remaining;      /* -1 unknown */
     char *error;             /* what went wrong, for the log (no secrets), or NULL */
+    int skipped;             /* items of this step that could not be read and were left out */
+    char *skip_reason;       /* what was wrong with them, joined with "; " (bounded) */
     char *notice;            /* something the user should know (a possible gap), or NULL */
 };
 
@@ -124,6 +126,10 @@ void net_result_init(struct net_result *res);
 void net_result_clear(struct net_result *res);
 void net_result_fail(struct net_result *res, enum net_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Count an item left out (the engine says so once, not once per poll). */
+void net_result_skip(struct net_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A note for the log that the engine repeats only when it changes. */
+void net_result_notice(struct net_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *net_response_header(const struct net_response *resp, const char *lower_name);
 /* Compare two numeric id strings: by length, then lexically (Mastodon, X). */
 int net_id_compare(const char *a, const char *b);

@@ -415,7 +415,7 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
     json_array_foreach(data, i, t) {
         const char *id = x_id_member(t, "id");
         if (!id) {
-            log_warn("%s: mention %zu of a page has no usable id; skipped", acct->name, i);
+            net_result_skip(out, "mention %zu of a page has no usable id", i);
             continue;
         }
         if (since && net_id_compare(id, since) <= 0) {
@@ -433,7 +433,7 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
         if (m)
             g_ptr_array_add(out->mentions, m);
         else if (bad)
-            log_warn("%s: mention %s skipped: %s", acct->name, id, why);
+            net_result_skip(out, "mention %s: %s", id, why);
         else
             log_debug("%s: mention %s skipped: %s", acct->name, id, why);
     }
@@ -454,12 +454,12 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
     int max_pages = acct->catchup_max_pages > 0 ? acct->catchup_max_pages : 1;
     bool more = initialized && me && next_token && !reached_seen;
     if (more && pages >= max_pages) {
-        out->notice = g_strdup_printf("more than %lld pages of mentions since the last poll; older ones were not "
+        net_result_notice(out, "more than %lld pages of mentions since the last poll; older ones were not "
                                       "fetched, so there may be a gap (raise catchup_max_pages)",
                                       (long long)pages);
         more = false;
     } else if (initialized && !next_token && !reached_seen && fresh >= X_REACHABLE) {
-        out->notice = g_strdup_printf("%lld new mentions since the last poll and X only reaches back %d; "
+        net_result_notice(out, "%lld new mentions since the last poll and X only reaches back %d; "
                                       "older ones may be missing, so there may be a gap",
                                       (long long)fresh, X_REACHABLE);
     }
@@ -518,7 +518,7 @@ static void x_handle_history(const struct net_account *acct, json_t *state, cons
     json_array_foreach(data, i, t) {
         const char *id = x_id_member(t, "id");
         if (!id) {
-            log_warn("%s: post %zu of your timeline has no usable id; skipped", acct->name, i);
+            net_result_skip(out, "post %zu of your timeline has no usable id", i);
             continue;
         }
         if (since && net_id_compare(id, since) <= 0)
