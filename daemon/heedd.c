@@ -25,7 +25,16 @@ struct heedd {
     char *last_status;
     uint64_t watchdog_usec;
     int exit_code;
+    bool stopping;
 };
+
+static void heedd_stop_now(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct heedd *d = arg;
+    event_base_loopbreak(d->base);
+}
 
 static void heedd_send_status(struct heedd *d)
 {
@@ -37,13 +46,27 @@ static void heedd_send_status(struct heedd *d)
     d->last_status = g_steal_pointer(&line);
 }
 
+static void heedd_stopped(void *arg)
+{
+    struct heedd *d = arg;
+    event_base_loopbreak(d->base);
+}
+
 static void heedd_on_stop(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct heedd *d = arg;
+    if (d->stopping) {
+        event_base_loopbreak(d->base); /* asked twice: now */
+        return;
+    }
+    d->stopping = true;
     log_notice("received %s, stopping", strsignal((int)sig));
     sd_notify(0, "STOPPING=1");
-    event_base_loopbreak(d->base);
+    /* Answers already on their way are stored first, for a couple of seconds at most. */
+    struct timeval grace = { 2, 0 };
+    event_base_once(d->base, -1, EV_TIMEOUT, heedd_stop_now, d, &grace);
+    engine_shutdown(d->engine, heedd_stopped, d);
 }
 
 static void heedd_on_hup(evutil_socket_t sig, short what, void *arg)

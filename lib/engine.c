@@ -116,6 +116,9 @@ struct engine {
     char *demo_file;
     void (*on_change)(void *);    /* the status line may have changed */
     void *on_change_data;
+    bool stopping;                /* engine_shutdown(): no new polls */
+    void (*on_stopped)(void *);
+    void *on_stopped_data;
 };
 
 static void engine_schedule_attend(struct engine *e, int delay_ms);
@@ -404,8 +407,19 @@ static void engine_account_reload_state(struct engine_account *a)
 
 static void engine_account_send(struct engine_account *a, struct net_request *req);
 
+static void engine_check_stopped(struct engine *e);
+static void engine_account_handle_step(struct engine_account *a, const struct net_response *resp,
+                                       const char *transport_error, bool transient);
+
 static void engine_account_handle(struct engine_account *a, const struct net_response *resp, const char *transport_error,
                                   bool transient)
+{
+    engine_account_handle_step(a, resp, transport_error, transient);
+    engine_check_stopped(a->e);
+}
+
+static void engine_account_handle_step(struct engine_account *a, const struct net_response *resp,
+                                       const char *transport_error, bool transient)
 {
     struct engine *e = a->e;
     struct net_request *req = a->req;
@@ -564,6 +578,11 @@ static void engine_local_fetch(evutil_socket_t fd, short what, void *arg)
 
 static void engine_account_send(struct engine_account *a, struct net_request *req)
 {
+    if (a->e->stopping) {
+        /* Stopping: what was answered is stored; the rest waits for the next start. */
+        net_request_free(req);
+        return;
+    }
     a->req = req;
     if (g_str_has_prefix(req->url, "file://")) {
         if (g_strcmp0(a->drv->name, "demo") != 0) {
@@ -587,7 +606,7 @@ static void engine_account_poll(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct engine_account *a = arg;
-    if (a->xfer || a->req)
+    if (a->xfer || a->req || a->e->stopping)
         return;
     a->stream_catchup = false;
     if (!engine_account_load_secret(a)) {
@@ -1394,8 +1413,10 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
 {
     g_autofree char *path = opts->state_path ? g_strdup(opts->state_path) : store_default_path();
     struct store *st = store_open(path, error);
-    if (!st)
+    if (!st) {
+        config_free(cfg); /* ours either way, as engine.h promises */
         return NULL;
+    }
     struct engine *e = g_new0(struct engine, 1);
     e->base = base;
     e->cfg = cfg;
@@ -1406,6 +1427,7 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
     e->http = http_new(base, error);
     if (!e->http) {
         store_close(st);
+        config_free(cfg);
         g_free(e->demo_file);
         g_free(e);
         return NULL;
@@ -1468,6 +1490,28 @@ bool engine_healthy(struct engine *e)
      * to prove that systemd's watchdog restarts a stuck daemon). */
     e->progress_seen = e->progress;
     return !e->stall;
+}
+
+static void engine_check_stopped(struct engine *e)
+{
+    if (!e->stopping || !e->on_stopped)
+        return;
+    for (guint i = 0; i < e->accounts->len; i++) {
+        struct engine_account *a = g_ptr_array_index(e->accounts, i);
+        if (a->xfer || a->req)
+            return;
+    }
+    void (*done)(void *) = e->on_stopped;
+    e->on_stopped = NULL;
+    done(e->on_stopped_data);
+}
+
+void engine_shutdown(struct engine *e, void (*done)(void *), void *user_data)
+{
+    e->stopping = true;
+    e->on_stopped = done;
+    e->on_stopped_data = user_data;
+    engine_check_stopped(e);
 }
 
 void engine_set_change_hook(struct engine *e, void (*fn)(void *), void *user_data)

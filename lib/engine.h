@@ -25,7 +25,8 @@ struct engine_options {
     bool test_hooks;            /* allow test-only control commands (clock, stall) */
 };
 
-/* Takes ownership of cfg. Fails only if the store cannot be opened. */
+/* Takes ownership of cfg (freed on failure too). Fails only if the store
+ * cannot be opened. */
 struct engine *engine_new(struct event_base *base, struct config *cfg, const struct engine_options *opts,
                           GError **error);
 void engine_free(struct engine *e);
@@ -36,6 +37,11 @@ void engine_reload(struct engine *e, struct config *cfg);
 
 /* Control socket handler (see control.h). */
 json_t *engine_control(json_t *request, void *engine);
+
+/* Stop starting polls; call done (once, on the loop) when no poll is in
+ * flight any more, so what the servers already answered is stored before
+ * heedd exits. The caller bounds the wait. */
+void engine_shutdown(struct engine *e, void (*done)(void *), void *user_data);
 
 /* One line for systemd's STATUS=: "2 people waiting, oldest 3 h · 3 accounts ok · checked 14:02". */
 char *engine_status_line(struct engine *e);
