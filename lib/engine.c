@@ -61,6 +61,7 @@ struct engine_account {
     char *last_error;             /* logged once until it changes */
     char *last_notice;            /* the driver's last note, by shape: said once */
     char *last_skip;              /* what was last said about unreadable items, by shape */
+    char *read_upto;              /* the server's read marker, last we heard */
     int failures;
     int server_interval;          /* seconds the server asks between polls */
     int rate_remaining;
@@ -117,6 +118,7 @@ struct engine {
     void (*on_change)(void *);    /* the status line may have changed */
     void *on_change_data;
     bool stopping;                /* engine_shutdown(): no new polls */
+    int64_t started_at;
     void (*on_stopped)(void *);
     void *on_stopped_data;
 };
@@ -448,6 +450,17 @@ static void engine_account_handle_step(struct engine_account *a, const struct ne
             log_notice("%s: %s", a->cfg->name, notice);
         g_free(a->last_notice);
         a->last_notice = g_steal_pointer(&shape);
+    }
+    if (res.read_upto && g_strcmp0(res.read_upto, a->read_upto) != 0) {
+        /* Read in another client: its banner has done its job here. Only
+         * banners from this run can be on screen. */
+        GArray *ids = store_shown_upto(e->store, a->cfg->name, res.read_upto, e->started_at, NULL);
+        for (guint i = 0; ids && i < ids->len; i++)
+            engine_withdraw(e, g_array_index(ids, int64_t, i));
+        if (ids)
+            g_array_unref(ids);
+        g_free(a->read_upto);
+        a->read_upto = g_strdup(res.read_upto);
     }
     if (res.skipped) {
         /* A broken item stays on its page for many polls: say it once. */
@@ -830,6 +843,7 @@ static void engine_account_free(struct engine_account *a)
     g_free(a->last_error);
     g_free(a->last_notice);
     g_free(a->last_skip);
+    g_free(a->read_upto);
     g_free(a);
 }
 
@@ -1424,6 +1438,7 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
     e->opts.state_path = NULL;
     e->demo_file = g_strdup(opts->demo_file);
     e->store = st;
+    e->started_at = clock_now();
     e->http = http_new(base, error);
     if (!e->http) {
         store_close(st);

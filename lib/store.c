@@ -609,6 +609,33 @@ bool store_interactions(struct store *st, const char *account, const char *autho
     return ok ? true : store_fail(st, error, "read replies");
 }
 
+GArray *store_shown_upto(struct store *st, const char *account, const char *upto, int64_t since, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       "SELECT id FROM mention WHERE account = ?1 AND notified_at >= ?3\n"
+                                       "  AND (length(remote_id) < length(?2)\n"
+                                       "       OR (length(remote_id) = length(?2) AND remote_id <= ?2))",
+                                       error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_text(stmt, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, upto, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, since > 0 ? since : 1);
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(stmt, 0);
+        g_array_append_val(ids, id);
+    }
+    store_done(stmt);
+    if (rc != SQLITE_DONE) {
+        g_array_unref(ids);
+        store_fail(st, error, "read marker");
+        return NULL;
+    }
+    return ids;
+}
+
 int store_author_mentions(struct store *st, const char *account, const char *author_id, int64_t before)
 {
     sqlite3_stmt *stmt = store_prepare(

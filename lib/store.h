@@ -76,6 +76,10 @@ bool store_add_reply(struct store *st, const char *account, const char *author_i
 int64_t store_mark_replied(struct store *st, const char *account, const char *post_id, int64_t when, GError **error);
 bool store_interactions(struct store *st, const char *account, const char *author_id, int *replies,
                         int64_t *last_reply, GError **error);
+/* Shown mentions of `account` whose remote id is at most `upto` (ids
+ * compared as numbers: by length, then text) and not older than `since`:
+ * the ones a read marker covers. Returns their row ids. */
+GArray *store_shown_upto(struct store *st, const char *account, const char *upto, int64_t since, GError **error);
 /* How many mentions from this author were stored before `before` (first contact = 0). */
 int store_author_mentions(struct store *st, const char *account, const char *author_id, int64_t before);
 

@@ -27,6 +27,7 @@ enum {
     MASTODON_STEP_INSTANCE,
     MASTODON_STEP_HEALTH,
     MASTODON_STEP_STREAM,
+    MASTODON_STEP_MARKERS,
 };
 #define MASTODON_HISTORY_LIMIT 40
 /* Servers before Mastodon 4.1 cap pages at 30, Pleroma at 40: a page this
@@ -333,6 +334,23 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
         json_object_set_new(state, "since_id", json_string(newest));
     json_object_set_new(state, "initialized", json_true());
     out->state_changed = true;
+    /* Last, the read marker other clients share: what the user read there
+     * need not stay on this desktop. */
+    out->next = net_request_new(
+        "GET", g_strconcat(acct->server, "/api/v1/markers?timeline%5B%5D=notifications", NULL), MASTODON_STEP_MARKERS);
+    mastodon_auth(acct, out->next);
+}
+
+/* A marker is a bonus: an old server or a token without read:statuses
+ * simply has none, and the poll is still a success. */
+static void mastodon_handle_markers(const struct net_response *resp, struct net_result *out)
+{
+    if (resp->status != 200)
+        return;
+    g_autoptr(json_t) root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *id = json_string_value(json_object_get(json_object_get(root, "notifications"), "last_read_id"));
+    if (id && *id && strlen(id) < 64)
+        out->read_upto = g_strdup(id);
 }
 
 /* The user's own recent statuses: who they answered. */
@@ -497,6 +515,10 @@ static void mastodon_handle(const struct net_account *acct, json_t *state, const
     }
     if (req->step == MASTODON_STEP_HEALTH) {
         mastodon_handle_health(acct, state, resp, out);
+        return;
+    }
+    if (req->step == MASTODON_STEP_MARKERS) {
+        mastodon_handle_markers(resp, out);
         return;
     }
     mastodon_rate(acct, resp, out);

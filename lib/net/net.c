@@ -102,6 +102,7 @@ void net_result_clear(struct net_result *res)
     g_free(res->error);
     g_free(res->notice);
     g_free(res->skip_reason);
+    g_free(res->read_upto);
     memset(res, 0, sizeof *res);
 }
 

@@ -84,6 +84,8 @@ struct net_result {
     int poll_interval;       /* server-requested minimum seconds between polls, or 0 */
     int rate_remaining;      /* -1 unknown */
     char *error;             /* what went wrong, for the log (no secrets), or NULL */
+    char *read_upto;         /* the user has read everything up to this remote id elsewhere (a
+                                server-side read marker), or NULL */
     int skipped;             /* items of this step that could not be read and were left out */
     char *skip_reason;       /* what was wrong with them, joined with "; " (bounded) */
     char *notice;            /* something the user should know (a possible gap), or NULL */

@@ -174,6 +174,19 @@ class Actions(unittest.TestCase):
             wait_shown(h, "Alice Example", 2)
             h.stop_heedd()
 
+    def test_read_marker_elsewhere_withdraws_banner(self):
+        """Read in another Mastodon client (the server's shared read marker):
+        the banner goes, the mention itself stays waiting for a reply."""
+        with Harness(notification_server="dbusmock") as h:
+            fake = start(h)
+            nid = add_ask(fake)
+            url = fake.status_url(nid)
+            n = wait_shown(h, "Alice Example")
+            fake.markers["notifications"] = str(nid)
+            wait_closed(h, n.id)
+            wait_state(h, url, "waiting")
+            h.stop_heedd()
+
     def test_done_marks_handled_and_closes(self):
         with Harness(notification_server="dbusmock") as h:
             fake = start(h)

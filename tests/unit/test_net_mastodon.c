@@ -28,6 +28,61 @@
 #define LINK_FULL "<" LINK_NEXT_URL ">; rel=\"next\", <" LINK_PREV_URL ">; rel=\"prev\""
 #define PAGE_NEWEST "113500000000000080"
 
+
+/* A completed poll ends with the read-marker request, or nothing. */
+static bool is_markers(const struct net_request *req)
+{
+    return req && strstr(req->url, "/api/v1/markers?timeline%5B%5D=notifications") != NULL;
+}
+
+static void assert_poll_done(const struct net_result *res)
+{
+    if (res->next && !is_markers(res->next))
+        fail_msg("the poll should be done, but asks for %s", res->next->url);
+}
+
+/* The read marker: other clients' "read up to here" comes back as read_upto;
+ * a server without markers is no failure. */
+static void test_read_marker(void **unused)
+{
+    (void)unused;
+    const struct net_driver *drv = net_driver_find("mastodon");
+    struct net_account acct = { .name = "home", .network = "mastodon", .server = "https://m.example",
+                                .secret = "tok", .catchup_max_pages = 3, .now = 1700000000 };
+    json_t *state = json_pack("{s:s, s:b, s:s}", "me", "1", "initialized", 1, "since_id", "100");
+    struct net_request *req = net_request_new(
+        "GET", g_strdup("https://m.example/api/v1/markers?timeline%5B%5D=notifications"), 0);
+    /* The driver gives its own step to the request it builds: take it from a real poll. */
+    char *err = NULL;
+    struct net_request *page = drv->begin(&acct, state, &err);
+    struct net_response resp = { .status = 200, .body = "[]", .body_len = 2, .headers = NULL };
+    struct net_result res;
+    net_result_init(&res);
+    drv->handle(&acct, state, page, &resp, &res);
+    assert_true(is_markers(res.next));
+    req->step = res.next->step;
+    net_result_clear(&res);
+
+    const char *body = "{\"notifications\":{\"last_read_id\":\"105\",\"version\":3}}";
+    struct net_response ok = { .status = 200, .body = body, .body_len = strlen(body), .headers = NULL };
+    net_result_init(&res);
+    drv->handle(&acct, state, req, &ok, &res);
+    assert_int_equal(res.outcome, NET_OK);
+    assert_string_equal(res.read_upto, "105");
+    assert_null(res.next);
+    net_result_clear(&res);
+
+    struct net_response missing = { .status = 404, .body = "{}", .body_len = 2, .headers = NULL };
+    net_result_init(&res);
+    drv->handle(&acct, state, req, &missing, &res);
+    assert_int_equal(res.outcome, NET_OK);
+    assert_null(res.read_upto);
+    net_result_clear(&res);
+    net_request_free(page);
+    net_request_free(req);
+    json_decref(state);
+}
+
 static const struct net_account test_acct = {
     .name = "home",
     .network = "mastodon",
@@ -243,7 +298,7 @@ static void test_verify_credentials_bad_answers(void **unused)
         handle(state, req, 200, bodies[i], NULL, &res);
         assert_int_equal(res.outcome, NET_RETRY);
         assert_non_null(res.error);
-        assert_null(res.next);
+        assert_poll_done(&res);
         assert_false(res.state_changed);
         assert_null(json_object_get(state, "me"));
         net_result_clear(&res);
@@ -266,7 +321,7 @@ static void test_first_page_is_initial_sync(void **unused)
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.initial_sync);
     assert_true(res.state_changed);
-    assert_null(res.next);
+    assert_poll_done(&res);
     assert_null(res.notice);
     assert_int_equal(res.mentions->len, 80);
     assert_string_equal(state_str(state, "since_id"), PAGE_NEWEST);
@@ -293,7 +348,7 @@ static void test_first_page_is_initial_sync(void **unused)
     assert_int_equal(res.outcome, NET_OK);
     assert_false(res.initial_sync);
     assert_int_equal(res.mentions->len, 0);
-    assert_null(res.next);
+    assert_poll_done(&res);
     assert_string_equal(state_str(state, "since_id"), "113500000000000082");
     net_result_clear(&res);
     net_request_free(req);
@@ -330,7 +385,7 @@ static void test_full_page_follows_next(void **unused)
     handle(state, next, 200, older, NULL, &res);
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.mentions->len, 10);
-    assert_null(res.next);
+    assert_poll_done(&res);
     assert_null(res.notice);
     assert_true(res.state_changed);
     assert_string_equal(state_str(state, "since_id"), PAGE_NEWEST);
@@ -372,7 +427,7 @@ static void test_link_to_other_origin_not_followed(void **unused)
         struct net_result res;
         handle_fixture(state, req, "page_full.json", h, &res);
         assert_int_equal(res.outcome, NET_OK);
-        assert_null(res.next);
+        assert_poll_done(&res);
         assert_int_equal(res.mentions->len, 80);
         /* The poll ends here and its mentions count. */
         assert_true(res.state_changed);
@@ -401,7 +456,7 @@ static void test_catchup_bound(void **unused)
         net_request_free(req);
         assert_int_equal(res.outcome, NET_OK);
         assert_int_equal(res.mentions->len, 80);
-        if (!res.next)
+        if (!res.next || is_markers(res.next))
             break;
         assert_null(res.notice);
         assert_false(res.state_changed);
@@ -437,7 +492,7 @@ static void test_page_reaching_seen_ids_stops(void **unused)
     struct net_result res;
     handle_fixture(state, req, "page_full.json", h, &res);
     assert_int_equal(res.outcome, NET_OK);
-    assert_null(res.next);
+    assert_poll_done(&res);
     assert_null(res.notice);
     assert_int_equal(res.mentions->len, 40);
     for (guint i = 0; i < res.mentions->len; i++) {
@@ -924,7 +979,7 @@ static void test_history_replies(void **unused)
     handle_fixture(state, req, "statuses.json", NULL, &res);
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.mentions->len, 0);
-    assert_null(res.next);
+    assert_poll_done(&res);
     assert_true(res.state_changed);
     /* Replies to others only: the self-reply and the plain post are not. */
     assert_int_equal(res.replies->len, 3);
@@ -1118,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_verify_credentials_sets_me),
         cmocka_unit_test(test_verify_credentials_bad_answers),
         cmocka_unit_test(test_first_page_is_initial_sync),
+        cmocka_unit_test(test_read_marker),
         cmocka_unit_test(test_full_page_follows_next),
         cmocka_unit_test(test_next_link_with_since_id_kept_as_is),
         cmocka_unit_test(test_link_to_other_origin_not_followed),
