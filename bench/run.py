@@ -3,7 +3,7 @@
 in the same run.
 
     bench/run.py [--build DIR] [--smoke] [--only SECTION,...] [--json FILE]
-                 [--markdown]
+                 [--markdown] [--perf-record FILE] [--cost-n N] [--cost-runs N]
 
 Sections (all by default, in this order):
 
@@ -13,14 +13,17 @@ Sections (all by default, in this order):
               60 s: ~60 polls per account, an hour at the default 60 s)
               and after two; against bench-baseline, a program that links
               the same libraries, initialises them and sleeps.
+              Both baselines run beside heedd and are sampled at the same
+              moments (PSS depends on who else maps the same pages).
   wakeups     wakeups (voluntary context switches, per thread) and system
               calls per minute: quiet (no poll due within the window) and
               polling (poll_interval = 10); against the polls made, the
               systemd watchdog pings (WatchdogSec=60s as in heed.service)
               and bench-baseline over the same window.
-  connections TLS handshakes over an hour of simulated polling: four hosts,
-              then four accounts on one host over HTTP/1.1, then on one
-              host over HTTP/2 (nghttpx in front, when installed).
+  connections TLS handshakes over an hour of simulated polling: four hosts
+              (from the footprint run), six hosts, then four accounts on
+              one host over HTTP/1.1, then on one host over HTTP/2
+              (nghttpx in front, when installed).
   latency     polling delivery latency: from a fake server having a
               mention to the Notify call on D-Bus, per network.
   burst       10,000 mentions arriving within a minute: popups, peak RSS
@@ -40,8 +43,9 @@ one row per figure: value, baseline, ratio, goal, met?.
 
 Needs what the integration tests need (scripts/deps test) and heedd, heed,
 bench/bench-baseline and bench/bench-parse-cost built in --build (default
-$HEED_BUILD_DIR, else build/). Uses `perf trace` for per-thread syscall
-counts when it works, else `strace -c`. See docs/BENCHMARKS.md.
+$HEED_BUILD_DIR, else build/). Counts syscalls per thread with `perf stat`
+(names from `perf trace -s`) when perf works, else with `strace -c`. See
+docs/BENCHMARKS.md.
 """
 
 import argparse
@@ -237,23 +241,26 @@ def kib_to_mib(k):
 # ---------------------------------------------------------------- syscall counting
 
 class SyscallCounter:
-    """Counts a process's system calls over a window, per thread when
-    `perf trace` works, else for the whole process with `strace -c`
-    (which slows the process down while it counts)."""
+    """Counts a process's system calls over a window. With perf: exact
+    per-thread totals from `perf stat` (counting, the process is never
+    stopped) and the busiest calls by name from `perf trace -s` (which can
+    miss a few sparse events, so only its names are used). Without perf:
+    `strace -f -c`, which stops the process at every call."""
 
     def __init__(self, pid, tmpdir):
         self.pid = pid
-        self.tmpdir = tmpdir
-        self.proc = None
+        self.procs = []
         self.tool = None
-        self.out_path = os.path.join(tmpdir, f"syscalls.{pid}.{time.monotonic_ns()}.txt")
+        stem = os.path.join(tmpdir, f"syscalls.{pid}.{time.monotonic_ns()}")
+        self.stat_path, self.trace_path, self.strace_path = stem + ".stat", stem + ".trace", stem + ".strace"
 
     @staticmethod
     def available():
         if shutil.which("perf"):
             try:
-                p = subprocess.run(["perf", "trace", "-s", "--", "true"], capture_output=True, timeout=20)
-                if p.returncode == 0 and b"Summary of events" in p.stdout + p.stderr:
+                p = subprocess.run(["perf", "stat", "-e", "raw_syscalls:sys_enter", "--", "true"],
+                                   capture_output=True, timeout=20)
+                if p.returncode == 0 and b"raw_syscalls:sys_enter" in p.stderr:
                     return "perf"
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -263,48 +270,64 @@ class SyscallCounter:
 
     def start(self, tool):
         self.tool = tool
-        out = open(self.out_path, "wb")
+        pid = str(self.pid)
         if tool == "perf":
-            argv = ["perf", "trace", "-s", "-p", str(self.pid)]
+            argvs = [["perf", "stat", "--per-thread", "-x", ",", "-e", "raw_syscalls:sys_enter", "-o",
+                      self.stat_path, "-p", pid],
+                     ["perf", "trace", "-s", "-o", self.trace_path, "-p", pid]]
         elif tool == "strace":
-            argv = ["strace", "-f", "-c", "-p", str(self.pid)]
+            argvs = [["strace", "-f", "-c", "-o", self.strace_path, "-p", pid]]
         else:
             return self
-        self.proc = subprocess.Popen(argv, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
-        out.close()
+        for argv in argvs:
+            self.procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                               stdin=subprocess.DEVNULL))
         time.sleep(0.5 if tool == "perf" else 0.2)   # attached before the window opens
         return self
 
     def stop(self):
         """Returns {"total": n, "threads": {name: n}, "calls": {syscall: n}} or None."""
-        if not self.proc:
+        if not self.procs:
             return None
-        self.proc.send_signal(2)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        with open(self.out_path, errors="replace") as f:
-            text = f.read()
-        return self._parse_perf(text) if self.tool == "perf" else self._parse_strace(text)
+        for p in self.procs:
+            p.send_signal(2)
+        for p in self.procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+        def read(path):
+            try:
+                with open(path, errors="replace") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        if self.tool == "perf":
+            threads = {}
+            for line in read(self.stat_path).splitlines():
+                parts = line.split(",")
+                if len(parts) > 3 and parts[3] == "raw_syscalls:sys_enter":
+                    name = parts[0].rsplit("-", 1)[0]
+                    n = int(parts[1]) if parts[1].isdigit() else 0
+                    threads[name] = threads.get(name, 0) + n
+            calls = self._parse_perf_trace(read(self.trace_path))
+            return {"total": sum(threads.values()), "threads": threads, "calls": calls}
+        return self._parse_strace(read(self.strace_path))
 
     @staticmethod
-    def _parse_perf(text):
-        threads, calls, total, cur = {}, {}, 0, None
+    def _parse_perf_trace(text):
+        calls, cur = {}, None
         for line in text.splitlines():
             m = re.match(r"^\s*(.+?) \((\d+)\), (\d+) events", line)
             if m:
                 cur = m.group(1)
-                threads.setdefault(cur, 0)
                 continue
             m = re.match(r"^\s+([a-z_0-9]+)\s+(\d+)\s+(\d+)\s+[\d.]+", line)
             if m and cur is not None:
-                n = int(m.group(2))
-                threads[cur] += n
-                calls[m.group(1)] = calls.get(m.group(1), 0) + n
-                total += n
-        return {"total": total, "threads": threads, "calls": calls}
+                calls[m.group(1)] = calls.get(m.group(1), 0) + int(m.group(2))
+        return calls
 
     @staticmethod
     def _parse_strace(text):
@@ -761,12 +784,12 @@ class Bench:
                         top = ", ".join(f"{k} {v * w['per_min']:.0f}" for k, v in
                                         sorted(sc["calls"].items(), key=lambda kv: -kv[1])[:6])
                         R.add(sec, "quiet: syscalls/min", sc["total"] * w["per_min"], "/min", baseline=w["pings"],
-                              note=f"{self.syscall_tool}; top: {top}")
+                              note=f"{self.syscall_tool}; baseline = watchdog pings/min; per thread: "
+                                   f"{self._per_thread(sc, w)}; busiest: {top or '—'}")
                     else:
                         R.add(sec, "quiet: syscalls/min", None, note="no syscall counter works here")
                 else:
                     polls = w["polls"]
-                    wake_per_poll = (w["wakeups"] - w["pings"]) / polls if polls else None
                     R.add(sec, f"polling every {interval} s: wakeups/min", w["wakeups"], "/min", baseline=polls,
                           goal="scales with polls", note=f"baseline = polls/min (4 accounts); ratio = wakeups per "
                                                           f"poll; per thread: {threads}")
@@ -774,13 +797,17 @@ class Bench:
                         top = ", ".join(f"{k} {v * w['per_min']:.0f}" for k, v in
                                         sorted(sc["calls"].items(), key=lambda kv: -kv[1])[:6])
                         R.add(sec, f"polling every {interval} s: syscalls/min", sc["total"] * w["per_min"], "/min",
-                              baseline=polls, note=f"ratio = syscalls per poll; top: {top}")
+                              baseline=polls, note=f"ratio = syscalls per poll; per thread: "
+                                                   f"{self._per_thread(sc, w)}; busiest: {top or '—'}")
                     else:
                         R.add(sec, f"polling every {interval} s: syscalls/min", None,
                               note="no syscall counter works here")
-                    self.wake_per_poll = wake_per_poll
         finally:
             self.stop_baseline(baseline)
+
+    @staticmethod
+    def _per_thread(sc, w):
+        return ", ".join(f"{k} {v * w['per_min']:.0f}" for k, v in sorted(sc["threads"].items())) or "—"
 
     # -- 7. connections on one host
 
