@@ -341,6 +341,11 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
     GError *err = NULL;
     g_autofree char *js = NULL; /* the state to save, if it changed */
     *added = 0;
+    if (res->state_changed)
+        js = json_dumps(a->state, JSON_COMPACT);
+    /* An idle poll writes nothing: no empty transaction, no WAL growth. */
+    if (res->mentions->len == 0 && res->replies->len == 0 && (!js || g_strcmp0(js, a->saved_state) == 0))
+        return true;
     if (!store_begin(e->store, &err))
         goto fail;
     int64_t now = clock_now();
@@ -374,7 +379,6 @@ static bool engine_ingest(struct engine_account *a, struct net_result *res, int 
     }
     /* An unchanged state is not written again: every poll would otherwise
      * grow the write-ahead log, which is what fills a nearly full disk. */
-    js = res->state_changed ? json_dumps(a->state, JSON_COMPACT) : NULL;
     if (js && g_strcmp0(js, a->saved_state) != 0 &&
         !store_set_account_state(e->store, a->cfg->name, a->cfg->network, js, &err))
         goto fail;

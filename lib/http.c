@@ -174,6 +174,10 @@ struct http *http_new(struct event_base *base, GError **error)
     curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
     curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
     curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 4L);
+    /* The default pool holds four connections per transfer in flight; polls
+     * rarely overlap, so a fifth host would evict another's idle connection
+     * and every poll would pay a new TLS handshake. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 32L);
     return h;
 }
 
