@@ -1,6 +1,7 @@
 /* clock: see clock.h. */
 #include "clock.h"
 
+#include <glib.h>
 #include <time.h>
 
 /* The only mutable global besides the log threshold: a test offset that is
@@ -29,4 +30,21 @@ int64_t clock_mono_ms(void)
 void clock_advance(int64_t seconds)
 {
     clock_offset_s += seconds;
+}
+
+char *clock_age_words(int64_t seconds)
+{
+    if (seconds < 60)
+        return g_strdup("just now");
+    if (seconds < 3600)
+        return g_strdup_printf("%d min", (int)(seconds / 60));
+    if (seconds < 86400 * 2)
+        return g_strdup_printf("%d h", (int)(seconds / 3600));
+    return g_strdup_printf("%d d", (int)(seconds / 86400));
+}
+
+char *clock_iso_utc(int64_t t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : g_strdup("");
 }

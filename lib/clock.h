@@ -16,6 +16,10 @@ int64_t clock_now(void);
 int64_t clock_now_ms(void);
 /* Monotonic milliseconds, never shifted: for measuring durations. */
 int64_t clock_mono_ms(void);
+/* "just now", "12 min", "5 h", "3 d": how long a wait has been (g_free). */
+char *clock_age_words(int64_t seconds);
+/* "2026-12-06T02:34:19Z" (g_free; "" when out of range). */
+char *clock_iso_utc(int64_t t);
 /* Shift the wall clock (tests only). */
 void clock_advance(int64_t seconds);
 

@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include <libnotify/notify.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@ struct notify {
     struct event *wake_ev;
     notify_event_fn on_event;
     void *user_data;
+    bool fallback, terminal, said_terminal;
+    GHashTable *inflight;    /* key -> "summary\nbody" until the server answers (fallback only) */
 
     /* shared */
     int wake_fd;
@@ -86,6 +89,36 @@ static void notify_event_free(struct notify_event *ev)
     g_free(ev);
 }
 
+static void notify_print(const char *summary, const char *body)
+{
+    printf("%s\n%s\n\n", summary, body);
+    fflush(stdout);
+}
+
+/* The terminal fallback, on the loop thread: a show that failed is printed
+ * instead, and so is everything after it until a server appears. */
+static void notify_fallback(struct notify *n, struct notify_event *ev)
+{
+    if (ev->kind == NOTIFY_EV_SERVER_UP) {
+        n->terminal = false;
+        return;
+    }
+    if (!n->fallback || ev->kind != NOTIFY_EV_FAILED)
+        return;
+    if (!n->said_terminal) {
+        log_notice("no notification server is reachable (%s); printing notifications here instead",
+                   ev->error ? ev->error : "unknown error");
+        n->said_terminal = true;
+    }
+    n->terminal = true;
+    const char *text = ev->key ? g_hash_table_lookup(n->inflight, ev->key) : NULL;
+    if (text) {
+        printf("%s\n\n", text);
+        fflush(stdout);
+    }
+    ev->kind = NOTIFY_EV_SHOWN;
+}
+
 static void notify_on_wake(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -95,7 +128,10 @@ static void notify_on_wake(evutil_socket_t fd, short what, void *arg)
     (void)r;
     struct notify_event *ev;
     while ((ev = g_async_queue_try_pop(n->events)) != NULL) {
+        notify_fallback(n, ev);
         n->on_event(ev, n->user_data);
+        if (ev->key && ev->kind != NOTIFY_EV_ACTION && ev->kind != NOTIFY_EV_CLOSED)
+            g_hash_table_remove(n->inflight, ev->key);
         notify_event_free(ev);
     }
 }
@@ -369,6 +405,7 @@ struct notify *notify_new(struct event_base *base, const char *app_name, notify_
     n->on_event = on_event;
     n->user_data = user_data;
     n->app_name = g_strdup(app_name);
+    n->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     n->events = g_async_queue_new();
     g_mutex_init(&n->caps_lock);
     g_mutex_init(&n->done_lock);
@@ -420,6 +457,7 @@ void notify_free(struct notify *n)
     g_cond_clear(&n->done_cond);
     g_free(n->caps);
     g_free(n->app_name);
+    g_hash_table_unref(n->inflight);
     g_free(n);
 }
 
@@ -432,6 +470,12 @@ static void notify_submit(struct notify *n, struct notify_request *r)
 
 void notify_show(struct notify *n, const struct notify_item *item)
 {
+    if (n->terminal) {
+        notify_print(item->summary, item->body);
+        return;
+    }
+    if (n->fallback)
+        g_hash_table_replace(n->inflight, g_strdup(item->key), g_strdup_printf("%s\n%s", item->summary, item->body));
     struct notify_request *r = g_new0(struct notify_request, 1);
     r->key = g_strdup(item->key);
     r->summary = g_strdup(item->summary);
@@ -446,6 +490,8 @@ void notify_show(struct notify *n, const struct notify_item *item)
 
 void notify_close(struct notify *n, const char *key)
 {
+    if (n->terminal)
+        return;
     struct notify_request *r = g_new0(struct notify_request, 1);
     r->close = true;
     r->key = g_strdup(key);
@@ -454,6 +500,8 @@ void notify_close(struct notify *n, const char *key)
 
 void notify_check_dnd(struct notify *n)
 {
+    if (n->terminal)
+        return;
     struct notify_request *r = g_new0(struct notify_request, 1);
     r->check_dnd = true;
     notify_submit(n, r);
@@ -469,8 +517,20 @@ unsigned notify_pending(struct notify *n)
     return (unsigned)g_atomic_int_get(&n->pending);
 }
 
+void notify_set_terminal_fallback(struct notify *n, bool on)
+{
+    n->fallback = on;
+}
+
+bool notify_in_terminal(const struct notify *n)
+{
+    return n->terminal;
+}
+
 char *notify_capabilities(struct notify *n)
 {
+    if (n->terminal)
+        return NULL;
     g_mutex_lock(&n->caps_lock);
     char *c = g_strdup(n->caps);
     g_mutex_unlock(&n->caps_lock);

@@ -71,6 +71,12 @@ void notify_close(struct notify *n, const char *key);
  * the desktop is assumed not to be paused. Every show checks it too. */
 void notify_check_dnd(struct notify *n);
 
+/* The demo's fallback: when no notification server shows something, print
+ * it to standard output instead (said once in the log) and go on printing
+ * until a server appears. Such a failure reaches on_event as SHOWN. */
+void notify_set_terminal_fallback(struct notify *n, bool on);
+/* Printing to the terminal instead of showing (the fallback is in use). */
+bool notify_in_terminal(const struct notify *n);
 /* What the last contact with the server told (updated from the thread). */
 bool notify_has_server(struct notify *n);
 /* Requests handed to the thread that it has not finished (a hung server shows here). */

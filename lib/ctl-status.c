@@ -1,0 +1,57 @@
+/* ctl-status: status (ctl.h). */
+#include <unistd.h>
+
+#include "build_config.h"
+#include "clock.h"
+#include "control.h"
+#include "ctl.h"
+
+static json_t *ctl_lane_json(const struct lane *l)
+{
+    struct lane_status s;
+    lane_status(l, &s);
+    g_autofree char *last = s.last_ok ? clock_iso_utc(s.last_ok) : NULL;
+    g_autofree char *next = s.next_at ? clock_iso_utc(s.next_at) : NULL;
+    json_t *o = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?, s:s?, s:I}", "name", s.name, "network", s.network,
+                          "server", s.server, "health", s.health, "last_ok", last, "next_poll", next, "error",
+                          s.error, "polls", (json_int_t)s.polls);
+    if (s.rate_remaining >= 0)
+        json_object_set_new(o, "rate_remaining", json_integer(s.rate_remaining));
+    if (s.streams) {
+        json_object_set_new(o, "streaming", json_boolean(s.stream_up));
+        json_object_set_new(o, "streamed", json_integer((json_int_t)s.streamed));
+    }
+    return o;
+}
+
+json_t *ctl_status(struct engine *e, json_t *args, struct mention *m)
+{
+    (void)args;
+    (void)m;
+    struct store_summary s = { 0 };
+    GError *err = NULL;
+    if (!store_summary(e->store, &s, &err))
+        return ctl_fail_error(err);
+    json_t *accounts = json_array();
+    for (guint i = 0; i < e->lanes->len; i++)
+        json_array_append_new(accounts, ctl_lane_json(g_ptr_array_index(e->lanes, i)));
+    g_autofree char *oldest = s.oldest_created ? clock_iso_utc(s.oldest_created) : NULL;
+    g_autofree char *line = engine_status_line(e);
+    int64_t now = clock_now();
+    struct deliver_status ds;
+    deliver_status(e->deliver, &ds);
+    struct http_stats hs;
+    http_get_stats(e->http, &hs);
+    json_t *st = json_pack("{s:s, s:I, s:o, s:i, s:i, s:s?, s:i, s:s, s:{s:b, s:s?, s:i}, s:{s:I, s:I}}",
+                           "version", HEED_VERSION, "pid", (json_int_t)getpid(), "accounts", accounts, "waiting",
+                           s.waiting, "people", s.people, "oldest_waiting", oldest, "total", s.total, "summary",
+                           line, "notifications", "server", ds.server_ok, "capabilities", ds.capabilities,
+                           "pending", (int)ds.pending, "http", "transfers", (json_int_t)hs.transfers,
+                           "connections", (json_int_t)hs.connects);
+    g_free(ds.capabilities);
+    /* Ages come from heedd's clock, so a client never has to guess it. */
+    json_object_set_new(st, "now", json_integer(now));
+    json_object_set_new(st, "oldest_waiting_seconds",
+                        s.oldest_created ? json_integer(now - s.oldest_created) : json_null());
+    return control_ok(st);
+}

@@ -1,0 +1,43 @@
+/* judge: see judge.h. */
+#include "judge.h"
+
+#include <jansson.h>
+
+#include "log.h"
+
+void judge_score(const struct judge *j, struct mention *m, int64_t now)
+{
+    struct score_input in = { .m = m, .now = now };
+    GError *err = NULL;
+    if (m->author_id && !store_interactions(j->store, m->account, m->author_id, &in.replies, &in.last_reply, &err)) {
+        log_debug("reading reply history: %s", err->message);
+        g_clear_error(&err);
+    }
+    in.prior_mentions = store_author_mentions(j->store, m->account, m->author_id, m->created_at);
+    in.vip = score_list_has(j->cfg->vip, m->author_handle);
+    in.muted = score_list_has(j->cfg->muted, m->author_handle);
+    in.keyword = score_find_keyword(j->cfg->keywords, m->text);
+    json_t *reasons = NULL;
+    m->score = score_compute(j->weights, &in, &reasons);
+    g_free(m->reasons_json);
+    m->reasons_json = json_dumps(reasons, JSON_COMPACT);
+    json_decref(reasons);
+}
+
+struct judgement judge_now(const struct judge *j, const struct mention *m, int64_t now)
+{
+    struct judgement v = {
+        .vip = score_list_has(j->cfg->vip, m->author_handle),
+        .muted = score_list_has(j->cfg->muted, m->author_handle),
+    };
+    bool open = m->state == MENTION_WAITING || m->state == MENTION_SNOOZED;
+    /* A muted person's mention stays at 0: waiting does not make it urgent. */
+    v.score = v.muted ? 0 : open ? score_with_wait(j->weights, m->score, m->created_at, now) : m->score;
+    v.urgency = score_urgency(j->weights, v.score);
+    return v;
+}
+
+int judge_urgency(const struct judge *j, int score)
+{
+    return score_urgency(j->weights, score);
+}
