@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Process-wide by nature (stderr is too); written once at start-up. */
 static struct {
@@ -14,11 +16,33 @@ static struct {
     bool journal;
 } log_state = { "heed", LOG_LVL_NOTICE, false };
 
+/* Whether stderr is the journal stream systemd named in JOURNAL_STREAM
+ * ("DEVICE:INODE", decimal), as sd-daemon(3) says to check: a process whose
+ * stderr was redirected (a terminal started from a journald-logged
+ * session inherits the variable) must not get "<N>" prefixes. */
+static bool log_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    if (!js || !g_ascii_isdigit(js[0]))
+        return false;
+    char *end;
+    guint64 dev = g_ascii_strtoull(js, &end, 10);
+    if (*end != ':' || !g_ascii_isdigit(end[1]))
+        return false;
+    guint64 ino = g_ascii_strtoull(end + 1, &end, 10);
+    if (*end != '\0')
+        return false;
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (guint64)st.st_dev == dev && (guint64)st.st_ino == ino;
+}
+
 void log_setup(const char *progname, enum log_level max_level)
 {
     log_state.progname = progname;
     log_state.max_level = max_level;
-    log_state.journal = getenv("JOURNAL_STREAM") != NULL;
+    log_state.journal = log_stderr_is_journal();
 }
 
 bool log_enabled(enum log_level level)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +44,59 @@ static char *capture_end(struct capture *c)
     g_unlink(c->path);
     g_free(c->path);
     return text;
+}
+
+/* The "device:inode" of whatever stderr is now, as systemd sets JOURNAL_STREAM. */
+static char *stderr_dev_ino(void)
+{
+    struct stat st;
+    assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+    return g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+}
+
+static char *log_line_with_journal_stream(const char *journal_stream, bool use_stderr_id)
+{
+    struct capture c;
+    capture_start(&c);
+    g_autofree char *id = use_stderr_id ? stderr_dev_ino() : NULL;
+    const char *value = use_stderr_id ? id : journal_stream;
+    if (value)
+        g_setenv("JOURNAL_STREAM", value, TRUE);
+    else
+        g_unsetenv("JOURNAL_STREAM");
+    log_setup("testlog", LOG_LVL_INFO);
+    log_info("hello %d", 42);
+    g_unsetenv("JOURNAL_STREAM");
+    return capture_end(&c);
+}
+
+static void test_journal_stream_matching_stderr(void **state)
+{
+    (void)state;
+    g_autofree char *out = log_line_with_journal_stream(NULL, true);
+    assert_string_equal(out, "<6>hello 42\n");
+}
+
+/* A terminal started from a journald-logged session inherits JOURNAL_STREAM,
+ * but its stderr is not that stream: no "<6>" prefixes there. */
+static void test_journal_stream_inherited(void **state)
+{
+    (void)state;
+    static const char *const values[] = { "1:1", "0:0", "", "garbage", "12", "12:", ":34", "8:9x", "-1:-1" };
+    for (size_t i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autofree char *out = log_line_with_journal_stream(values[i], false);
+        if (strcmp(out, "testlog: hello 42\n") != 0)
+            fail_msg("JOURNAL_STREAM=\"%s\": \"%s\"", values[i], out);
+    }
+    /* The right device and a wrong inode is still another file. */
+    struct stat st;
+    assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+    g_autofree char *near = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
+                                            (unsigned long long)st.st_ino + 1);
+    g_autofree char *out = log_line_with_journal_stream(near, false);
+    assert_string_equal(out, "testlog: hello 42\n");
+    g_autofree char *none = log_line_with_journal_stream(NULL, false);
+    assert_string_equal(none, "testlog: hello 42\n");
 }
 
 static char *log_plain(const char *msg)
@@ -90,6 +144,8 @@ static void test_invalid_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_journal_stream_matching_stderr),
+        cmocka_unit_test(test_journal_stream_inherited),
         cmocka_unit_test(test_controls_stripped),
         cmocka_unit_test(test_invalid_utf8),
     };
