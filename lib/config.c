@@ -371,8 +371,10 @@ static void config_check_unknown_keys(const struct config_group *g, const char *
 
 /* ---- [heed] ------------------------------------------------------------ */
 
-/* Only a separate "%u" word is replaced by url_open(), so "%u" embedded in a
- * word would reach the browser literally; refuse it here instead. */
+/* url_open() replaces "%u" inside a word too (each word stays one
+ * argument), but inside a word the URL can land in a script ("sh -c
+ * 'firefox %u'") and be read by a shell after all. The configuration
+ * therefore takes "%u" only as a word of its own, at most once. */
 static char **config_parse_open_command(const struct config_group *g, const char *v)
 {
     char **argv = NULL;

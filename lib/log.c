@@ -1,10 +1,13 @@
 /* log: see log.h. */
 #include "log.h"
 
+#include <glib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Process-wide by nature (stderr is too); written once at start-up. */
 static struct {
@@ -13,11 +16,33 @@ static struct {
     bool journal;
 } log_state = { "heed", LOG_LVL_NOTICE, false };
 
+/* Whether stderr is the journal stream systemd named in JOURNAL_STREAM
+ * ("DEVICE:INODE", decimal), as sd-daemon(3) says to check: a process whose
+ * stderr was redirected (a terminal started from a journald-logged
+ * session inherits the variable) must not get "<N>" prefixes. */
+static bool log_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    if (!js || !g_ascii_isdigit(js[0]))
+        return false;
+    char *end;
+    guint64 dev = g_ascii_strtoull(js, &end, 10);
+    if (*end != ':' || !g_ascii_isdigit(end[1]))
+        return false;
+    guint64 ino = g_ascii_strtoull(end + 1, &end, 10);
+    if (*end != '\0')
+        return false;
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (guint64)st.st_dev == dev && (guint64)st.st_ino == ino;
+}
+
 void log_setup(const char *progname, enum log_level max_level)
 {
     log_state.progname = progname;
     log_state.max_level = max_level;
-    log_state.journal = getenv("JOURNAL_STREAM") != NULL;
+    log_state.journal = log_stderr_is_journal();
 }
 
 bool log_enabled(enum log_level level)
@@ -44,22 +69,34 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    /* Messages carry text from the network (a server's error message): no
-     * control character may reach a terminal or forge a second log line,
-     * and no bidi override may disguise one. One write per line keeps lines
-     * whole when several processes share stderr. */
+    /* Messages carry text from the network (a server's error message, a
+     * URL): no control character, C0, DEL or C1 (U+0080..U+009F; U+009B is
+     * a one-character CSI), may reach a terminal or forge a second log line,
+     * and no bidi override may disguise one. Bytes that are not UTF-8 (a raw
+     * 0x9B is CSI to a Latin-1 terminal) and a character cut by the size
+     * limit become '?' too. One write per line keeps lines whole when
+     * several processes share stderr. */
     char *w = line;
-    for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t') {
-            *w++ = ' ';
-        } else if (*p < 0x20 || *p == 0x7f) {
+    const char *p = line, *end = line + strlen(line);
+    while (p < end) {
+        gunichar c = g_utf8_get_char_validated(p, end - p);
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
             *w++ = '?';
-        } else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
-                                    (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
-            p += 2; /* U+202A..U+202E, U+2066..U+2069 */
-        } else {
-            *w++ = (char)*p;
+            p++;
+            continue;
         }
+        size_t n = (size_t)(g_utf8_next_char(p) - p);
+        if (c == '\n' || c == '\r' || c == '\t') {
+            *w++ = ' ';
+        } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+            *w++ = '?';
+        } else if ((c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069)) {
+            /* bidi embeddings, overrides and isolates: dropped */
+        } else {
+            memmove(w, p, n);
+            w += n;
+        }
+        p += n;
     }
     *w = '\0';
     if (log_state.journal)

@@ -1,7 +1,9 @@
 /* log: one line per event on stderr.
  *
- * Under journald (JOURNAL_STREAM set) each line starts with an "<N>" syslog
- * priority prefix so the journal keeps the level; otherwise lines read
+ * Under journald (JOURNAL_STREAM names the device and inode that stderr
+ * really is, checked at log_setup() as sd-daemon(3) says) each line starts
+ * with an "<N>" syslog priority prefix so the journal keeps the level;
+ * otherwise (a terminal that merely inherited the variable too) lines read
  * "heedd: warning: ...". The level threshold is process-wide and set once by
  * the executable at start-up. Callers never pass secrets to these functions.
  */

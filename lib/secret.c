@@ -45,6 +45,23 @@ static size_t secret_trim_end(const char *s, size_t len)
     return len;
 }
 
+/* What a token may not contain: it becomes an HTTP header value
+ * ("Authorization: Bearer TOKEN"), where a line break would start a header
+ * line of its own, and no real token has a space or a control character.
+ * Returns NULL when buf[0..len) is fine, else what was found. */
+static const char *secret_bad_chars(const char *buf, size_t len)
+{
+    bool space = false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (b == '\n' || b == '\r')
+            return "a line break";
+        if (b == ' ' || b == '\t' || b < 0x20 || b == 0x7f)
+            space = true;
+    }
+    return space ? "a space or control character" : NULL;
+}
+
 char *secret_from_file(const char *path, GError **error)
 {
     /* O_NOFOLLOW: a symlink could point the daemon at a file the user did
@@ -136,6 +153,15 @@ char *secret_from_file(const char *path, GError **error)
     if (len == 0) {
         secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_EMPTY, "token file %s is empty; expected the token in it", path);
+        return NULL;
+    }
+    const char *bad = secret_bad_chars(buf, len);
+    if (bad) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
+                    "token file %s has %s inside the token; expected the token alone on one line "
+                    "(a trailing newline is fine)",
+                    path, bad);
         return NULL;
     }
     char *secret = g_strndup(buf, len);
@@ -311,6 +337,14 @@ char *secret_from_command_timeout(char *const *argv, int timeout_ms, GError **er
         secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_EMPTY,
                     "token command %s printed nothing on its first line; expected the token", prog);
+        return NULL;
+    }
+    const char *bad = secret_bad_chars(buf, line_len);
+    if (bad) {
+        secret_wipe_free(buf, size);
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
+                    "token command %s printed %s inside the token; expected the token alone on its first line",
+                    prog, bad);
         return NULL;
     }
     char *secret = g_strndup(buf, line_len);

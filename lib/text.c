@@ -21,17 +21,67 @@
 
 /* ---- sanitising ---------------------------------------------------------- */
 
-/* Characters that change how surrounding text is displayed without being
- * visible themselves: bidi controls can make a URL or name read backwards,
- * zero-width ones hide words from filters and users alike. */
-static bool text_is_invisible_format(gunichar c)
+/* Characters that are not visible themselves: bidi controls can make a URL
+ * or a name read backwards, zero-width and other invisible ones hide words
+ * from filters and users alike. Decided by property, not by a list: every
+ * format character (Cf: bidi controls, zero-width characters, soft hyphen,
+ * invisible operators, interlinear annotation, tags, ...), the Hangul
+ * fillers (letters by category, but default-ignorable: they show nothing
+ * and are a classic "invisible name"), and the code points Unicode reserves
+ * as default-ignorable (DerivedCoreProperties.txt), which a renderer that
+ * meets one shows as nothing. The emoji joiner and tags are let back in by
+ * text_sanitize() where they belong to an emoji. */
+static bool text_is_invisible(gunichar c)
 {
-    return c == 0x061C                      /* Arabic letter mark */
-        || (c >= 0x200B && c <= 0x200F)     /* ZW space/non-joiner/joiner, LRM, RLM */
-        || (c >= 0x202A && c <= 0x202E)     /* bidi embeddings and overrides */
-        || c == 0x2060                      /* word joiner */
-        || (c >= 0x2066 && c <= 0x2069)     /* bidi isolates */
-        || c == 0xFEFF;                     /* BOM / zero-width no-break space */
+    GUnicodeType t = g_unichar_type(c);
+    if (t == G_UNICODE_FORMAT)
+        return true;
+    if (c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0)
+        return true;
+    return t == G_UNICODE_UNASSIGNED
+        && (c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0xE0000 && c <= 0xE0FFF));
+}
+
+/* A pictograph, as far as joining is concerned: GLib has no
+ * Extended_Pictographic property, but every emoji that takes part in a ZWJ
+ * sequence is an Other_Symbol (So), and a joiner between two symbols hides
+ * no word. */
+static bool text_is_pictograph(gunichar c)
+{
+    return g_unichar_type(c) == G_UNICODE_OTHER_SYMBOL;
+}
+
+static bool text_is_variation_selector(gunichar c)
+{
+    return (c >= 0xFE00 && c <= 0xFE0F) || (c >= 0xE0100 && c <= 0xE01EF);
+}
+
+/* Emoji modifiers (skin tones): part of the emoji before them. */
+static bool text_is_emoji_modifier(gunichar c)
+{
+    return c >= 0x1F3FB && c <= 0x1F3FF;
+}
+
+#define TEXT_ZWJ 0x200D
+#define TEXT_BLACK_FLAG 0x1F3F4
+#define TEXT_CANCEL_TAG 0xE007F
+
+/* The bytes at p that complete a flag after U+1F3F4 (UTS #51 emoji tag
+ * sequence: tag characters, then the cancel tag), or 0. Only what a
+ * subdivision code is made of (tag digits and small letters, 3 to 7 of
+ * them: "gbeng", "gbsct", "gbwls") is accepted, so tags cannot carry a
+ * hidden message. */
+static size_t text_flag_tags(const char *p)
+{
+    const char *q = p;
+    for (int n = 0;; n++) {
+        gunichar c = g_utf8_get_char(q);
+        if (c == TEXT_CANCEL_TAG)
+            return n >= 3 ? (size_t)(g_utf8_next_char(q) - p) : 0;
+        if (n == 7 || !((c >= 0xE0030 && c <= 0xE0039) || (c >= 0xE0061 && c <= 0xE007A)))
+            return 0;
+        q = g_utf8_next_char(q);
+    }
 }
 
 static void text_strip_trailing_spaces(GString *out)
@@ -52,9 +102,14 @@ char *text_sanitize(const char *s, bool keep_newlines)
 {
     char *valid = g_utf8_make_valid(s ? s : "", -1);
     GString *out = g_string_sized_new(strlen(valid));
+    /* What was appended last: a visible character a variation selector may
+     * follow (one, not a run of them: that is a way to hide bytes), and
+     * whether it ends an emoji a joiner may follow. */
+    bool selectable = false, pictograph = false;
 
-    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+    for (const char *p = valid; *p;) {
         gunichar c = g_utf8_get_char(p);
+        const char *next = g_utf8_next_char(p);
         bool newline = c == '\n' || c == 0x2028 || c == 0x2029;
 
         if (newline && keep_newlines) {
@@ -63,17 +118,39 @@ char *text_sanitize(const char *s, bool keep_newlines)
             text_strip_trailing_spaces(out);
             if (out->len > 0 && text_trailing_newlines(out) < TEXT_MAX_NEWLINES)
                 g_string_append_c(out, '\n');
+            selectable = pictograph = false;
         } else if (newline || c == '\t' || c == '\r' || c == '\v' || c == '\f'
                    || (g_unichar_isspace(c) && !g_unichar_iscntrl(c))) {
             /* '\r' joins the spaces so that "\r\n" ends up as a plain '\n'. */
             if (out->len > 0 && out->str[out->len - 1] != ' '
                 && out->str[out->len - 1] != '\n')
                 g_string_append_c(out, ' ');
-        } else if (g_unichar_iscntrl(c) || text_is_invisible_format(c)) {
-            continue;
+            selectable = pictograph = false;
+        } else if (c == TEXT_ZWJ) {
+            /* Kept only inside an emoji ZWJ sequence (family, rainbow flag). */
+            if (pictograph && text_is_pictograph(g_utf8_get_char(next))) {
+                g_string_append_len(out, p, next - p);
+                selectable = pictograph = false;
+            }
+        } else if (text_is_variation_selector(c)) {
+            if (selectable) {
+                g_string_append_len(out, p, next - p);
+                selectable = false;
+            }
+        } else if (g_unichar_iscntrl(c) || text_is_invisible(c)) {
+            /* dropped */
         } else {
-            g_string_append_len(out, p, g_utf8_next_char(p) - p);
+            g_string_append_len(out, p, next - p);
+            selectable = true;
+            if (!text_is_emoji_modifier(c))
+                pictograph = text_is_pictograph(c);
+            if (c == TEXT_BLACK_FLAG) {
+                size_t tags = text_flag_tags(next);
+                g_string_append_len(out, next, (gssize)tags);
+                next += tags;
+            }
         }
+        p = next;
     }
     while (out->len > 0 && (out->str[out->len - 1] == ' ' || out->str[out->len - 1] == '\n'))
         g_string_truncate(out, out->len - 1);
@@ -278,10 +355,10 @@ char *text_html_to_plain(const char *html, size_t len)
  * would leave a bare base letter or a half emoji. */
 static bool text_is_attached(gunichar c)
 {
-    return g_unichar_ismark(c)
-        || c == 0x200D                      /* zero-width joiner */
-        || (c >= 0xFE00 && c <= 0xFE0F)     /* variation selectors */
-        || (c >= 0x1F3FB && c <= 0x1F3FF);  /* skin tone modifiers */
+    return g_unichar_ismark(c)              /* variation selectors included */
+        || c == TEXT_ZWJ
+        || text_is_emoji_modifier(c)
+        || (c >= 0xE0020 && c <= TEXT_CANCEL_TAG); /* a flag's tags */
 }
 
 char *text_truncate(const char *s, size_t max_bytes)
@@ -301,10 +378,18 @@ char *text_truncate(const char *s, size_t max_bytes)
     while (cut > 0 && ((unsigned char)valid[cut] & 0xC0) == 0x80)
         cut--;
     size_t char_cut = cut;
-    while (cut > 0 && text_is_attached(g_utf8_get_char(valid + cut)))
+    /* Nor is anything cut right after a joiner: that would split an emoji
+     * ZWJ sequence and leave the joiner dangling. */
+    while (cut > 0 && (text_is_attached(g_utf8_get_char(valid + cut))
+                       || g_utf8_get_char(g_utf8_prev_char(valid + cut)) == TEXT_ZWJ))
         cut = (size_t)(g_utf8_prev_char(valid + cut) - valid);
-    if (cut == 0)
-        cut = char_cut; /* one giant cluster: splitting it beats showing nothing */
+    if (cut == 0) {
+        /* One giant cluster: splitting it beats showing nothing, but a
+         * joiner left at the end would join the ellipsis. */
+        cut = char_cut;
+        while (cut > 0 && g_utf8_get_char(g_utf8_prev_char(valid + cut)) == TEXT_ZWJ)
+            cut = (size_t)(g_utf8_prev_char(valid + cut) - valid);
+    }
 
     /* A word boundary in the last fifth of the budget reads better than a
      * chopped word; further back it would throw away too much. */

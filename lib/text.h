@@ -24,18 +24,25 @@ char *text_html_to_plain(const char *html, size_t len);
 
 /* Make valid UTF-8, drop C0/C1 control characters (keeping '\n' when
  * keep_newlines, else turning it into a space; '\t', '\r', '\v', '\f' and
- * Unicode spaces become a space), drop bidi overrides and isolates
- * (U+202A..U+202E, U+2066..U+2069, U+061C), zero-width and direction marks
- * (U+200B..U+200F, U+2060, U+FEFF) and collapse runs of spaces. Spaces at
- * line ends go, at most one blank line is kept, and the result is trimmed. */
+ * Unicode spaces become a space) and invisible characters, decided by
+ * property: every format character (Cf: bidi overrides, isolates and
+ * marks, zero-width characters, soft hyphen, invisible operators, tags,
+ * ...), the Hangul fillers and the reserved default-ignorable code points.
+ * Emoji stay whole: a zero-width joiner is kept between two pictographs
+ * (So; after its variation selector or skin tone), the tags of a flag
+ * (U+1F3F4, 3 to 7 tag letters or digits, cancel tag) are kept, and one
+ * variation selector is kept after a visible character (not a run of
+ * them, not after a space). Runs of spaces collapse, spaces at line ends
+ * go, at most one blank line is kept, and the result is trimmed. */
 char *text_sanitize(const char *s, bool keep_newlines);
 
 /* At most max_bytes bytes of s, cut on a UTF-8 character boundary (and on a
  * word boundary when one is within the last fifth), with "…" appended when
  * anything was cut. The result including the ellipsis never exceeds
  * max_bytes; if s must be cut and max_bytes < 3 it is "". Combining marks,
- * variation selectors and skin tones are not cut off their base character
- * unless that character alone would not fit. */
+ * variation selectors and skin tones are not cut off their base character,
+ * nor an emoji ZWJ sequence or a flag's tags apart, unless that character
+ * alone would not fit. */
 char *text_truncate(const char *s, size_t max_bytes);
 
 /* Escape &, <, >, ', " for notification body markup (g_markup_escape_text). */

@@ -18,8 +18,9 @@
  * equal to "%u" is replaced by the re-serialised URL, "%u" inside a longer
  * argument is substituted in place (each argument stays one argument), and
  * a template without "%u" gets the URL appended. (A template that itself
- * runs "sh -c" with "%u" in the script would hand the URL to a shell; don't
- * configure that.) Children get an environment without systemd's
+ * runs "sh -c" with "%u" in the script would hand the URL to a shell, which
+ * is why the configuration's open_command refuses "%u" inside a word:
+ * config.c accepts it only as a word of its own, at most once.) Children get an environment without systemd's
  * NOTIFY_SOCKET, WATCHDOG_USEC/PID and LISTEN_FDS/PID, stdin on /dev/null,
  * no inherited descriptors beyond 0-2, and are reaped by GLib's
  * intermediate process, so no zombies are left behind.

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 extern const struct net_driver net_mastodon_driver;
@@ -217,7 +218,14 @@ int64_t net_server_time_to_local(const struct net_account *acct, const struct ne
     time_t server_now = date ? curl_getdate(date, NULL) : -1;
     if (server_now <= 0)
         return server_time;
-    return acct->now + (server_time - (int64_t)server_now);
+    /* Both are positive, so the difference cannot overflow; the sum can (a
+     * reset near INT64_MAX with an old Date), and saturates instead. */
+    int64_t ahead = server_time - (int64_t)server_now;
+    if (ahead > 0 && acct->now > INT64_MAX - ahead)
+        return INT64_MAX;
+    if (ahead < 0 && acct->now < INT64_MIN - ahead)
+        return INT64_MIN;
+    return acct->now + ahead;
 }
 
 int64_t net_parse_time(const char *iso)

@@ -9,7 +9,9 @@
  *
  * Checked (text.h's promises): every output is valid UTF-8 without control
  * characters other than '\n' (none at all where newlines are not kept),
- * without bidi overrides/isolates or zero-width characters, without runs
+ * without format characters (Cf: bidi controls, zero-width characters,
+ * tags, ...) except a joiner inside an emoji ZWJ sequence and a flag's
+ * tags (tests/text_property.h), also after truncation, without runs
  * of spaces, spaces at line ends, more than one blank line, or leading and
  * trailing blank space; the truncated text fits max_bytes, is the input
  * when that fits and otherwise a prefix of it plus "…" (or "" below 3
@@ -25,6 +27,7 @@
 
 #include "score.h"
 #include "text.h"
+#include "../text_property.h"
 
 #define CHECK(c)                                                                \
     do {                                                                        \
@@ -35,12 +38,6 @@
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool is_dropped_format(gunichar c)
-{
-    return (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) || c == 0x061C ||
-           (c >= 0x200B && c <= 0x200F) || c == 0x2060 || c == 0xFEFF;
-}
 
 /* The shape text_sanitize() promises (and text_html_to_plain() ends with it). */
 static void check_sanitized(const char *s, bool keep_newlines)
@@ -53,8 +50,8 @@ static void check_sanitized(const char *s, bool keep_newlines)
             CHECK(keep_newlines);
         else
             CHECK(c >= 0x20 && !(c >= 0x7F && c <= 0x9F));
-        CHECK(!is_dropped_format(c));
     }
+    CHECK(!text_property_violation(s));
     size_t n = strlen(s);
     if (n > 0) {
         CHECK(s[0] != ' ' && s[0] != '\n');
@@ -86,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *cut = text_truncate(plain, max_bytes);
     CHECK(g_utf8_validate(cut, -1, NULL));
+    CHECK(!text_property_violation(cut));
     size_t cut_len = strlen(cut);
     CHECK(cut_len <= max_bytes);
     if (plain_len <= max_bytes) {

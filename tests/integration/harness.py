@@ -912,11 +912,24 @@ def squash(s):
     return " ".join(s.split())
 
 
+# Exit status of a test program that skipped something and failed nothing:
+# ctest (SKIP_RETURN_CODE in tests/CMakeLists.txt) reports it as skipped.
+SKIP_EXIT = 77
+
+
 def main():
-    """unittest.main() with verbosity, for `python3 test_x.py`."""
+    """unittest.main() with verbosity, for `python3 test_x.py`. Exits 1 if
+    anything failed, else 77 if anything was skipped (skipTest), so that a
+    skip is never counted as a pass, else 0."""
     import unittest
-    unittest.main(module="__main__", verbosity=2)
+    prog = unittest.main(module="__main__", verbosity=2, exit=False)
+    result = prog.result
+    if not result.wasSuccessful() or result.testsRun == 0:
+        sys.exit(1)
+    if result.skipped:
+        sys.exit(SKIP_EXIT)
+    sys.exit(0)
 
 
 __all__ = ["Harness", "HarnessTimeout", "wait_until", "body_text_variants", "squash",
-           "build_dir", "source_dir", "require_tools", "PYTHON"]
+           "build_dir", "source_dir", "require_tools", "PYTHON", "SKIP_EXIT"]

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import fakenet  # noqa: E402
 import tlsca  # noqa: E402
-from harness import PYTHON, Harness, main, wait_until  # noqa: E402
+from harness import PYTHON, Harness, build_dir, main, wait_until  # noqa: E402
 
 
 def ca_context(cafile=None):
@@ -381,6 +381,46 @@ class ConfigAndRecorder(unittest.TestCase):
             wait_until(lambda: 1 / 0, 0.3, 0.05, "the impossible")
         self.assertIn("the impossible", str(cm.exception))
         self.assertIn("ZeroDivisionError", str(cm.exception))
+
+
+class SkipReporting(unittest.TestCase):
+    """A skipped test must reach ctest as skipped (exit 77, SKIP_RETURN_CODE
+    in tests/CMakeLists.txt), never as a pass: harness.main() for the
+    integration tests, heed_test_status() for the cmocka ones."""
+
+    def run_module(self, body):
+        here = os.path.dirname(os.path.abspath(__file__))
+        src = ("import os, sys, unittest\n"
+               f"sys.path.insert(0, {here!r})\n"
+               "from harness import main\n"
+               "class T(unittest.TestCase):\n" + body +
+               "if __name__ == '__main__':\n    main()\n")
+        p = subprocess.run([PYTHON, "-c", src], capture_output=True, text=True, timeout=60)
+        return p.returncode
+
+    def test_harness_main_exit_status(self):
+        ok = "    def test_a(self):\n        pass\n"
+        skipped = "    def test_b(self):\n        self.skipTest('no tool')\n"
+        failed = "    def test_c(self):\n        self.fail('broken')\n"
+        self.assertEqual(self.run_module(ok), 0)
+        self.assertEqual(self.run_module(ok + skipped), 77, "a skip is reported as a skip")
+        self.assertEqual(self.run_module(ok + skipped + failed), 1, "a failure outweighs a skip")
+        self.assertEqual(self.run_module(failed), 1)
+
+    def test_cmocka_skip_exit_status(self):
+        # test_secret skips its one root-only case when not root: run it as
+        # an unprivileged user (as root, like CI) or as we are.
+        exe = os.path.abspath(os.path.join(build_dir(), "tests", "test_secret"))
+        argv = [exe]
+        if os.geteuid() == 0:
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", exe]
+        env = dict(os.environ, TMPDIR="/tmp")
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd="/tmp")
+        self.assertEqual(p.returncode, 77, f"test_secret as non-root: {p.stdout[-2000:]}{p.stderr[-2000:]}")
+        self.assertIn("SKIPPED", p.stdout + p.stderr)
+        if os.geteuid() == 0:
+            p = subprocess.run([exe], capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, f"test_secret as root runs everything: {p.stdout[-2000:]}")
 
 
 if __name__ == "__main__":

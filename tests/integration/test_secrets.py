@@ -257,8 +257,10 @@ class Secrets(unittest.TestCase):
                     self.assert_clean(f"heedd's stdout (run {i + 1})", f.read(), needles)
             self.assertEqual(watcher.hits, [], "a token on a command line or in an environment")
             self.assertGreater(watcher.seen, 100, "the process list was sampled")
-            # Nothing long-lived at rest: the database holds no password or token
-            # (Bluesky's short-lived session is kept there on purpose; the file is 0600).
+            # The database holds no password or token from the configuration;
+            # it does hold Bluesky's session (the short-lived access JWT and the
+            # long-lived refresh JWT, which these random needles do not cover),
+            # which is why the file must be 0600.
             db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
             self.assertEqual(os.stat(db).st_mode & 0o777, 0o600)
             blob = b""
@@ -307,6 +309,52 @@ class Secrets(unittest.TestCase):
                         leaks.append(f"{name}'s token in {where}")
             h.stop_heedd()
             self.assertFalse(leaks, "a token echoed by the server was repeated:\n  " + "\n  ".join(leaks))
+
+    def test_token_with_a_second_line_is_refused(self):
+        r"""A token file holding "abc\nX-Injected: 1" (or a token_command
+        printing "abc\rX-Injected: 1") would put a header line of its own
+        into the request: check-config refuses it naming the file and the
+        account, heedd sets the account aside and sends no such header."""
+        with Harness(dunst=False, time_limit=90) as h:
+            masto = h.mastodon(rate_limit=1_000_000)
+            sdir = h.path("secrets")
+            inj = os.path.join(sdir, "inj.token")
+            fd = os.open(inj, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.write(fd, (masto.token + "\nX-Injected: 1\n").encode())
+            os.close(fd)
+            spaced = os.path.join(sdir, "spaced.token")
+            fd = os.open(spaced, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.write(fd, (masto.token + " X-Injected: 1\n").encode())
+            os.close(fd)
+            h.write_config([
+                h.mastodon_account(masto, name="good"),
+                h.mastodon_account(masto, name="inj", token_file=inj, token=None),
+                h.mastodon_account(masto, name="spaced", token_file=spaced, token=None),
+                {"name": "cmd", "network": "mastodon", "server": masto.base_url, "ca_file": masto.ca_file,
+                 # printf turns \r and \n in its (single-quoted) format into CR and LF.
+                 "token_command": f"/usr/bin/printf '{masto.token}\\rX-Injected:1\\n'"},
+            ], poll_interval=1)
+
+            rc, out, err = h.heed("check-config", h.config_path)
+            self.assertNotEqual(rc, 0, f"check-config accepted a token file with two lines:\n{out}{err}")
+            self.assertIn(f"[account inj] token_file: token file {inj} has a line break inside the token",
+                          err)
+            self.assertIn(f"[account spaced] token_file: token file {spaced} has a space or control character "
+                          "inside the token", err)
+            self.assertNotIn("[account good]", err)
+            self.assertNotIn(masto.token, out + err)
+
+            h.start_heedd()
+            h.wait_polls(masto, 2, timeout=20)
+            acc = {a["name"]: a for a in h.control("status")["accounts"]}
+            self.assertEqual(acc["good"]["health"], "ok", acc["good"])
+            for name, needle in (("inj", inj), ("spaced", spaced), ("cmd", "/usr/bin/printf")):
+                self.assertEqual(acc[name]["health"], "needs-attention", f"{name}: {acc[name]}")
+                self.assertIn(needle, acc[name].get("error") or "", f"{name}: {acc[name]}")
+                self.assertIn("inside the token", acc[name].get("error") or "", f"{name}: {acc[name]}")
+            injected = [r for r in masto.requests if "x-injected" in r.headers]
+            self.assertEqual(injected, [], "a request carried the injected header")
+            h.stop_heedd()
 
 
 if __name__ == "__main__":

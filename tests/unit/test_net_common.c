@@ -332,6 +332,54 @@ static void test_response_header(void **unused)
     g_hash_table_unref(resp.headers);
 }
 
+/* ---- net_server_time_to_local ------------------------------------------------ */
+
+static void test_server_time_to_local(void **unused)
+{
+    (void)unused;
+    struct net_account acct = { .name = "t", .now = 1700000000 };
+    struct net_response resp = { .status = 429 };
+    resp.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    /* No Date: the server's time is taken as it is; 0 stays 0. */
+    assert_int_equal(net_server_time_to_local(&acct, &resp, 1700000060), 1700000060);
+    assert_int_equal(net_server_time_to_local(&acct, &resp, 0), 0);
+    /* The server's clock is 1000 s behind ours: a reset 60 s after its
+     * "now" is 60 s after ours. */
+    g_hash_table_insert(resp.headers, g_strdup("date"), g_strdup("Tue, 14 Nov 2023 22:13:20 GMT")); /* 1700000000 */
+    acct.now = 1700001000;
+    assert_int_equal(net_server_time_to_local(&acct, &resp, 1700000060), 1700001060);
+    assert_int_equal(net_server_time_to_local(&acct, &resp, 0), 0);
+    assert_int_equal(net_server_time_to_local(&acct, &resp, -5), 0);
+    g_hash_table_unref(resp.headers);
+}
+
+/* A hostile server: a reset near INT64_MAX with a Date from 1970 (or the far
+ * future with a reset from 1970) must saturate, never overflow. */
+static void test_server_time_to_local_saturates(void **unused)
+{
+    (void)unused;
+    struct net_account acct = { .name = "t", .now = 1700000000 };
+    struct net_response resp = { .status = 429 };
+    resp.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert(resp.headers, g_strdup("date"), g_strdup("Thu, 01 Jan 1970 00:00:01 GMT"));
+    assert_true(net_server_time_to_local(&acct, &resp, INT64_MAX) == INT64_MAX);
+    /* now + (reset - 1): the first reset past INT64_MAX saturates, the ones
+     * below it are exact. */
+    assert_true(net_server_time_to_local(&acct, &resp, INT64_MAX - 1700000000 + 2) == INT64_MAX);
+    assert_true(net_server_time_to_local(&acct, &resp, INT64_MAX - 1700000000 + 1) == INT64_MAX);
+    assert_true(net_server_time_to_local(&acct, &resp, INT64_MAX - 1700000000) == INT64_MAX - 1);
+    assert_true(net_server_time_to_local(&acct, &resp, 2) == 1700000001);
+
+    /* Downwards: a local clock far below zero and a Date far ahead. */
+    g_hash_table_insert(resp.headers, g_strdup("date"), g_strdup("Fri, 31 Dec 9999 23:59:59 GMT"));
+    acct.now = INT64_MIN + 10;
+    assert_true(net_server_time_to_local(&acct, &resp, 1) == INT64_MIN);
+    acct.now = 1700000000;
+    int64_t t = net_server_time_to_local(&acct, &resp, 1);
+    assert_true(t < acct.now);
+    g_hash_table_unref(resp.headers);
+}
+
 static void test_result_lifecycle(void **unused)
 {
     (void)unused;
@@ -415,6 +463,8 @@ int main(void)
         cmocka_unit_test(test_request_headers),
         cmocka_unit_test(test_response_header),
         cmocka_unit_test(test_result_lifecycle),
+        cmocka_unit_test(test_server_time_to_local),
+        cmocka_unit_test(test_server_time_to_local_saturates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "heed_test.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -97,12 +99,12 @@ static void test_file_0600_ok(void **state)
 static void test_file_0400_ok(void **state)
 {
     struct fixture *f = *state;
-    /* No trailing newline, inner spaces kept. */
-    char *path = make_file(f, "t", "s3cret with space", -1, 0400);
+    /* No trailing newline; any printable non-space byte is kept. */
+    char *path = make_file(f, "t", "s3cret-with/punct:+=_.~\xC3\xA9", -1, 0400);
     GError *err = NULL;
     char *s = secret_from_file(path, &err);
     assert_null(err);
-    assert_string_equal(s, "s3cret with space");
+    assert_string_equal(s, "s3cret-with/punct:+=_.~\xC3\xA9");
     secret_free(s);
     g_free(path);
 }
@@ -208,11 +210,36 @@ static void test_file_size_limit(void **state)
     g_free(path);
 }
 
+/* A token becomes "Authorization: Bearer TOKEN": a second line in the file
+ * would be a header line of its own. */
+static void test_file_header_injection_refused(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const contents[] = {
+        "s3cret\nX-Injected: 1",  "s3cret\nX-Injected: 1\n", "s3cret\r\nX-Injected: 1\r\n",
+        "s3cret\rX-Injected: 1", "s3cret\n\nsecond\n",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(contents); i++) {
+        char *path = make_file(f, "t", contents[i], -1, 0600);
+        expect_file_error(path, SECRET_ERROR_INVALID, "line break inside the token");
+        g_free(path);
+    }
+    static const char *const spaced[] = {
+        "s3cret token\n", "s3cret\ttoken", " s3cret", "s3cret\x1b[2J", "s3cret\x7f", "s3cret\x01x",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(spaced); i++) {
+        char *path = make_file(f, "t", spaced[i], -1, 0600);
+        expect_file_error(path, SECRET_ERROR_INVALID, "space or control character inside the token");
+        g_free(path);
+    }
+}
+
 static void test_file_other_owner(void **state)
 {
     struct fixture *f = *state;
+    /* Only root can give a file to another user (CI runs as root). */
     if (getuid() != 0)
-        skip();
+        HEED_SKIP("not root: cannot chown a token file to another user");
     char *path = make_file(f, "t", "s3cret\n", -1, 0600);
     assert_int_equal(chown(path, 65534, 65534), 0);
     expect_file_error(path, SECRET_ERROR_PERMISSIONS, "owned by uid 65534");
@@ -240,12 +267,12 @@ static void test_command_echo(void **state)
 static void test_command_search_path(void **state)
 {
     (void)state;
-    const char *argv[] = { "echo", "  tok  ", NULL };
+    const char *argv[] = { "echo", "tok  ", NULL };
     GError *err = NULL;
     char *s = run(argv, 5000, &err);
     assert_null(err);
-    /* Trailing whitespace goes, leading stays: it might be part of a token. */
-    assert_string_equal(s, "  tok");
+    /* Trailing whitespace goes. */
+    assert_string_equal(s, "tok");
     secret_free(s);
 }
 
@@ -258,6 +285,26 @@ static void test_command_first_line(void **state)
     assert_null(err);
     assert_string_equal(s, "first");
     secret_free(s);
+}
+
+/* Only the first line is taken, but a carriage return, a space or a
+ * control character inside it is no token either. */
+static void test_command_bad_token_refused(void **state)
+{
+    (void)state;
+    static const char *const outputs[] = {
+        "s3cret\rX-Injected: 1\n", "s3cret token\n", "  s3cret\n", "s3cret\x1b[2J\n", "s3cret\tx\n",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(outputs); i++) {
+        const char *argv[] = { "/usr/bin/printf", "%s", outputs[i], NULL };
+        GError *err = NULL;
+        char *s = run(argv, 5000, &err);
+        if (s != NULL || !g_error_matches(err, SECRET_ERROR, SECRET_ERROR_INVALID) ||
+            !strstr(err->message, "/usr/bin/printf") || !strstr(err->message, "inside the token"))
+            fail_msg("output %zu: %s", i, s ? "accepted" : err->message);
+        assert_null(strstr(err->message, "s3cret"));
+        g_error_free(err);
+    }
 }
 
 static void test_command_fails(void **state)
@@ -364,7 +411,7 @@ static void test_command_environment_and_stdin(void **state)
                            "import os, sys\n"
                            "e = os.environ\n"
                            "print(e.get('NOTIFY_SOCKET', '-'), e.get('WATCHDOG_USEC', '-'), e.get('WATCHDOG_PID', '-'),"
-                           " e.get('HEED_TEST_KEPT', '-'), len(sys.stdin.read()))",
+                           " e.get('HEED_TEST_KEPT', '-'), len(sys.stdin.read()), sep=',')",
                            NULL };
     GError *err = NULL;
     char *s = run(argv, 10000, &err);
@@ -373,7 +420,7 @@ static void test_command_environment_and_stdin(void **state)
     g_unsetenv("WATCHDOG_PID");
     g_unsetenv("HEED_TEST_KEPT");
     assert_null(err);
-    assert_string_equal(s, "- - - yes 0");
+    assert_string_equal(s, "-,-,-,yes,0");
     secret_free(s);
 }
 
@@ -509,10 +556,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_not_regular, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_header_injection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_other_owner, setup, teardown),
         cmocka_unit_test(test_command_echo),
         cmocka_unit_test(test_command_search_path),
         cmocka_unit_test(test_command_first_line),
+        cmocka_unit_test(test_command_bad_token_refused),
         cmocka_unit_test(test_command_fails),
         cmocka_unit_test(test_command_fails_after_output),
         cmocka_unit_test(test_command_killed_by_signal),
@@ -527,5 +576,5 @@ int main(void)
         cmocka_unit_test(test_command_no_fd_leak),
         cmocka_unit_test(test_free_null),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return heed_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -285,6 +285,39 @@ static void test_open_creates_dirs_and_schema(void **state)
     assert_null(err);
 }
 
+/* The database holds Bluesky's session (its long-lived refresh token among
+ * it) in the account state: the file and the WAL and shared-memory files
+ * next to it stay 0600 whatever the umask, and a file found with looser
+ * permissions is made 0600 again when opened. */
+static void test_database_stays_private(void **state)
+{
+    struct fx *f = *state;
+    GError *err = NULL;
+    mode_t old_umask = umask(022);
+    f->st = store_open(f->path, &err);
+    assert_null(err);
+    assert_true(store_set_account_state(f->st, "sky", "bluesky", "{\"refreshJwt\":\"r.e.f\"}", &err));
+    assert_null(err);
+    g_autofree char *wal = g_strconcat(f->path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat(f->path, "-shm", NULL);
+    const char *const files[] = { f->path, wal, shm };
+    struct stat sb;
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        assert_int_equal(stat(files[i], &sb), 0);
+        if ((sb.st_mode & 0777) != 0600)
+            fail_msg("%s has mode %04o", files[i], (unsigned)(sb.st_mode & 0777));
+    }
+    store_close(f->st);
+    f->st = NULL;
+
+    assert_int_equal(chmod(f->path, 0644), 0);
+    f->st = store_open(f->path, &err);
+    assert_null(err);
+    assert_int_equal(stat(f->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    umask(old_umask);
+}
+
 static void test_default_path(void **unused)
 {
     (void)unused;
@@ -860,6 +893,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_creates_dirs_and_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_stays_private, setup, teardown),
         cmocka_unit_test(test_default_path),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_schema_refused, setup, teardown),

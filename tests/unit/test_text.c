@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "../text_property.h"
 
 #define ELLIPSIS "\xE2\x80\xA6"
 
@@ -228,6 +229,150 @@ static void test_sanitize_invalid_utf8(void **state)
     g_free(s);
 }
 
+/* ---- text_sanitize by Unicode property -------------------------------------- */
+
+static void assert_format_clean(const char *out)
+{
+    const char *bad = text_property_violation(out);
+    if (bad)
+        fail_msg("U+%04X kept at byte %zu", (unsigned)g_utf8_get_char(bad), (size_t)(bad - out));
+}
+
+/* Every code point, between two letters and between two emoji: nothing that
+ * is Cf survives (except the joiner between the emoji), whatever list the
+ * implementation keeps. */
+static void test_sanitize_every_code_point(void **state)
+{
+    (void)state;
+    const char *const contexts[][2] = {
+        { "x", "y " },
+        { "\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80 " },       /* U+1F600 */
+        { "\xE2\x9D\xA4\xEF\xB8\x8F", "\xF0\x9F\x94\xA5 " }, /* U+2764 U+FE0F ... U+1F525 */
+        { "\xF0\x9F\x8F\xB4", " " },                         /* U+1F3F4 (a flag's base) */
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(contexts); k++) {
+        GString *in = g_string_new(NULL);
+        for (gunichar c = 1; c <= 0x10FFFF; c++) {
+            if (c >= 0xD800 && c <= 0xDFFF)
+                continue;
+            g_string_append(in, contexts[k][0]);
+            g_string_append_unichar(in, c);
+            g_string_append(in, contexts[k][1]);
+        }
+        char *out = text_sanitize(in->str, true);
+        assert_true(g_utf8_validate(out, -1, NULL));
+        assert_format_clean(out);
+        /* Between two emoji the joiner survives, once: for U+200D itself. */
+        size_t joiners = 0;
+        for (const char *p = out; (p = strstr(p, "\xE2\x80\x8D")) != NULL; p += 3)
+            joiners++;
+        assert_int_equal(joiners, k == 1 || k == 2 ? 1 : 0);
+        g_free(out);
+        if (k == 0) {
+            out = text_sanitize(in->str, false);
+            assert_format_clean(out);
+            g_free(out);
+        }
+        g_string_free(in, TRUE);
+    }
+}
+
+/* The invisible characters of issue #15, each between two letters. */
+static void test_sanitize_invisibles(void **state)
+{
+    (void)state;
+    static const gunichar invisible[] = {
+        0x00AD,                                     /* soft hyphen */
+        0x180E,                                     /* Mongolian vowel separator */
+        0x2061, 0x2062, 0x2063, 0x2064,             /* invisible operators */
+        0xFFF9, 0xFFFA, 0xFFFB,                     /* interlinear annotation */
+        0x115F, 0x1160, 0x3164, 0xFFA0,             /* Hangul fillers */
+        0xE0000, 0xE0001, 0xE0020, 0xE0041, 0xE007E, 0xE007F, /* tags */
+        0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF,     /* zero width */
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(invisible); i++) {
+        GString *in = g_string_new("ab");
+        g_string_append_unichar(in, invisible[i]);
+        g_string_append(in, "cd");
+        char *out = text_sanitize(in->str, false);
+        if (strcmp(out, "abcd") != 0)
+            fail_msg("U+%04X: \"%s\"", (unsigned)invisible[i], out);
+        g_free(out);
+        g_string_free(in, TRUE);
+    }
+    /* Tags spelling out hidden text after a word, or an overlong "flag". */
+    check_sanitize("hi\xF3\xA0\x81\xA9\xF3\xA0\x81\xA7\xF3\xA0\x81\xAE\xF3\xA0\x81\xBF there", false, "hi there");
+    GString *flag = g_string_new("\xF0\x9F\x8F\xB4");
+    for (int i = 0; i < 20; i++)
+        g_string_append_unichar(flag, 0xE0061);
+    g_string_append_unichar(flag, 0xE007F);
+    check_sanitize(flag->str, false, "\xF0\x9F\x8F\xB4");
+    g_string_free(flag, TRUE);
+}
+
+/* Emoji sequences survive whole: ZWJ sequences, flags made of tags,
+ * keycaps, presentation selectors, skin tones. */
+static void test_sanitize_emoji_sequences(void **state)
+{
+    (void)state;
+    static const char *const seqs[] = {
+        /* family: man, woman, girl, boy */
+        "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7\xE2\x80\x8D\xF0\x9F\x91\xA6",
+        /* rainbow flag: white flag, VS16, ZWJ, rainbow */
+        "\xF0\x9F\x8F\xB3\xEF\xB8\x8F\xE2\x80\x8D\xF0\x9F\x8C\x88",
+        /* transgender flag: white flag, VS16, ZWJ, U+26A7, VS16 */
+        "\xF0\x9F\x8F\xB3\xEF\xB8\x8F\xE2\x80\x8D\xE2\x9A\xA7\xEF\xB8\x8F",
+        /* woman technologist, medium skin tone */
+        "\xF0\x9F\x91\xA9\xF0\x9F\x8F\xBD\xE2\x80\x8D\xF0\x9F\x92\xBB",
+        /* heart on fire */
+        "\xE2\x9D\xA4\xEF\xB8\x8F\xE2\x80\x8D\xF0\x9F\x94\xA5",
+        /* people holding hands */
+        "\xF0\x9F\xA7\x91\xE2\x80\x8D\xF0\x9F\xA4\x9D\xE2\x80\x8D\xF0\x9F\xA7\x91",
+        /* England: black flag, tags g b e n g, cancel tag */
+        "\xF0\x9F\x8F\xB4\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xA5\xF3\xA0\x81\xAE\xF3\xA0\x81\xA7"
+        "\xF3\xA0\x81\xBF",
+        /* keycap one: 1, VS16, U+20E3 */
+        "1\xEF\xB8\x8F\xE2\x83\xA3",
+        /* smiling face, text presentation */
+        "\xE2\x98\xBA\xEF\xB8\x8E",
+        /* thumbs up, dark skin tone */
+        "\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBF",
+        /* flag of France: two regional indicators */
+        "\xF0\x9F\x87\xAB\xF0\x9F\x87\xB7",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(seqs); i++) {
+        check_sanitize(seqs[i], false, seqs[i]);
+        char *in = g_strdup_printf("I %s it", seqs[i]);
+        check_sanitize(in, true, in);
+        g_free(in);
+    }
+}
+
+/* A joiner or a variation selector with nothing to join or select is dropped;
+ * so is a run of selectors (a way to hide bytes after an emoji). */
+static void test_sanitize_stray_joiners_and_selectors(void **state)
+{
+    (void)state;
+#define SMILE "\xF0\x9F\x98\x80"
+#define ZWJ "\xE2\x80\x8D"
+#define VS16 "\xEF\xB8\x8F"
+    check_sanitize("a" ZWJ "b", false, "ab");
+    check_sanitize(SMILE ZWJ, false, SMILE);
+    check_sanitize(ZWJ SMILE, false, SMILE);
+    check_sanitize(SMILE ZWJ "a", false, SMILE "a");
+    check_sanitize("a" ZWJ SMILE, false, "a" SMILE);
+    check_sanitize(SMILE ZWJ ZWJ SMILE, false, SMILE ZWJ SMILE);
+    check_sanitize(SMILE " " ZWJ SMILE, false, SMILE " " SMILE);
+    check_sanitize(VS16 "a", false, "a");
+    check_sanitize("a " VS16 "b", false, "a b");
+    check_sanitize(SMILE VS16 VS16 VS16 "\xEF\xB8\x80\xF3\xA0\x84\x80", false, SMILE VS16);
+    /* Bidi controls stay out, also next to emoji. */
+    check_sanitize(SMILE "\xE2\x80\xAE" ZWJ SMILE "\xE2\x81\xA6", false, SMILE ZWJ SMILE);
+#undef SMILE
+#undef ZWJ
+#undef VS16
+}
+
 /* ---- text_truncate -------------------------------------------------------- */
 
 static void check_truncate_valid(const char *in, size_t max)
@@ -330,6 +475,45 @@ static void test_truncate_multibyte(void **state)
     g_string_free(emoji, TRUE);
 }
 
+/* A ZWJ sequence or a tag flag is cut whole, never after a joiner or in
+ * the middle of its tags. */
+static void test_truncate_emoji_sequences(void **state)
+{
+    (void)state;
+#define FAMILY "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7"
+#define ENGLAND "\xF0\x9F\x8F\xB4\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xA5\xF3\xA0\x81\xAE\xF3\xA0\x81\xA7" \
+                "\xF3\xA0\x81\xBF"
+    const char *in = "ab" FAMILY "cd" ENGLAND "ef";
+    for (size_t max = 0; max <= strlen(in); max++) {
+        char *s = text_truncate(in, max);
+        assert_true(strlen(s) <= max);
+        assert_format_clean(s);
+        /* The family is whole or absent. */
+        if (strstr(s, "\xF0\x9F\x91\xA8"))
+            assert_non_null(strstr(s, FAMILY));
+        if (strstr(s, "\xF0\x9F\x8F\xB4"))
+            assert_non_null(strstr(s, ENGLAND));
+        g_free(s);
+    }
+    /* One cluster too big to keep is split, but not after its joiner. */
+    for (size_t max = 0; max <= strlen(FAMILY); max++) {
+        char *s = text_truncate(FAMILY, max);
+        assert_format_clean(s);
+        g_free(s);
+    }
+    char *s = text_truncate(FAMILY, 10);
+    assert_string_equal(s, "\xF0\x9F\x91\xA8" ELLIPSIS);
+    g_free(s);
+    s = text_truncate(in, 2 + 18 + 3);
+    assert_string_equal(s, "ab" FAMILY ELLIPSIS);
+    g_free(s);
+    s = text_truncate(in, 2 + 17 + 3);
+    assert_string_equal(s, "ab" ELLIPSIS);
+    g_free(s);
+#undef FAMILY
+#undef ENGLAND
+}
+
 static void test_truncate_invalid_utf8(void **state)
 {
     (void)state;
@@ -385,10 +569,15 @@ int main(void)
         cmocka_unit_test(test_sanitize_controls),
         cmocka_unit_test(test_sanitize_spaces),
         cmocka_unit_test(test_sanitize_invalid_utf8),
+        cmocka_unit_test(test_sanitize_every_code_point),
+        cmocka_unit_test(test_sanitize_invisibles),
+        cmocka_unit_test(test_sanitize_emoji_sequences),
+        cmocka_unit_test(test_sanitize_stray_joiners_and_selectors),
         cmocka_unit_test(test_truncate_fits),
         cmocka_unit_test(test_truncate_ascii),
         cmocka_unit_test(test_truncate_word_boundary),
         cmocka_unit_test(test_truncate_multibyte),
+        cmocka_unit_test(test_truncate_emoji_sequences),
         cmocka_unit_test(test_truncate_invalid_utf8),
         cmocka_unit_test(test_markup_escape),
         cmocka_unit_test(test_display_width),

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "heed_test.h"
+
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -264,7 +266,7 @@ static void test_open_argv_and_environment(void **state)
 {
     struct url_open_fixture *f = *state;
     if (access(PYTHON, X_OK) != 0)
-        skip();
+        HEED_SKIP(PYTHON " is missing (scripts/deps installs it)");
 
     /* Everything here means something to a shell; none of it may be
      * interpreted, split or lost. */
@@ -299,7 +301,7 @@ static void test_open_appends_url(void **state)
 {
     struct url_open_fixture *f = *state;
     if (access(PYTHON, X_OK) != 0)
-        skip();
+        HEED_SKIP(PYTHON " is missing (scripts/deps installs it)");
 
     /* No "%u" anywhere: the URL becomes the last argument. */
     char *const argv[] = { PYTHON, "-c", (char *)url_test_recorder, f->out, "--new-tab", NULL };
@@ -318,7 +320,7 @@ static void test_open_opens_reserialised_url(void **state)
 {
     struct url_open_fixture *f = *state;
     if (access(PYTHON, X_OK) != 0)
-        skip();
+        HEED_SKIP(PYTHON " is missing (scripts/deps installs it)");
 
     char *const argv[] = { PYTHON, "-c", (char *)url_test_recorder, f->out, "%u", NULL };
     GError *error = NULL;
@@ -394,5 +396,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_refuses_unsafe, url_open_setup, url_open_teardown),
         cmocka_unit_test(test_open_launch_failure),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return heed_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
