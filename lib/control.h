@@ -29,6 +29,11 @@
 #define CONTROL_MAX_RESPONSE (256 * 1024 * 1024)
 #define CONTROL_MAX_CLIENTS 64
 #define CONTROL_IDLE_TIMEOUT_S 30
+/* Bounds of the numbers a request may carry; the daemon refuses anything
+ * outside them (the CLI checks them too, to say so in its own words). */
+#define CONTROL_MAX_SNOOZE_S (30 * 24 * 60 * 60)
+#define CONTROL_MAX_DAYS 3660
+#define CONTROL_MAX_LIMIT 1000000
 
 #define CONTROL_ERROR (control_error_quark())
 GQuark control_error_quark(void);

@@ -34,10 +34,10 @@ json_t *ctl_wake(struct engine *e, json_t *args, struct mention *m)
 
 json_t *ctl_snooze(struct engine *e, json_t *args, struct mention *m)
 {
-    json_t *secs = json_object_get(args, "seconds");
-    int64_t s = json_is_integer(secs) ? json_integer_value(secs) : e->cfg->snooze_seconds;
-    if (s <= 0)
-        return control_fail("snooze duration must be positive");
+    json_int_t s;
+    json_t *fail = NULL;
+    if (!ctl_int_arg(args, "seconds", 1, CONTROL_MAX_SNOOZE_S, e->cfg->snooze_seconds, &s, &fail))
+        return fail;
     GError *err = NULL;
     if (!actions_set_state(&e->actions, m->id, MENTION_SNOOZED, s, &err))
         return ctl_fail_error(err);

@@ -18,7 +18,11 @@ json_t *ctl_reload(struct engine *e, json_t *args, struct mention *m)
 json_t *ctl_test_clock(struct engine *e, json_t *args, struct mention *m)
 {
     (void)m;
-    clock_advance(json_integer_value(json_object_get(args, "advance")));
+    json_int_t advance;
+    json_t *fail = NULL;
+    if (!ctl_int_arg(args, "advance", 0, 366 * 86400, 0, &advance, &fail))
+        return fail;
+    clock_advance(advance);
     deliver_soon(e->deliver, 0);
     return control_ok(json_pack("{s:I}", "now", (json_int_t)clock_now()));
 }

@@ -43,7 +43,10 @@ json_t *ctl_list(struct engine *e, json_t *args, struct mention *unused)
 {
     (void)unused;
     bool all = json_is_true(json_object_get(args, "all"));
-    json_int_t limit = json_integer_value(json_object_get(args, "limit"));
+    json_int_t limit;
+    json_t *fail = NULL;
+    if (!ctl_int_arg(args, "limit", 0, CONTROL_MAX_LIMIT, 0, &limit, &fail))
+        return fail;
     int64_t now = clock_now();
     GError *err = NULL;
     GPtrArray *list = store_list(e->store, all ? STORE_ALL : STORE_WAITING, 0, now, &err);
@@ -82,9 +85,10 @@ json_t *ctl_explain(struct engine *e, json_t *args, struct mention *m)
 json_t *ctl_stats(struct engine *e, json_t *args, struct mention *unused)
 {
     (void)unused;
-    json_int_t days = json_integer_value(json_object_get(args, "days"));
-    if (days <= 0)
-        days = 7;
+    json_int_t days;
+    json_t *fail = NULL;
+    if (!ctl_int_arg(args, "days", 1, CONTROL_MAX_DAYS, 7, &days, &fail))
+        return fail;
     int64_t now = clock_now();
     struct store_stats s;
     GError *err = NULL;

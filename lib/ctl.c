@@ -28,6 +28,22 @@ json_t *ctl_fail_error(GError *err)
     return r;
 }
 
+bool ctl_int_arg(json_t *args, const char *key, json_int_t lo, json_int_t hi, json_int_t dflt, json_int_t *out,
+                 json_t **fail)
+{
+    json_t *v = json_object_get(args, key);
+    if (!v || json_is_null(v)) {
+        *out = dflt;
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        *fail = control_fail("\"%s\" must be a whole number from %lld to %lld", key, (long long)lo, (long long)hi);
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
 static const struct ctl_cmd *ctl_find(const struct engine *e, const char *name)
 {
     for (size_t i = 0; name && i < G_N_ELEMENTS(ctl_table); i++) {

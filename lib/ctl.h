@@ -35,6 +35,10 @@ json_t *ctl_dispatch(struct engine *e, json_t *request);
 /* For the ctl-*.c files. */
 json_t *ctl_mention_json(struct engine *e, const struct mention *m, int64_t now);
 json_t *ctl_fail_error(GError *err);   /* control_fail with err's message; frees err */
+/* args[key] as a whole number from lo to hi, dflt when absent; false (with
+ * *fail set to the answer) when it is there but not such a number. */
+bool ctl_int_arg(json_t *args, const char *key, json_int_t lo, json_int_t hi, json_int_t dflt, json_int_t *out,
+                 json_t **fail);
 
 json_t *ctl_list(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_show(struct engine *e, json_t *args, struct mention *m);

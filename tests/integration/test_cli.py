@@ -732,6 +732,26 @@ class ControlSocket(CLITestCase):
             self.assertEqual(len(h.heed_list()), 3, "heedd still answers its user")
             h.stop_heedd()
 
+    def test_daemon_bounds_numbers_itself(self):
+        """The CLI checks durations and day counts, but the socket is open
+        to any program of the user's: heedd refuses numbers out of range
+        itself, and stays well."""
+        with Harness(dunst=False) as h:
+            self.watching(h, test_hooks=False)
+            mid = h.heed_list()[0]["id"]
+            bad = [("snooze", {"id": mid, "seconds": 2 ** 62}), ("snooze", {"id": mid, "seconds": -5}),
+                   ("snooze", {"id": mid, "seconds": "soon"}), ("stats", {"days": 2 ** 62}),
+                   ("stats", {"days": -1}), ("list", {"limit": -3}), ("list", {"limit": 1.5})]
+            for cmd, args in bad:
+                with self.assertRaises(AssertionError, msg=f"{cmd} {args} must be refused") as cm:
+                    h.control(cmd, args)
+                self.assertRegex(str(cm.exception), r"must be a whole number from", f"{cmd} {args}")
+            self.assertEqual(h.control("stats", {"days": 3})["days"], 3)
+            self.assertIn("snoozed_until", h.control("snooze", {"id": mid, "seconds": 60}))
+            self.assertTrue(h.heedd_running())
+            self.assertEqual(h.control("status")["total"], 3, "nothing was lost or changed by the refusals")
+            h.stop_heedd()
+
     def test_oversize_idle_and_greedy_clients(self):
         with Harness(dunst=False) as h:
             self.watching(h, test_hooks=False)
