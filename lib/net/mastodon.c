@@ -431,7 +431,11 @@ static void mastodon_handle_history(const struct net_account *acct, json_t *stat
 
 /* Streaming: GET /api/v2/instance names the streaming host (wss://...,
  * which serves the same paths over https); its health endpoint must answer
- * "OK"; then /api/v1/streaming/user/notification streams notifications. */
+ * "OK"; then /api/v1/streaming/user/notification streams notifications.
+ * The stream carries the token, so the streaming host must be the
+ * account's own or under the same registrable domain (net_same_site);
+ * anything else ends the stream chain as unavailable: the account polls,
+ * and the engine says so once. */
 static char *mastodon_stream_base(const struct net_account *acct, json_t *state)
 {
     const char *base = json_string_value(json_object_get(state, "streaming_base"));
@@ -470,7 +474,20 @@ static void mastodon_handle_instance(const struct net_account *acct, json_t *sta
         g_autofree char *https = g_str_has_prefix(url, "wss://") ? g_strconcat("https://", url + 6, NULL)
                                                                   : g_strdup(url);
         g_autoptr(GUri) uri = g_uri_parse(https, G_URI_FLAGS_NONE, NULL);
-        if (uri && g_strcmp0(g_uri_get_scheme(uri), "https") == 0 && g_uri_get_host(uri) && !g_uri_get_userinfo(uri)) {
+        g_autoptr(GUri) home = g_uri_parse(acct->server, G_URI_FLAGS_NONE, NULL);
+        bool ok = uri && g_strcmp0(g_uri_get_scheme(uri), "https") == 0 && g_uri_get_host(uri) &&
+                  !g_uri_get_userinfo(uri);
+        if (ok && !net_same_site(home ? g_uri_get_host(home) : NULL, g_uri_get_host(uri))) {
+            /* The stream carries the token: never to someone else's domain. */
+            g_autofree char *host = text_sanitize(g_uri_get_host(uri), false);
+            net_result_fail(out, NET_FATAL,
+                            "the server names %s as its streaming host, outside its own domain; not sending the "
+                            "token there",
+                            host);
+            json_decref(root);
+            return;
+        }
+        if (ok) {
             g_free(base);
             base = https;
             https = NULL;

@@ -1,6 +1,8 @@
 /* net: the driver table and the small helpers every driver shares. */
 #include "net/net.h"
 
+#include <libpsl.h>
+
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -150,6 +152,20 @@ const char *net_response_header(const struct net_response *resp, const char *low
     if (!resp->headers)
         return NULL;
     return g_hash_table_lookup(resp->headers, lower_name);
+}
+
+bool net_same_site(const char *home, const char *other)
+{
+    if (!home || !other || !*home || !*other)
+        return false;
+    if (g_ascii_strcasecmp(home, other) == 0)
+        return true;
+    g_autofree char *a = g_ascii_strdown(home, -1);
+    g_autofree char *b = g_ascii_strdown(other, -1);
+    const psl_ctx_t *psl = psl_builtin();
+    const char *ra = psl ? psl_registrable_domain(psl, a) : NULL;
+    const char *rb = psl ? psl_registrable_domain(psl, b) : NULL;
+    return ra && rb && strcmp(ra, rb) == 0;
 }
 
 int net_compare_int64(gconstpointer a, gconstpointer b)

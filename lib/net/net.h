@@ -136,6 +136,10 @@ const char *net_response_header(const struct net_response *resp, const char *low
 /* How far back the first start of an account reads (or catchup_max_pages,
  * whichever ends first): what it finds is listed, never popped up. */
 #define NET_FIRST_WINDOW_S (7 * 24 * 3600)
+/* May a token for host `home` be sent to `other`? Only when they are the
+ * same host or share a registrable domain (public suffix list, libpsl):
+ * streaming.example.social for example.social, never example.social.evil. */
+bool net_same_site(const char *home, const char *other);
 /* GCompareFunc for int64_t elements (g_array_sort). */
 int net_compare_int64(gconstpointer a, gconstpointer b);
 /* Compare two numeric id strings: by length, then lexically (Mastodon, X). */

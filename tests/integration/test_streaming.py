@@ -271,6 +271,24 @@ class Streaming(unittest.TestCase):
             self.assertNotIn(True, [account_status(h).get("streaming")])
             h.stop_heedd()
 
+    def test_6c_streaming_host_of_another_domain_gets_no_token(self):
+        """An instance (or whoever answers for it) naming a streaming host
+        under another domain must not receive the token: heedd polls and
+        says why, once."""
+        with StreamHarness() as h:
+            fake = start_streaming_fake(h, streaming_url="wss://collector.invalid")
+            start(h, fake)
+            h.wait_polls(fake, 4)
+            fake.add_mention(**mention_args("elsewhere1"))
+            h.wait_until(lambda: shown_with(h, "elsewhere1"), 5, "a polled mention")
+            self.assertEqual(fake.stream_count, 0, fake.describe_streams())
+            self.assertEqual(fake.requests_to("/api/v1/streaming/health"), [], "nothing asked of the named host")
+            log = h.heedd_log()
+            self.assertEqual(log.count("outside its own domain"), 1, log)
+            self.assertIn("polling only", log)
+            self.assertNotIn(True, [account_status(h).get("streaming")])
+            h.stop_heedd()
+
     # 7 ---------------------------------------------------------------------
     def test_7_polling_latency_for_comparison(self):
         with StreamHarness() as h:

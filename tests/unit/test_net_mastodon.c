@@ -1160,6 +1160,47 @@ static void test_stream_discovery(void **unused)
     json_decref(state);
 }
 
+/* The stream carries the token: a streaming host outside the account's
+ * registrable domain is refused (the account polls); one under it is fine. */
+static void test_stream_host_must_share_the_domain(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *url;
+        bool ok;
+    } cases[] = {
+        { "wss://streaming.m.example", true },   { "wss://M.EXAMPLE", true },
+        { "wss://a.b.m.example:4443", true },    { "wss://m.example.evil", false },
+        { "wss://evil.example", false },         { "wss://streaming.co.uk", false },
+        { "wss://127.0.0.1", false },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        json_t *state = state_new(true, NULL);
+        struct net_request *req = stream_begin(state);
+        g_autofree char *body =
+            g_strdup_printf("{\"configuration\":{\"urls\":{\"streaming\":\"%s\"}}}", cases[i].url);
+        struct net_result res;
+        handle(state, req, 200, body, NULL, &res);
+        net_request_free(req);
+        if (cases[i].ok) {
+            assert_int_equal(res.outcome, NET_OK);
+            assert_non_null(res.next);
+        } else {
+            assert_int_equal(res.outcome, NET_FATAL);
+            assert_null(res.next);
+            assert_non_null(strstr(res.error, "not sending the token"));
+            assert_null(json_object_get(state, "streaming_base"));
+        }
+        net_result_clear(&res);
+        json_decref(state);
+    }
+    assert_true(net_same_site("example.social", "streaming.example.social"));
+    assert_false(net_same_site("example.social", "example.social.evil"));
+    assert_false(net_same_site("a.github.io", "b.github.io")); /* a public suffix: different owners */
+    assert_true(net_same_site("127.0.0.1", "127.0.0.1"));
+    assert_false(net_same_site(NULL, "x"));
+}
+
 static void test_stream_event_mention(void **unused)
 {
     (void)unused;
@@ -1354,6 +1395,7 @@ int main(void)
         cmocka_unit_test(test_history_replies),
         cmocka_unit_test(test_history_bad_answers),
         cmocka_unit_test(test_stream_discovery),
+        cmocka_unit_test(test_stream_host_must_share_the_domain),
         cmocka_unit_test(test_stream_event_mention),
         cmocka_unit_test(test_stream_discovery_transient_failure_not_remembered),
     };
