@@ -13,7 +13,8 @@ struct lane {
     struct lane_env *env;
     struct config_account *cfg;   /* points into the engine's config */
     const struct net_driver *drv;
-    char *secret;
+    char *secret;                 /* kept until a server refuses it */
+    struct secret_job *secret_job;/* token_command running, or NULL */
     json_t *state;
     char *saved_state;            /* the state as last written to the store */
     struct event *timer;
@@ -47,6 +48,8 @@ struct lane {
 };
 
 /* lane.c, for stream.c */
+/* True when the token is at hand. A token_command runs off the loop: then
+ * false, and the lane polls as soon as it answers. */
 bool lane_load_secret(struct lane *l);
 void lane_fill_net_account(struct lane *l, struct net_account *na);
 void lane_schedule(struct lane *l, int64_t delay_s);

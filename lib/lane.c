@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "lane-int.h"
 #include "log.h"
+#include "secret-job.h"
 #include "secret.h"
 #include "text.h"
 
@@ -16,7 +17,8 @@
 #define LANE_MAX_NAME 256
 #define LANE_MAX_TEXT (256 * 1024)
 
-static const char *const lane_health_names[] = { "starting", "ok", "retrying", "needs-attention", "error" };
+static const char *const lane_health_names[] = { "starting", "ok",    "retrying",
+                                                 "needs-attention", "error", "waiting-for-token" };
 
 static void lane_send(struct lane *l, struct net_request *req);
 
@@ -116,17 +118,45 @@ static void lane_backoff(struct lane *l)
 
 /* ---------------------------------------------------------------- the driver's view */
 
+
+static void lane_secret_done(char *secret, GError *error, void *arg)
+{
+    struct lane *l = arg;
+    l->secret_job = NULL;
+    if (!secret) {
+        lane_set_error(l, LANE_AUTH, error->message);
+        g_error_free(error);
+        lane_backoff(l);
+        return;
+    }
+    l->secret = secret;
+    l->health = l->last_ok ? LANE_OK : LANE_STARTING;
+    if (l->env->changed)
+        l->env->changed(l->env->ctx);
+    lane_schedule(l, 0);
+}
+
 bool lane_load_secret(struct lane *l)
 {
     if (!l->drv->needs_secret || l->secret)
         return true;
+    if (l->secret_job)
+        return false;
     GError *err = NULL;
-    if (l->cfg->token_file)
+    if (l->cfg->token_file) {
         l->secret = secret_from_file(l->cfg->token_file, &err);
-    else if (l->cfg->token_command)
-        l->secret = secret_from_command(l->cfg->token_command, &err);
-    else
+    } else if (l->cfg->token_command) {
+        /* A locked keyring may wait for the user for a long time: never on the loop. */
+        l->secret_job = secret_job_start(l->env->base, l->cfg->token_command, 0, lane_secret_done, l, &err);
+        if (l->secret_job) {
+            l->health = LANE_WAITING_TOKEN;
+            if (l->env->changed)
+                l->env->changed(l->env->ctx);
+            return false;
+        }
+    } else {
         g_set_error(&err, SECRET_ERROR, SECRET_ERROR_MISSING, "no token_file or token_command");
+    }
     if (!l->secret) {
         lane_set_error(l, LANE_AUTH, err->message);
         g_error_free(err);
@@ -474,7 +504,8 @@ static void lane_poll(evutil_socket_t fd, short what, void *arg)
         return;
     l->stream_catchup = false;
     if (!lane_load_secret(l)) {
-        lane_backoff(l);
+        if (!l->secret_job)
+            lane_backoff(l); /* else its answer starts the poll */
         return;
     }
     struct net_account na;
@@ -513,6 +544,7 @@ void lane_free(struct lane *l)
     if (!l)
         return;
     stream_teardown(l);
+    secret_job_cancel(l->secret_job);
     if (l->xfer)
         http_cancel(l->env->http, l->xfer);
     event_free(l->timer);
@@ -548,7 +580,9 @@ void lane_status(const struct lane *l, struct lane_status *out)
     *out = (struct lane_status){
         .name = l->cfg->name, .network = l->cfg->network, .server = l->cfg->server,
         .health = lane_health_names[l->health], .ok = l->health == LANE_OK || l->health == LANE_STARTING,
-        .error = l->last_error, .last_ok = l->last_ok, .next_at = l->next_at, .polls = l->polls,
+        .error = l->health == LANE_WAITING_TOKEN ? "waiting for its token_command (a locked keyring waits for you)"
+                                                 : l->last_error,
+        .last_ok = l->last_ok, .next_at = l->next_at, .polls = l->polls,
         .rate_remaining = l->rate_remaining,
         .streams = l->drv->stream_begin && l->cfg->streaming != CONFIG_STREAM_OFF,
         .stream_up = l->stream_up, .streamed = l->streamed,

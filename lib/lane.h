@@ -45,11 +45,12 @@ struct lane_env {
     void *ctx;
 };
 
-enum lane_health { LANE_STARTING, LANE_OK, LANE_RETRYING, LANE_AUTH, LANE_ERROR };
+enum lane_health { LANE_STARTING, LANE_OK, LANE_RETRYING, LANE_AUTH, LANE_ERROR, LANE_WAITING_TOKEN };
 
 struct lane_status {
     const char *name, *network, *server;
-    const char *health;              /* "starting", "ok", "retrying", "needs-attention", "error" */
+    const char *health;              /* "starting", "ok", "retrying", "needs-attention", "error",
+                                        "waiting-for-token" (its token_command runs: a locked keyring) */
     bool ok;                         /* starting or ok */
     const char *error;               /* last problem, or NULL */
     int64_t last_ok, next_at;

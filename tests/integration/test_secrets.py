@@ -29,6 +29,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -309,6 +310,44 @@ class Secrets(unittest.TestCase):
                         leaks.append(f"{name}'s token in {where}")
             h.stop_heedd()
             self.assertFalse(leaks, "a token echoed by the server was repeated:\n  " + "\n  ".join(leaks))
+
+    def test_slow_token_command_never_stalls_heedd(self):
+        """A token_command waiting for a locked keyring (here: sleeping)
+        runs off the loop: the control socket answers at once, other
+        accounts poll, the slow ones say they wait for their token. A
+        token is kept until a server refuses it: the command runs once."""
+        with Harness(dunst=False, time_limit=120) as h:
+            masto = h.mastodon(rate_limit=1_000_000)
+            count = h.path("token-runs")
+            sleeper = f"{PYTHON} -c 'import time; time.sleep(30)'"
+            counter = (f"{PYTHON} -c 'import sys; open(sys.argv[1], \"a\").write(\"x\"); print(sys.argv[2])' "
+                       f"{count} {masto.token}")
+            h.write_config([h.mastodon_account(masto, name="good")] + [
+                {"name": f"slow{i}", "network": "mastodon", "server": masto.base_url, "ca_file": masto.ca_file,
+                 "token_command": sleeper} for i in range(4)] + [
+                {"name": "counted", "network": "mastodon", "server": masto.base_url, "ca_file": masto.ca_file,
+                 "token_command": counter}], poll_interval=1)
+            h.start_heedd()
+            slowest = 0.0
+            waiting_seen = False
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                t0 = time.monotonic()
+                st = h.control("status", timeout=3)
+                slowest = max(slowest, time.monotonic() - t0)
+                acc = {a["name"]: a for a in st["accounts"]}
+                waiting_seen |= all(acc[f"slow{i}"]["health"] == "waiting-for-token" for i in range(4))
+                time.sleep(0.3)
+            self.assertLess(slowest, 1.0, f"a status request took {slowest:.2f} s while token commands ran")
+            self.assertTrue(waiting_seen, "the slow accounts were never shown as waiting for their token")
+            acc = {a["name"]: a for a in h.control("status")["accounts"]}
+            self.assertEqual(acc["good"]["health"], "ok", acc["good"])
+            self.assertGreaterEqual(acc["good"]["polls"], 3, acc["good"])
+            self.assertEqual(acc["counted"]["health"], "ok", acc["counted"])
+            self.assertGreaterEqual(acc["counted"]["polls"], 3, acc["counted"])
+            with open(count) as f:
+                self.assertEqual(f.read(), "x", "the token command ran more than once")
+            h.stop_heedd()
 
     def test_token_with_a_second_line_is_refused(self):
         r"""A token file holding "abc\nX-Injected: 1" (or a token_command

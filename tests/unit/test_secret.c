@@ -21,7 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "secret-job.h"
 #include "secret.h"
+
+#include <event2/event.h>
 
 #define PYTHON "/usr/bin/python3"
 
@@ -544,6 +547,67 @@ static void test_free_null(void **state)
     secret_free(g_strdup("s3cret"));
 }
 
+/* A token command off the loop: the answer comes on the loop, and a
+ * cancelled job never calls back (the worker frees what it used). */
+struct job_answer {
+    struct event_base *base;
+    char *secret;
+    char *error;
+    int calls;
+};
+
+static void job_done(char *secret, GError *error, void *arg)
+{
+    struct job_answer *a = arg;
+    a->calls++;
+    a->secret = secret;
+    a->error = error ? g_strdup(error->message) : NULL;
+    g_clear_error(&error);
+    event_base_loopbreak(a->base);
+}
+
+static void test_job_answers_on_the_loop(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct job_answer a = { .base = base };
+    char *const argv[] = { "/bin/sh", "-c", "sleep 0.2; echo tok3n", NULL };
+    GError *err = NULL;
+    struct secret_job *job = secret_job_start(base, argv, 5000, job_done, &a, &err);
+    assert_non_null(job);
+    assert_int_equal(a.calls, 0); /* not before the loop runs */
+    struct timeval limit = { 5, 0 };
+    event_base_loopexit(base, &limit);
+    event_base_dispatch(base);
+    assert_int_equal(a.calls, 1);
+    assert_string_equal(a.secret, "tok3n");
+    secret_free(a.secret);
+
+    /* A failing command: the error, no secret. */
+    struct job_answer b = { .base = base };
+    char *const bad[] = { "/bin/false", NULL };
+    job = secret_job_start(base, bad, 5000, job_done, &b, &err);
+    assert_non_null(job);
+    event_base_loopexit(base, &limit);
+    event_base_dispatch(base);
+    assert_int_equal(b.calls, 1);
+    assert_null(b.secret);
+    assert_non_null(strstr(b.error, "/bin/false"));
+    g_free(b.error);
+
+    /* Cancelled while it runs: no call, ever. */
+    struct job_answer c = { .base = base };
+    char *const slow[] = { "/bin/sh", "-c", "sleep 0.3; echo late", NULL };
+    job = secret_job_start(base, slow, 5000, job_done, &c, &err);
+    secret_job_cancel(job);
+    struct timeval wait = { 0, 600000 };
+    event_base_loopexit(base, &wait);
+    event_base_dispatch(base);
+    assert_int_equal(c.calls, 0);
+    event_base_free(base);
+    g_usleep(100000); /* let the worker finish before the leak check */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -575,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_command_long_output),
         cmocka_unit_test(test_command_no_fd_leak),
         cmocka_unit_test(test_free_null),
+        cmocka_unit_test(test_job_answers_on_the_loop),
     };
     return heed_test_status(cmocka_run_group_tests(tests, NULL, NULL));
 }
