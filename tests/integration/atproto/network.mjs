@@ -23,9 +23,9 @@
 //   follow   by subject
 //   short_tokens name seconds    access tokens the PDS issues to NAME from now
 //            on (createSession, refreshSession) expire after SECONDS
-//   stats    name                createSession / refreshSession counts for
-//            NAME and the PDS's log of requests from others than this script
-//            (method, path, status, ua)
+//   stats    [name]              createSession / refreshSession counts for
+//            NAME, and the PDS's log of requests from others than this script
+//            (method, path, query, status, ua)
 //   quit
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -61,9 +61,11 @@ const sc = network.getSeedClient();
 const requests = [];
 pds.server.server.on('request', (req, res) => {
   if (req.headers['x-ratelimit-bypass'] === BYPASS) return; // this script's own
+  const [reqPath, query = ''] = (req.url || '').split('?', 2);
   const entry = {
     method: req.method,
-    path: (req.url || '').split('?')[0],
+    path: reqPath,
+    query,
     ua: req.headers['user-agent'] || '',
     status: 0,
   };
@@ -258,6 +260,7 @@ function shortTokens({ name, seconds }) {
 }
 
 function stats({ name }) {
+  if (!name) return { requests };
   const c = countFor(user(name).did);
   return { create: c.create, refresh: c.refresh, requests };
 }
@@ -271,6 +274,9 @@ let closing = false;
 async function shutdown(code) {
   if (closing) return;
   closing = true;
+  // network.close() waits for the AppView to catch up, which can hang once
+  // PostgreSQL is gone: never longer than this.
+  setTimeout(() => process.exit(code || 1), 15000).unref();
   try {
     await network.close();
   } catch (e) {
