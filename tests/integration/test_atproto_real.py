@@ -27,6 +27,7 @@ from atproto_net import AtprotoNetwork, web_url  # noqa: E402
 from harness import Harness, body_text_variants, main, squash  # noqa: E402
 
 LIKES_ABOVE = 65   # more than one page of 50 notifications
+LIKES_DEEP = 480   # with LIKES_ABOVE, more than the AppView reads for one page (10 x 50)
 
 # Every new mention gets a popup of its own (no digest, no reminders), so
 # "notified once" is exactly one Notify call naming it. What heedd pops up
@@ -108,6 +109,8 @@ class AtprotoReal(unittest.TestCase):
         return [n for n in h.shown() if any(v in squash(n.body) for v in body_text_variants(text))]
 
     def assert_notified_once(self, h, text, uri=None):
+        h.wait_until(lambda: self.notified(h, text), 10,
+                     lambda: f"a delivered Notify for {text!r}:\n" + h.describe_notifications())
         calls = self.notified(h, text)
         self.assertEqual(len(calls), 1, f"one Notify for {text!r}:\n" + h.describe_notifications())
         self.assertEqual(calls[0].replaces_id, 0, f"a popup of its own: {calls[0]}")
@@ -277,27 +280,32 @@ class AtprotoReal(unittest.TestCase):
             h.stop_heedd()
 
     def test_first_start_lists_history_without_popups(self):
+        # Mentions from before heedd first started, some behind more than a
+        # page of other notifications, one behind more than the AppView reads
+        # for one page even when it refills a page that its reasons filter
+        # emptied (up to 10 reads of 50): listed, but never popped up.
         net = self.net
         net.account("alice-first", "Alice")
         own = net.post("alice-first", "my first post here")
-        history = {
-            "@alice-first.test welcome aboard!": net.post("bob", "@alice-first.test welcome aboard!",
-                                                          mention="alice-first")["uri"],
-            "glad to see you here": net.post("carol", "glad to see you here", reply_to=own["uri"])["uri"],
-            "@alice-first.test buried under many likes": net.post(
-                "dave", "@alice-first.test buried under many likes", mention="alice-first")["uri"],
-        }
-        # More than a page of notifications above them.
+        deep_text = "@alice-first.test from long ago, under hundreds of likes"
+        deep = net.post("dave", deep_text, mention="alice-first")["uri"]
+        net.likes("alice-first", "erin", LIKES_DEEP)
+        history = [
+            net.post("bob", "@alice-first.test welcome aboard!", mention="alice-first")["uri"],
+            net.post("carol", "glad to see you here", reply_to=own["uri"])["uri"],
+            net.post("frank", "@alice-first.test buried under many likes", mention="alice-first")["uri"],
+        ]
         net.likes("alice-first", "erin", LIKES_ABOVE)
         net.follow("frank", "alice-first")
         with self.harness(time_limit=120) as h:
             self.watch(h, "alice-first", wait_first_poll=False)
-            self.wait_listed(h, history.values(), timeout=30)
+            self.wait_listed(h, history, timeout=30)
             self.wait_polls(h, 2)
             self.assertEqual(h.shown(), [], "mentions from before heedd first started are history, not news:\n"
                              + h.describe_notifications())
-            self.assert_listed_once(h, history.values())
-            self.assertEqual(len(h.heed_list()), 3)
+            self.assert_listed_once(h, history)
+            allowed = {web_url(u) for u in history + [deep]}
+            self.assertLessEqual(h.listed_urls(), allowed)
             self.assertEqual([m for m in h.heed_list() if m.get("notified")], [],
                              "history is not marked notified")
 
@@ -312,8 +320,15 @@ class AtprotoReal(unittest.TestCase):
             h.start_heedd(test_hooks=True)
             self.wait_polls(h, 3, base=base)
             self.assertEqual(len(h.shown()), 1, h.describe_notifications())
-            self.assertEqual(len(h.heed_list()), 4)
+            self.assert_listed_once(h, history + [fresh_uri])
+            self.assertLessEqual(h.listed_urls(), allowed | {web_url(fresh_uri)})
             self.assertEqual(net.stats("alice-first")["create"], 1)
+
+            self.assertIn(web_url(deep), h.listed_urls(),
+                          f"the mention behind {LIKES_DEEP + LIKES_ABOVE} likes ({deep_text!r}) is not in heed "
+                          "list: the first start read only the first page of notifications")
+            self.assert_listed_once(h, [deep])
+            self.assertFalse(self.by_url(h)[web_url(deep)].get("notified"), "history is not notified")
             h.stop_heedd()
 
 

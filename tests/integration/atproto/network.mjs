@@ -209,6 +209,16 @@ async function likes({ target, by, n }) {
   const t = user(target);
   const b = user(by);
   const CHUNK = 100;
+  // The AppView sorts notifications by createdAt (when earlier than it saw
+  // them) and its cursor is a bare time: items that share the millisecond at
+  // a page boundary are skipped by the next page. Records written in one
+  // batch would all share one, so each gets its own (never before now:
+  // the noise must sort above what was written before it).
+  let last = 0;
+  const stamp = () => {
+    last = Math.max(last + 1, Date.now());
+    return new Date(last).toISOString();
+  };
   const made = [];
   for (let i = 0; i < n; i += CHUNK) {
     const k = Math.min(CHUNK, n - i);
@@ -220,7 +230,7 @@ async function likes({ target, by, n }) {
         value: {
           $type: 'app.bsky.feed.post',
           text: `filler post ${i + j}`,
-          createdAt: new Date().toISOString(),
+          createdAt: stamp(),
         },
       });
     }
@@ -235,7 +245,7 @@ async function likes({ target, by, n }) {
     const writes = made.slice(i, i + CHUNK).map((subject) => ({
       $type: 'com.atproto.repo.applyWrites#create',
       collection: 'app.bsky.feed.like',
-      value: { $type: 'app.bsky.feed.like', subject, createdAt: new Date().toISOString() },
+      value: { $type: 'app.bsky.feed.like', subject, createdAt: stamp() },
     }));
     await sc.agent.com.atproto.repo.applyWrites(
       { repo: b.did, writes },
