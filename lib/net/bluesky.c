@@ -9,11 +9,14 @@
  *   "login_identifier", "login_server": what the session was made for, so a
  *                               changed config logs in again;
  *   "seen_until"                newest indexedAt of a completed poll (absent
- *                               before the first one: then the first page is
+ *                               before the first one: then what is read is
  *                               history, taken as initial_sync);
+ *   "known"                     {at-uri: indexedAt} of what was passed on
+ *                               lately (see "What is new" below);
+ *   "deep_at"                   when the last deep poll ended (epoch s);
  *   "history_seen"              newest indexedAt of the user's own posts read;
  *   "poll_*", "history_*"       progress of the chain in flight (cursor, pages,
- *                               newest); cleared by begin()/history_begin(),
+ *                               newest, floor, deep); cleared by begin()/history_begin(),
  *                               never trusted across restarts.
  *
  * Session: begin() logs in (createSession) only when the state holds no
@@ -26,15 +29,30 @@
  * once (state_changed on that step): refreshSession rotates the refresh token.
  *
  * Paging: the server applies the reasons filter after reading a page, so a
- * page can be short or empty while a cursor is still returned. A poll starts
- * at the newest page and follows the cursor until a page reaches seen_until
- * (an item, or a timestamp cursor as the Bluesky AppView sends, at or before
- * it), the cursor ends, or catchup_max_pages. seen_until moves only when a
- * poll completes; pages before that are stored as they arrive and the store's
- * unique key absorbs repeats. Items up to BLUESKY_LATE_SLACK_S older than
- * seen_until are still passed on: the AppView sorts by a time that can be
- * earlier than what it already listed when the firehose runs late. A first
- * poll that finds nothing sets seen_until from the server's Date header.
+ * page can be short or empty while a cursor is still returned. Pages come
+ * newest first, sorted by a time the AppView takes from the post's own
+ * createdAt when that is earlier than when it saw the post: a post made
+ * offline, bridged, or from a client with a wrong clock is listed far below
+ * items already read. So time cannot say what is new here.
+ *
+ * What is new: a mention whose at-uri heed has not passed on before. The
+ * state keeps the uris passed on ("known", with their sort times) for
+ * BLUESKY_KNOWN_HORIZON_S behind seen_until, at most BLUESKY_KNOWN_MAX of
+ * them; every unknown mention on a page read is passed on, whatever its
+ * time, and the store's unique key absorbs a repeat after a crash or once
+ * the set has been trimmed. Time only bounds how far down a poll reads
+ * ("poll_floor"): a normal poll reads until a page reaches seen_until (an
+ * item, or a timestamp cursor as the Bluesky AppView sends, at or before
+ * it); every BLUESKY_DEEP_EVERY_S a deep poll reads on to BLUESKY_LOOKBACK_S
+ * behind it, which finds back-dated posts sorted below the first page. Both
+ * also end with the cursor or catchup_max_pages (a gap is reported only when
+ * seen_until was not reached). seen_until moves only when a poll completes;
+ * pages before that are stored as they arrive.
+ *
+ * First start: no seen_until yet. The poll reads back NET_FIRST_WINDOW_S
+ * (7 days) or catchup_max_pages, whichever ends first, and marks everything
+ * initial_sync: listed, not popped up. A first poll that finds nothing sets
+ * seen_until from the server's Date header.
  *
  * Identity: remote_id and post_id are the post's at-uri (the user's reply
  * names it as its parent); the link is https://bsky.app/profile/<did>/post/<rkey>,
@@ -62,7 +80,11 @@ enum {
 #define BLUESKY_PAGE_LIMIT 50
 #define BLUESKY_HISTORY_LIMIT 50
 #define BLUESKY_HISTORY_MAX_PAGES 3
-#define BLUESKY_LATE_SLACK_S 600
+#define BLUESKY_LATE_SLACK_S 600          /* history chain only: own posts indexed late */
+#define BLUESKY_LOOKBACK_S (24 * 3600)    /* how far behind seen_until a deep poll reads */
+#define BLUESKY_DEEP_EVERY_S 600          /* a deep poll at most this often */
+#define BLUESKY_KNOWN_HORIZON_S (2 * 24 * 3600)
+#define BLUESKY_KNOWN_MAX 2000
 #define BLUESKY_LOGIN_PAUSE_S 1800
 #define BLUESKY_RATE_DEFAULT_WAIT_S 60
 #define BLUESKY_RATE_MAX_WAIT_S 86400
@@ -173,7 +195,7 @@ static void bluesky_drop_session(json_t *state)
 
 static void bluesky_clear_inflight(json_t *state, const char *prefix)
 {
-    static const char *const keys[] = { "cursor", "pages", "newest" };
+    static const char *const keys[] = { "cursor", "pages", "newest", "floor", "deep" };
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
         g_autofree char *k = g_strconcat(prefix, keys[i], NULL);
         json_object_del(state, k);
@@ -681,6 +703,106 @@ static int64_t bluesky_server_now(const struct net_account *acct, const struct n
     return t > 0 ? t : acct->now;
 }
 
+/* The lowest sort time this poll reads down to (microseconds), fixed by
+ * its first page and kept in "poll_floor" while it goes on: see "What is
+ * new" in the head comment. *deep says whether this is a deep poll. */
+static int64_t bluesky_floor(const struct net_account *acct, json_t *state, int64_t seen_us, bool *deep)
+{
+    json_t *v = json_object_get(state, "poll_floor");
+    *deep = json_is_true(json_object_get(state, "poll_deep"));
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (seen_us == 0)
+        return (acct->now - NET_FIRST_WINDOW_S) * G_USEC_PER_SEC;
+    json_int_t deep_at = json_integer_value(json_object_get(state, "deep_at"));
+    *deep = acct->now - deep_at >= BLUESKY_DEEP_EVERY_S || acct->now < deep_at;
+    return *deep ? seen_us - (int64_t)BLUESKY_LOOKBACK_S * G_USEC_PER_SEC : seen_us;
+}
+
+/* Forget what is too old to be listed again, and the oldest beyond
+ * BLUESKY_KNOWN_MAX. */
+static void bluesky_trim_known(json_t *state, int64_t seen_us)
+{
+    json_t *known = json_object_get(state, "known");
+    if (!json_is_object(known))
+        return;
+    int64_t horizon = seen_us - (int64_t)BLUESKY_KNOWN_HORIZON_S * G_USEC_PER_SEC;
+    g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    const char *uri;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(known, tmp, uri, v) {
+        int64_t t = bluesky_time_us(json_string_value(v));
+        if (t < horizon)
+            json_object_del(known, uri);
+        else
+            g_array_append_val(times, t);
+    }
+    if (times->len <= BLUESKY_KNOWN_MAX)
+        return;
+    g_array_sort(times, net_compare_int64);
+    int64_t cut = g_array_index(times, int64_t, times->len - BLUESKY_KNOWN_MAX);
+    json_object_foreach_safe(known, tmp, uri, v) {
+        if (bluesky_time_us(json_string_value(v)) < cut)
+            json_object_del(known, uri);
+    }
+}
+
+struct bluesky_page {
+    int64_t seen_us, floor_us;
+    bool first;
+    bool reached_seen, reached_floor;
+    char *newest;
+    int64_t newest_us;
+};
+
+/* One notification of a page: passed on when it is a mention not passed on
+ * before. */
+static void bluesky_page_item(const struct net_account *acct, json_t *state, struct bluesky_page *pg, size_t i,
+                              json_t *n, struct net_result *out)
+{
+    if (!json_is_object(n)) {
+        net_result_skip(out, "notification %zu of a page is not an object", i);
+        return;
+    }
+    const char *indexed = json_string_value(json_object_get(n, "indexedAt"));
+    int64_t t = bluesky_time_us(indexed);
+    if (t == 0) {
+        net_result_skip(out, "notification %zu of a page has no valid indexedAt", i);
+        return;
+    }
+    bluesky_take_newest(&pg->newest, &pg->newest_us, indexed, t);
+    if (t <= pg->floor_us)
+        pg->reached_floor = true;
+    if (!pg->first && t <= pg->seen_us)
+        pg->reached_seen = true;
+    if (pg->first && t < pg->floor_us)
+        return; /* older than the first start's window */
+    if (!pg->first && t < pg->seen_us - (int64_t)BLUESKY_KNOWN_HORIZON_S * G_USEC_PER_SEC)
+        return; /* beyond what "known" remembers: read by an earlier poll */
+    json_t *known = json_object_get(state, "known");
+    const char *uri = json_string_value(json_object_get(n, "uri"));
+    if (uri && json_object_get(known, uri))
+        return;
+    g_autofree char *why = NULL;
+    bool bad = false;
+    struct mention *m = bluesky_parse_one(acct, n, &why, &bad);
+    if (m)
+        g_ptr_array_add(out->mentions, m);
+    else if (bad)
+        net_result_skip(out, "notification %zu of a page: %s", i, why);
+    else
+        log_debug("%s: notification %zu skipped: %s", acct->name, i, why);
+    /* Remembered whatever became of it, so it is not read (or reported) again. */
+    if (uri && strlen(uri) <= 1024) {
+        if (!json_is_object(known)) {
+            known = json_object();
+            json_object_set_new(state, "known", known);
+        }
+        json_object_set_new(known, uri, json_string(indexed));
+    }
+}
+
 static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
                                 const struct net_response *resp, struct net_result *out)
 {
@@ -699,83 +821,66 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
     if (cursor && !*cursor)
         cursor = NULL;
 
-    const char *seen = bluesky_str(state, "seen_until");
-    int64_t seen_us = bluesky_time_us(seen);
-    bool first = seen_us == 0;
-    int64_t slack_us = (int64_t)BLUESKY_LATE_SLACK_S * G_USEC_PER_SEC;
-    g_autofree char *newest = g_strdup(bluesky_str(state, "poll_newest"));
-    int64_t newest_us = bluesky_time_us(newest);
-    bool reached_seen = false;
+    struct bluesky_page pg = { .seen_us = bluesky_time_us(bluesky_str(state, "seen_until")) };
+    pg.first = pg.seen_us == 0;
+    bool deep = false;
+    pg.floor_us = bluesky_floor(acct, state, pg.seen_us, &deep);
+    pg.newest = g_strdup(bluesky_str(state, "poll_newest"));
+    pg.newest_us = bluesky_time_us(pg.newest);
     size_t i;
     json_t *n;
-    json_array_foreach(list, i, n) {
-        if (!json_is_object(n)) {
-            net_result_skip(out, "notification %zu of a page is not an object", i);
-            continue;
-        }
-        const char *indexed = json_string_value(json_object_get(n, "indexedAt"));
-        int64_t t = bluesky_time_us(indexed);
-        if (t == 0) {
-            net_result_skip(out, "notification %zu of a page has no valid indexedAt", i);
-            continue;
-        }
-        bluesky_take_newest(&newest, &newest_us, indexed, t);
-        if (!first && t <= seen_us)
-            reached_seen = true;
-        if (!first && t < seen_us - slack_us)
-            continue; /* read by an earlier poll, or history from before heed watched */
-        g_autofree char *why = NULL;
-        bool bad = false;
-        struct mention *m = bluesky_parse_one(acct, n, &why, &bad);
-        if (m)
-            g_ptr_array_add(out->mentions, m);
-        else if (bad)
-            net_result_skip(out, "notification %zu of a page: %s", i, why);
-        else
-            log_debug("%s: notification %zu skipped: %s", acct->name, i, why);
-    }
+    json_array_foreach(list, i, n)
+        bluesky_page_item(acct, state, &pg, i, n, out);
     /* The Bluesky AppView's cursor is the time of the last item it read,
      * filtered out or not, and the next page starts strictly before it: once
-     * that is at or before seen_until the rest is old, even when the page
+     * that is at or below the floor the rest is old, even when the page
      * itself came back empty. Opaque cursors skip this. */
     int64_t cursor_us = bluesky_time_us(cursor);
     if (cursor_us > 0) {
-        bluesky_take_newest(&newest, &newest_us, cursor, cursor_us);
-        if (!first && cursor_us <= seen_us)
-            reached_seen = true;
+        bluesky_take_newest(&pg.newest, &pg.newest_us, cursor, cursor_us);
+        pg.reached_floor |= cursor_us <= pg.floor_us;
+        pg.reached_seen |= !pg.first && cursor_us <= pg.seen_us;
     }
-    out->initial_sync = first;
+    out->initial_sync = pg.first;
 
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
-    bool more = !first && !reached_seen && cursor;
+    bool more = !pg.reached_floor && cursor;
     if (more && g_strcmp0(cursor, bluesky_str(state, "poll_cursor")) == 0) {
         net_result_notice(out, "listNotifications returned the cursor it was given; not following it");
         more = false;
     }
     if (more && pages >= acct->catchup_max_pages) {
-        net_result_notice(out,
-            "more than %lld pages of notifications since the last poll; older ones were not fetched "
-            "(raise catchup_max_pages)",
-            (long long)pages);
+        if (!pg.first && !pg.reached_seen)
+            net_result_notice(out,
+                "more than %lld pages of notifications since the last poll; older ones were not fetched "
+                "(raise catchup_max_pages)",
+                (long long)pages);
         more = false;
     }
     if (more) {
         json_object_set_new(state, "poll_pages", json_integer(pages));
         json_object_set_new(state, "poll_cursor", json_string(cursor));
-        if (newest)
-            json_object_set_new(state, "poll_newest", json_string(newest));
+        json_object_set_new(state, "poll_floor", json_integer(pg.floor_us));
+        json_object_set_new(state, "poll_deep", json_boolean(deep));
+        if (pg.newest)
+            json_object_set_new(state, "poll_newest", json_string(pg.newest));
         out->next = bluesky_page_request(acct, state, req->step);
+        g_free(pg.newest);
         return;
     }
     bluesky_clear_inflight(state, "poll_");
-    if (newest_us > seen_us) {
-        json_object_set_new(state, "seen_until", json_string(newest));
-    } else if (first) {
+    if (pg.newest_us > pg.seen_us) {
+        json_object_set_new(state, "seen_until", json_string(pg.newest));
+    } else if (pg.first) {
         /* Nothing at all yet: what comes after this moment is news. */
         g_autofree char *iso = bluesky_iso(bluesky_server_now(acct, resp));
         json_object_set_new(state, "seen_until", json_string(iso));
     }
+    if (deep || pg.first) /* the first start read deeper still */
+        json_object_set_new(state, "deep_at", json_integer(acct->now));
+    bluesky_trim_known(state, bluesky_time_us(bluesky_str(state, "seen_until")));
     out->state_changed = true;
+    g_free(pg.newest);
 }
 
 /* ---------------------------------------------------------------- history */

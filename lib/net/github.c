@@ -20,9 +20,15 @@
  *   "poll_last_modified" / "poll_newest" / "poll_pages": progress of the
  *                    poll in flight (not trusted across restarts).
  *
- * Paging: the list is sorted by updated_at, newest first. The first run
- * takes only the first page and marks it initial_sync (history, not news).
- * Later polls follow the Link header's rel="next" while the pages are still
+ * What is new: a thread state ("<id>@<updated_at>") not stored before. The
+ * updated_at is GitHub's own clock at the activity, not a date an author
+ * chose, so time may bound the reading; every thread on a page read is
+ * passed on and the store's unique key absorbs repeats.
+ *
+ * Paging: the list is sorted by updated_at, newest first. The first start
+ * reads back NET_FIRST_WINDOW_S (7 days) or catchup_max_pages pages,
+ * whichever ends first, and marks it all initial_sync (listed, not popped
+ * up). Later polls follow the Link header's rel="next" while the pages are still
  * newer than what a complete poll saw (with some slack, since GitHub may
  * deliver a thread a little after its updated_at), bounded by
  * catchup_max_pages. Only the first page carries If-Modified-Since; its
@@ -502,6 +508,7 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
     int64_t newest = first ? 0 : json_integer_value(json_object_get(state, "poll_newest"));
     g_autofree char *web_base = github_web_base(acct->server);
     bool reached_seen = false;
+    int64_t oldest = INT64_MAX;
     size_t i;
     json_t *t;
     json_array_foreach(root, i, t) {
@@ -512,6 +519,8 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
         int64_t updated = net_parse_time(github_str(t, "updated_at"));
         if (updated > newest)
             newest = updated;
+        if (updated > 0 && updated < oldest)
+            oldest = updated;
         if (updated > 0 && seen > 0 && updated < seen - GITHUB_PAGING_SLACK_S)
             reached_seen = true;
         const char *why = NULL;
@@ -535,16 +544,19 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
     if (!github_header_value_ok(lm))
         lm = NULL;
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
-    g_autofree char *next = initialized ? net_link_rel(net_response_header(resp, "link"), "next") : NULL;
+    g_autofree char *next = net_link_rel(net_response_header(resp, "link"), "next");
     bool more = next && !reached_seen && json_array_size(root) > 0;
+    if (more && !initialized && (oldest == INT64_MAX || oldest < acct->now - NET_FIRST_WINDOW_S))
+        more = false; /* the first start's window is read */
     if (more && !github_same_origin(acct, next)) {
         net_result_notice(out, "Link header points away from %s; not following it", acct->server);
         more = false;
     }
     if (more && pages >= acct->catchup_max_pages) {
-        net_result_notice(out, "more than %lld pages of notifications since the last poll; older ones were "
-                                      "not fetched (raise catchup_max_pages)",
-                                      (long long)pages);
+        if (initialized)
+            net_result_notice(out, "more than %lld pages of notifications since the last poll; older ones "
+                                   "were not fetched (raise catchup_max_pages)",
+                              (long long)pages);
         more = false;
     }
     if (more) {

@@ -6,12 +6,19 @@
  *   "since_id"    newest notification id already stored;
  *   "poll_newest" / "poll_pages": progress of the poll in flight (not trusted across restarts).
  *
- * First run takes only the newest page and marks it initial_sync (history,
- * not news). Later polls ask for since_id and, while a page comes back full,
- * follow the Link header's rel="next" (older) pages until they reach what was
- * already seen, bounded by catchup_max_pages. The cursor moves only when a
- * poll completes; pages before that are stored as they arrive and the
- * store's unique key absorbs any repeat after a crash.
+ * What is new: a notification whose id is above since_id. Mastodon gives a
+ * notification its id when it creates it (ids grow with the server's clock,
+ * not with the post's date), so ids are identity and order at once: a
+ * back-dated or federated-late post still gets a new, higher id.
+ *
+ * The first start reads back NET_FIRST_WINDOW_S (7 days, by the
+ * notifications' created_at) or catchup_max_pages pages, whichever ends
+ * first, and marks it all initial_sync: listed, not popped up. Later polls
+ * ask for since_id and, while a page comes back full, follow the Link
+ * header's rel="next" (older) pages until they reach what was already seen,
+ * bounded by catchup_max_pages. The cursor moves only when a poll
+ * completes; pages before that are stored as they arrive and the store's
+ * unique key absorbs any repeat after a crash.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -270,11 +277,15 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     const char *since = json_string_value(json_object_get(state, "since_id"));
     g_autofree char *newest = net_json_strdup(state, "poll_newest");
     const char *oldest = NULL;
+    int64_t oldest_at = INT64_MAX; /* the first start reads back by time */
     bool reached_seen = false;
     size_t i;
     json_t *n;
     json_array_foreach(root, i, n) {
         const char *id = json_string_value(json_object_get(n, "id"));
+        int64_t at = net_parse_time(json_string_value(json_object_get(n, "created_at")));
+        if (at > 0 && at < oldest_at)
+            oldest_at = at;
         if (!id || !*id) {
             net_result_skip(out, "notification %zu of a page has no id", i);
             continue;
@@ -300,17 +311,21 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
 
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
     const char *link = net_response_header(resp, "link");
-    g_autofree char *next = initialized ? net_link_rel(link, "next") : NULL;
+    g_autofree char *next = net_link_rel(link, "next");
     bool full = json_array_size(root) >= MASTODON_PAGE_MIN_FULL;
-    bool more = initialized && full && !reached_seen && oldest && next;
+    bool more = full && !reached_seen && oldest && next;
+    if (more && !initialized && (oldest_at == INT64_MAX || oldest_at < acct->now - NET_FIRST_WINDOW_S))
+        more = false; /* the first start's window is read */
     if (more && !mastodon_same_origin(acct, next)) {
         net_result_notice(out, "Link header points away from %s; not following it", acct->server);
         more = false;
     }
     if (more && pages >= acct->catchup_max_pages) {
-        net_result_notice(out,
-            "more than %lld pages of mentions since the last poll; older ones were not fetched (raise catchup_max_pages)",
-            (long long)pages);
+        if (initialized)
+            net_result_notice(out,
+                "more than %lld pages of mentions since the last poll; older ones were not fetched "
+                "(raise catchup_max_pages)",
+                (long long)pages);
         more = false;
     }
     if (more) {

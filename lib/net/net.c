@@ -151,6 +151,12 @@ const char *net_response_header(const struct net_response *resp, const char *low
     return g_hash_table_lookup(resp->headers, lower_name);
 }
 
+int net_compare_int64(gconstpointer a, gconstpointer b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 int net_id_compare(const char *a, const char *b)
 {
     size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;

@@ -133,6 +133,11 @@ void net_result_skip(struct net_result *res, const char *fmt, ...) __attribute__
 /* A note for the log that the engine repeats only when it changes. */
 void net_result_notice(struct net_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *net_response_header(const struct net_response *resp, const char *lower_name);
+/* How far back the first start of an account reads (or catchup_max_pages,
+ * whichever ends first): what it finds is listed, never popped up. */
+#define NET_FIRST_WINDOW_S (7 * 24 * 3600)
+/* GCompareFunc for int64_t elements (g_array_sort). */
+int net_compare_int64(gconstpointer a, gconstpointer b);
 /* Compare two numeric id strings: by length, then lexically (Mastodon, X). */
 int net_id_compare(const char *a, const char *b);
 /* URL of the rel="next" (or other rel) link in an RFC 8288 Link header, or NULL. */

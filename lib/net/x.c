@@ -12,10 +12,15 @@
  *   "poll_newest" / "poll_pages" / "poll_fresh": progress of the poll in
  *                   flight; begin() drops them, so they never outlive a poll.
  *
+ * What is new: a mention whose id is above since_id. X gives a post its id
+ * (a snowflake: the server's clock and a sequence) when it is posted, and
+ * an author cannot date a post back, so ids are identity and order at once.
+ *
  * Paging: the timeline comes newest first, 100 a page, with meta.next_token
- * naming the next (older) page. The first run takes only the newest page and
- * marks it initial_sync: it is history from before heed watched, not news.
- * Later polls send since_id and follow next_token (passing since_id again so
+ * naming the next (older) page. The first start reads back
+ * NET_FIRST_WINDOW_S (7 days, by created_at) or catchup_max_pages pages,
+ * whichever ends first, and marks it all initial_sync: it is history from
+ * before heed watched, listed but not popped up. Later polls send since_id and follow next_token (passing since_id again so
  * the server stops at what was already seen) until no token is left or
  * catchup_max_pages pages were read. since_id moves only when a poll
  * completes; pages before that are stored as they arrive and the store's
@@ -412,12 +417,16 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
 
     size_t i;
     json_t *t;
+    int64_t oldest_at = INT64_MAX; /* the first start reads back by time */
     json_array_foreach(data, i, t) {
         const char *id = x_id_member(t, "id");
         if (!id) {
             net_result_skip(out, "mention %zu of a page has no usable id", i);
             continue;
         }
+        int64_t at = json_is_object(t) ? net_parse_time(json_string_value(json_object_get(t, "created_at"))) : 0;
+        if (at > 0 && at < oldest_at)
+            oldest_at = at;
         if (since && net_id_compare(id, since) <= 0) {
             reached_seen = true; /* a server that ignores since_id, or a repeated page */
             continue;
@@ -452,8 +461,12 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
     out->initial_sync = !initialized;
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
     int max_pages = acct->catchup_max_pages > 0 ? acct->catchup_max_pages : 1;
-    bool more = initialized && me && next_token && !reached_seen;
-    if (more && pages >= max_pages) {
+    bool more = me && next_token && !reached_seen;
+    if (more && !initialized && (oldest_at == INT64_MAX || oldest_at < acct->now - NET_FIRST_WINDOW_S))
+        more = false; /* the first start's window is read */
+    if (more && !initialized && pages >= max_pages) {
+        more = false; /* the first start reads what catchup_max_pages allows; no gap to report */
+    } else if (more && pages >= max_pages) {
         net_result_notice(out, "more than %lld pages of mentions since the last poll; older ones were not "
                                       "fetched, so there may be a gap (raise catchup_max_pages)",
                                       (long long)pages);

@@ -184,9 +184,13 @@ class FakeBluesky(FakeServer):
             rec["embed"] = {"$type": "app.bsky.embed.record", "record": {"uri": quote, "cid": "bafyquoted"}}
         return rec
 
-    def _add(self, reason, handle, display_name, record, collection, subject=None, **profile_kw):
+    def _add(self, reason, handle, display_name, record, collection, subject=None, backdate=0, **profile_kw):
+        """backdate: the record claims to be this many seconds older than now
+        (written offline, bridged, a wrong clock). The AppView then sorts and
+        dates the notification by that claim, so it lands below items
+        already listed."""
         seq = self._next_seq()
-        t = self._now()
+        t = self._now() - backdate
         author = self.profile(handle, display_name, **profile_kw)
         uri = f"at://{author['did']}/{collection}/{_tid(seq)}"
         n = {"uri": uri, "cid": f"bafyrei{seq:08d}", "author": author, "reason": reason,
@@ -196,13 +200,15 @@ class FakeBluesky(FakeServer):
             n["reasonSubject"] = subject
         with self._lock:
             self._notifs.append(n)
+            self._notifs.sort(key=lambda i: (i["_t"], i["_seq"]))
         return uri
 
     def my_post_uri(self, rkey="3kmypost2222a"):
         return f"at://{self.did}/app.bsky.feed.post/{rkey}"
 
     def add_mention(self, handle="bob.test", display_name="Bob Example", text=None, reason="mention", **kw):
-        """A post naming the user; returns its at-uri. kw: follows_me, i_follow, bot."""
+        """A post naming the user; returns its at-uri. kw: follows_me, i_follow,
+        bot, backdate (seconds)."""
         if text is None:
             text = f"@{self.handle} hello there"
         subject = None
@@ -221,12 +227,12 @@ class FakeBluesky(FakeServer):
     def add_quote(self, **kw):
         return self.add_mention(reason="quote", **kw)
 
-    def add_like(self, handle="carol.test", display_name="Carol"):
+    def add_like(self, handle="carol.test", display_name="Carol", backdate=0):
         subject = self.my_post_uri()
         return self._add("like", handle, display_name,
                          lambda t: {"$type": "app.bsky.feed.like", "createdAt": _iso(t),
                                     "subject": {"uri": subject, "cid": "bafysubject"}},
-                         "app.bsky.feed.like", subject)
+                         "app.bsky.feed.like", subject, backdate=backdate)
 
     def add_likes(self, n, **kw):
         return [self.add_like(**kw) for _ in range(n)]
@@ -345,7 +351,7 @@ class FakeBluesky(FakeServer):
     def _cursor_for(self, item):
         if self.cursor_style == "time":
             return item["indexedAt"]
-        return base64.urlsafe_b64encode(f"k:{item['_seq']}:{item['cid']}".encode()).decode()
+        return base64.urlsafe_b64encode(f"k:{round(item['_t'] * 1000)}:{item['_seq']}:{item['cid']}".encode()).decode()
 
     def _before_cursor(self, items, cursor):
         """Items (newest first) strictly after the cursor position."""
@@ -358,10 +364,11 @@ class FakeBluesky(FakeServer):
                 raise ValueError("malformed cursor")
             return [i for i in items if round(i["_t"] * 1000) < round(t * 1000)]
         try:
-            seq = int(base64.urlsafe_b64decode(cursor.encode()).decode().split(":")[1])
+            parts = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+            key = (int(parts[1]), int(parts[2]))
         except (ValueError, IndexError):
             raise ValueError("malformed cursor")
-        return [i for i in items if i["_seq"] < seq]
+        return [i for i in items if (round(i["_t"] * 1000), i["_seq"]) < key]
 
     @staticmethod
     def _public(item):

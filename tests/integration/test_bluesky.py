@@ -185,6 +185,61 @@ class Bluesky(unittest.TestCase):
     def test_catch_up_across_empty_pages_opaque_cursor(self):
         self.catch_up("opaque")
 
+    def test_backdated_mentions_listed_and_notified_once(self):
+        """The AppView dates a notification by the post's createdAt, which the
+        author's client sets: a post made offline or bridged is listed below
+        what heed already read. It must still be listed and shown, once."""
+        with Harness() as h:
+            fake = start_watching(h)
+            add_bob(fake, "@alice.test on time")
+            h.wait_until(lambda: h.shown("on time"), 10, "the ordinary mention")
+            late = [fake.add_mention(handle="train.test", display_name="On The Train",
+                                     text="@alice.test wrote this on the train, no signal", backdate=15 * 60),
+                    fake.add_mention(handle="bridge.test", display_name="Bridged Friend", reason="reply",
+                                     text="@alice.test sent through a bridge two hours late", backdate=2 * 3600)]
+            want = {web_url(u) for u in late}
+            h.wait_until(lambda: want <= h.listed_urls(), 15,
+                         lambda: f"the back-dated mentions in heed list (have {h.listed_urls()})", interval=0.25)
+            h.wait_until(lambda: h.shown("train") and h.shown("bridge"), 10,
+                         lambda: "a Notify for each back-dated mention:\n" + h.describe_notifications())
+            h.wait_polls(fake, 3)
+            self.assertEqual(len(h.shown("train")), 1, h.describe_notifications())
+            self.assertEqual(len(h.shown("bridge")), 1, h.describe_notifications())
+            self.assertEqual(len(h.heed_list()), 3, "each mention stored once")
+            h.stop_heedd()
+            h.start_heedd()
+            h.wait_polls(fake, 2)
+            self.assertEqual(len(h.heed_list()), 3, "no repeats after a restart")
+            self.assertEqual(len(h.shown("train")), 1, h.describe_notifications())
+            h.stop_heedd()
+
+    def test_first_start_lists_the_last_week_without_popups(self):
+        """Installing heed shows who is still waiting: the first start reads
+        back a week (behind any number of likes, up to catchup_max_pages)
+        and lists it, but pops nothing up."""
+        with Harness() as h:
+            fake = bluesky(h)
+            month = fake.add_mention(handle="old.test", display_name="Long Ago",
+                                     text="@alice.test from ten days ago", backdate=10 * 86400)
+            week = fake.add_mention(handle="week.test", display_name="Three Days", reason="reply",
+                                    text="@alice.test from three days ago", backdate=3 * 86400)
+            hour = fake.add_mention(handle="hour.test", display_name="An Hour",
+                                    text="@alice.test from an hour ago", backdate=3600)
+            fake.add_likes(60)
+            h.write_config([bluesky_account(fake)], poll_interval=1)
+            h.start_heedd()
+            want = {web_url(week), web_url(hour)}
+            h.wait_until(lambda: want <= h.listed_urls(), 15,
+                         lambda: f"last week's mentions in heed list (have {h.listed_urls()})", interval=0.25)
+            h.wait_polls(fake, 3)
+            self.assertNotIn(web_url(month), h.listed_urls(), "older than the first start's window")
+            self.assertEqual(h.shown(), [], "the first start lists, it does not pop up:\n"
+                             + h.describe_notifications())
+            add_bob(fake, "@alice.test and now something new")
+            h.wait_until(lambda: h.shown("something new"), 10, "news after the first start")
+            self.assertEqual(len(h.shown()), 1, h.describe_notifications())
+            h.stop_heedd()
+
     def test_default_action_opens_bsky_app_url(self):
         with Harness() as h:
             fake = start_watching(h)

@@ -68,13 +68,16 @@ static char *fixture(const char *name)
     return body;
 }
 
-/* A state with a live session (and seen_until when given). */
+/* A state with a live session (and seen_until when given). A deep poll
+ * has just been made, so the next poll is a normal one. */
 static json_t *session_state(const char *seen_until)
 {
     json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "did", ME, "handle", "alice.test", "accessJwt", ACCESS1,
                           "refreshJwt", REFRESH1, "login_identifier", "alice.test", "login_server", SERVER);
-    if (seen_until)
+    if (seen_until) {
         json_object_set_new(s, "seen_until", json_string(seen_until));
+        json_object_set_new(s, "deep_at", json_integer(NOW - 60));
+    }
     return s;
 }
 
@@ -309,17 +312,37 @@ static void test_login_then_first_page(void **unused)
     res.next = NULL;
     net_result_clear(&res);
 
-    /* First page ever: history, taken whole, cursor not followed. */
+    /* First start: history, read back through the cursor (7 days or
+     * catchup_max_pages), listed but never popped up. */
     respond_fixture(&acct, state, req, 200, "page-mixed.json", &res);
+    net_request_free(req);
+    assert_int_equal(res.outcome, NET_OK);
+    assert_true(res.initial_sync);
+    assert_false(res.state_changed);
+    assert_int_equal(res.mentions->len, 3);
+    assert_is_page(res.next, ACCESS1, "opaque-cursor-1");
+    req = g_steal_pointer(&res.next);
+    net_result_clear(&res);
+
+    respond_fixture(&acct, state, req, 200, "page-old.json", &res);
+    net_request_free(req);
+    assert_true(res.initial_sync);
+    assert_int_equal(res.mentions->len, 2);
+    req = g_steal_pointer(&res.next);
+    assert_non_null(req);
+    net_result_clear(&res);
+
+    respond(&acct, state, req, 200, "{\"notifications\":[]}", &res);
     net_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.initial_sync);
     assert_true(res.state_changed);
     assert_null(res.next);
-    assert_int_equal(res.mentions->len, 3);
+    assert_null(res.notice);
     assert_string_equal(sval(state, "seen_until"), "2024-05-01T11:59:30.500Z");
     assert_null(json_object_get(state, "poll_pages"));
     assert_null(json_object_get(state, "poll_cursor"));
+    assert_null(json_object_get(state, "poll_floor"));
     net_result_clear(&res);
 
     /* The next poll reuses the session. */
@@ -336,7 +359,7 @@ static void test_first_page_empty(void **unused)
     char *error = NULL;
     struct net_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
-    respond_h(&acct, state, req, 200, "{\"notifications\":[],\"cursor\":\"opaque\"}", &res, "Date",
+    respond_h(&acct, state, req, 200, "{\"notifications\":[]}", &res, "Date",
               "Wed, 01 May 2024 11:58:20 GMT", NULL);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.initial_sync);
@@ -462,16 +485,18 @@ static void test_paging_follows_cursor(void **unused)
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
 
-    /* Reaches seen_until: stops although a cursor came back. An item a
-     * little older than seen_until (indexed late) is still passed on; one
-     * far older is not. */
+    /* Reaches seen_until: stops although a cursor came back. Items older
+     * than seen_until that were never passed on (posts dated back by their
+     * author's client) are passed on too: what is new is decided by
+     * identity, not by time. */
     respond_fixture(&acct, state, req, 200, "page-old.json", &res);
     net_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_null(res.next);
     assert_true(res.state_changed);
-    assert_int_equal(res.mentions->len, 1);
+    assert_int_equal(res.mentions->len, 2);
     assert_non_null(find_mention(&res, "at://did:plc:frank/app.bsky.feed.post/3kslightlylate"));
+    assert_non_null(find_mention(&res, "at://did:plc:gina/app.bsky.feed.post/3klongago"));
     assert_string_equal(sval(state, "seen_until"), "2024-05-01T11:59:30.500Z");
     assert_null(json_object_get(state, "poll_newest"));
     assert_null(json_object_get(state, "poll_pages"));
@@ -1104,6 +1129,185 @@ static void test_no_secrets_logged(void **unused)
     assert_non_null(strstr(log, "sky: session ended"));
 }
 
+/* A notification item for hand-made pages. */
+static char *item(const char *rkey, const char *reason, const char *sort_at)
+{
+    return g_strdup_printf("{\"uri\":\"at://did:plc:pat/app.bsky.feed.post/%s\",\"reason\":\"%s\","
+                           "\"author\":{\"did\":\"did:plc:pat\",\"handle\":\"pat.test\"},"
+                           "\"record\":{\"text\":\"hi @alice.test\",\"createdAt\":\"%s\"},\"indexedAt\":\"%s\"}",
+                           rkey, reason, sort_at, sort_at);
+}
+
+static char *page2(const char *a, const char *b, const char *cursor)
+{
+    return g_strdup_printf("{\"notifications\":[%s%s%s]%s%s%s}", a, b ? "," : "", b ? b : "",
+                           cursor ? ",\"cursor\":\"" : "", cursor ? cursor : "", cursor ? "\"" : "");
+}
+
+/* A post whose createdAt lies before what was already read (written
+ * offline, bridged, a wrong clock) is listed by the AppView at that time,
+ * below items already read. It is passed on once, however old it claims to
+ * be; the next poll, reading the same page, passes nothing. */
+static void test_backdated_passed_once(void **unused)
+{
+    (void)unused;
+    struct net_account acct = account();
+    g_autoptr(json_t) state = session_state("2024-05-01T11:50:00.000Z");
+    char *error = NULL;
+    g_autofree char *fresh = item("3kfresh", "mention", "2024-05-01T11:59:00.000Z");
+    g_autofree char *late15 = item("3klate15", "mention", "2024-05-01T11:35:00.000Z");
+    g_autofree char *late2h = item("3klate2h", "reply", "2024-05-01T09:50:00.000Z");
+    g_autofree char *body = g_strdup_printf("{\"notifications\":[%s,%s,%s],\"cursor\":\"2024-05-01T09:50:00.000Z\"}",
+                                            fresh, late15, late2h);
+    for (int poll = 0; poll < 2; poll++) {
+        acct.now = NOW + poll * 60;
+        struct net_request *req = drv()->begin(&acct, state, &error);
+        struct net_result res;
+        respond(&acct, state, req, 200, body, &res);
+        net_request_free(req);
+        assert_int_equal(res.outcome, NET_OK);
+        assert_null(res.next);
+        assert_false(res.initial_sync);
+        if (poll == 0) {
+            assert_int_equal(res.mentions->len, 3);
+            assert_non_null(find_mention(&res, "at://did:plc:pat/app.bsky.feed.post/3klate15"));
+            assert_non_null(find_mention(&res, "at://did:plc:pat/app.bsky.feed.post/3klate2h"));
+        } else {
+            assert_int_equal(res.mentions->len, 0);
+        }
+        assert_string_equal(sval(state, "seen_until"), "2024-05-01T11:59:00.000Z");
+        net_result_clear(&res);
+    }
+    /* A back-dated post that shows up later, on a page already read. */
+    g_autofree char *late_again = item("3klater", "quote", "2024-05-01T11:40:00.000Z");
+    g_autofree char *body2 = g_strdup_printf("{\"notifications\":[%s,%s,%s,%s]}", fresh, late15, late_again, late2h);
+    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct net_result res;
+    respond(&acct, state, req, 200, body2, &res);
+    net_request_free(req);
+    assert_int_equal(res.mentions->len, 1);
+    assert_non_null(find_mention(&res, "at://did:plc:pat/app.bsky.feed.post/3klater"));
+    net_result_clear(&res);
+}
+
+/* Every BLUESKY_DEEP_EVERY_S a poll reads on below seen_until (a day), so a
+ * back-dated post sorted below the first page is found too. */
+static void test_deep_poll_finds_backdated(void **unused)
+{
+    (void)unused;
+    struct net_account acct = account();
+    g_autoptr(json_t) state = session_state("2024-05-01T11:59:00.000Z");
+    json_object_set_new(state, "deep_at", json_integer(NOW - 601));
+    char *error = NULL;
+    g_autofree char *a = item("3ka", "mention", "2024-05-01T11:59:00.000Z");
+    g_autofree char *old = item("3kbackdated", "mention", "2024-05-01T08:00:00.000Z");
+    g_autofree char *p1 = page2(a, NULL, "2024-05-01T11:00:00.000Z");
+    g_autofree char *p2 = page2(old, NULL, "2024-04-30T08:00:00.000Z");
+
+    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct net_result res;
+    respond(&acct, state, req, 200, p1, &res);
+    net_request_free(req);
+    assert_int_equal(res.mentions->len, 1); /* 3ka: never passed on before */
+    assert_is_page(res.next, ACCESS1, "2024-05-01T11%3A00%3A00.000Z");
+    req = g_steal_pointer(&res.next);
+    net_result_clear(&res);
+
+    respond(&acct, state, req, 200, p2, &res);
+    net_request_free(req);
+    assert_null(res.next);   /* the cursor is a day below seen_until */
+    assert_null(res.notice); /* no gap: seen_until was reached on page one */
+    assert_int_equal(res.mentions->len, 1);
+    assert_non_null(find_mention(&res, "at://did:plc:pat/app.bsky.feed.post/3kbackdated"));
+    assert_true(res.state_changed);
+    assert_int_equal(json_integer_value(json_object_get(state, "deep_at")), NOW);
+    net_result_clear(&res);
+
+    /* A minute later the poll is a normal one again: one page. */
+    acct.now = NOW + 60;
+    req = drv()->begin(&acct, state, &error);
+    respond(&acct, state, req, 200, p1, &res);
+    net_request_free(req);
+    assert_null(res.next);
+    assert_int_equal(res.mentions->len, 0);
+    net_result_clear(&res);
+}
+
+/* The first start reads back seven days, or catchup_max_pages pages,
+ * whichever ends first; all of it is initial_sync, and running out of pages
+ * there is not a gap worth a notice. */
+static void test_first_start_window(void **unused)
+{
+    (void)unused;
+    struct net_account acct = account();
+    g_autoptr(json_t) state = session_state(NULL);
+    char *error = NULL;
+    g_autofree char *a = item("3knew", "mention", "2024-05-01T11:00:00.000Z");
+    g_autofree char *b = item("3kweek", "reply", "2024-04-25T12:00:00.000Z");
+    g_autofree char *c = item("3kmonth", "reply", "2024-04-01T12:00:00.000Z");
+    g_autofree char *p1 = page2(a, NULL, "2024-04-30T00:00:00.000Z");
+    g_autofree char *p2 = page2(b, c, "2024-04-01T12:00:00.000Z");
+
+    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct net_result res;
+    respond(&acct, state, req, 200, p1, &res);
+    net_request_free(req);
+    assert_true(res.initial_sync);
+    assert_int_equal(res.mentions->len, 1);
+    req = g_steal_pointer(&res.next);
+    assert_non_null(req);
+    net_result_clear(&res);
+    respond(&acct, state, req, 200, p2, &res);
+    net_request_free(req);
+    assert_true(res.initial_sync);
+    assert_null(res.next);
+    assert_int_equal(res.mentions->len, 1); /* the month-old one is outside the window */
+    assert_non_null(find_mention(&res, "at://did:plc:pat/app.bsky.feed.post/3kweek"));
+    assert_string_equal(sval(state, "seen_until"), "2024-05-01T11:00:00.000Z");
+    net_result_clear(&res);
+
+    /* Bounded by catchup_max_pages, without a notice. */
+    g_autoptr(json_t) state2 = session_state(NULL);
+    acct.catchup_max_pages = 1;
+    req = drv()->begin(&acct, state2, &error);
+    respond(&acct, state2, req, 200, p1, &res);
+    net_request_free(req);
+    assert_true(res.initial_sync);
+    assert_null(res.next);
+    assert_null(res.notice);
+    assert_int_equal(res.mentions->len, 1);
+    net_result_clear(&res);
+}
+
+/* "known" stays bounded: entries far behind seen_until go, and no more
+ * than BLUESKY_KNOWN_MAX (2000) are kept. */
+static void test_known_bounded(void **unused)
+{
+    (void)unused;
+    struct net_account acct = account();
+    g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
+    json_t *known = json_object();
+    for (int i = 0; i < 2500; i++) {
+        g_autofree char *uri = g_strdup_printf("at://did:plc:k/app.bsky.feed.post/3k%d", i);
+        g_autofree char *t = g_strdup_printf("2024-05-01T10:%02d:%02d.000Z", (i / 60) % 60, i % 60);
+        json_object_set_new(known, uri, json_string(t));
+    }
+    json_object_set_new(known, "at://did:plc:k/app.bsky.feed.post/3kancient", json_string("2024-04-01T00:00:00.000Z"));
+    json_object_set_new(state, "known", known);
+    char *error = NULL;
+    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct net_result res;
+    respond(&acct, state, req, 200, "{\"notifications\":[]}", &res);
+    net_request_free(req);
+    assert_true(res.state_changed);
+    known = json_object_get(state, "known");
+    assert_true(json_object_size(known) <= 2000);
+    assert_true(json_object_size(known) >= 1900);
+    assert_null(json_object_get(known, "at://did:plc:k/app.bsky.feed.post/3kancient"));
+    assert_non_null(json_object_get(known, "at://did:plc:k/app.bsky.feed.post/3k2499")); /* the newest stay */
+    net_result_clear(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1112,6 +1316,10 @@ int main(void)
         cmocka_unit_test(test_session_reused),
         cmocka_unit_test(test_login_then_first_page),
         cmocka_unit_test(test_first_page_empty),
+        cmocka_unit_test(test_backdated_passed_once),
+        cmocka_unit_test(test_deep_poll_finds_backdated),
+        cmocka_unit_test(test_first_start_window),
+        cmocka_unit_test(test_known_bounded),
         cmocka_unit_test(test_parse_fields),
         cmocka_unit_test(test_nul_in_text),
         cmocka_unit_test(test_paging_follows_cursor),

@@ -489,14 +489,42 @@ static void test_paging_limits(void **st)
     struct net_result out;
     struct resp rs;
 
-    /* First run: the first page only. */
+    /* First start: reads on while the threads are from the last 7 days... */
     {
         g_autoptr(json_t) state = json_object();
         resp_init(&rs, 200, body, strlen(body), "Link", link, "Last-Modified", LM1, NULL);
         run(&a, state, 1, &rs, &out);
         resp_clear(&rs);
         assert_true(out.initial_sync);
+        assert_non_null(out.next);
+        assert_false(out.state_changed);
+        net_result_clear(&out);
+    }
+    /* ...and stops at a page that reaches further back, without a gap notice. */
+    {
+        g_autoptr(json_t) state = json_object();
+        g_autofree char *old = page_body(2000, 50, NOW - 8 * 86400);
+        resp_init(&rs, 200, old, strlen(old), "Link", link, "Last-Modified", LM1, NULL);
+        run(&a, state, 1, &rs, &out);
+        resp_clear(&rs);
+        assert_true(out.initial_sync);
         assert_null(out.next);
+        assert_null(out.notice);
+        assert_true(out.state_changed);
+        assert_int_equal(out.mentions->len, 50);
+        net_result_clear(&out);
+    }
+    /* ...or at catchup_max_pages, also without a notice. */
+    {
+        g_autoptr(json_t) state = json_object();
+        struct net_account one = a;
+        one.catchup_max_pages = 1;
+        resp_init(&rs, 200, body, strlen(body), "Link", link, "Last-Modified", LM1, NULL);
+        run(&one, state, 1, &rs, &out);
+        resp_clear(&rs);
+        assert_true(out.initial_sync);
+        assert_null(out.next);
+        assert_null(out.notice);
         assert_true(out.state_changed);
         net_result_clear(&out);
     }

@@ -283,6 +283,30 @@ static void test_users_me_bad_answers(void **unused)
 
 /* ---- polling ------------------------------------------------------------------- */
 
+/* The first start stops at a page reaching more than 7 days back, and at
+ * catchup_max_pages, without calling either a gap. */
+static void test_first_start_window(void **unused)
+{
+    (void)unused;
+    for (int i = 0; i < 2; i++) {
+        struct net_account acct = acct_with(i == 0 ? 10 : 1);
+        if (i == 0)
+            acct.now = NOW + 8 * 86400;
+        g_autoptr(json_t) state = json_pack("{s:s}", "me", ME);
+        struct net_request *req = begin(&acct, state);
+        struct net_result out;
+        handle_file(&acct, state, req, 200, "mentions-first.json", NULL, &out);
+        assert_true(out.initial_sync);
+        assert_int_equal(out.mentions->len, 3);
+        assert_null(out.next);
+        assert_null(out.notice);
+        assert_true(out.state_changed);
+        assert_string_equal(state_str(state, "since_id"), "1700000000000000003");
+        net_result_clear(&out);
+        net_request_free(req);
+    }
+}
+
 static void test_first_run_initial_sync(void **unused)
 {
     (void)unused;
@@ -296,7 +320,14 @@ static void test_first_run_initial_sync(void **unused)
     assert_int_equal(out.outcome, NET_OK);
     assert_true(out.initial_sync);
     assert_int_equal(out.mentions->len, 3);
-    /* Only the newest page: the next_token is not followed on a first run. */
+    /* The first start reads back 7 days: the next_token is followed. */
+    assert_non_null(out.next);
+    assert_false(out.state_changed);
+    net_request_free(req);
+    req = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    handle_file(&acct, state, req, 200, "mentions-empty.json", NULL, &out);
+    assert_true(out.initial_sync);
     assert_null(out.next);
     assert_null(out.notice);
     assert_true(out.state_changed);
@@ -1013,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_users_me_once),
         cmocka_unit_test(test_users_me_bad_answers),
         cmocka_unit_test(test_first_run_initial_sync),
+        cmocka_unit_test(test_first_start_window),
         cmocka_unit_test(test_first_run_empty),
         cmocka_unit_test(test_since_and_pagination),
         cmocka_unit_test(test_failed_page_keeps_cursor),
