@@ -50,7 +50,7 @@ class RealHarness(Harness):
         try:
             reqs = self.net.heed_requests()
             lines.append(f"---- heedd's requests to the PDS ({len(reqs)}); last ones:")
-            lines += [f"  {r['method']} {r['path']}?{r['query'][:120]} -> {r['status']}" for r in reqs[-25:]]
+            lines += [f"  {r['method']} {r['path']}?{r['query'][:120]} -> {r['status']} {r.get('error') or ''}" for r in reqs[-25:]]
         except Exception as e:  # noqa: BLE001 - a report must not fail
             lines.append(f"(request log unavailable: {e})")
         print("\n".join(lines), file=sys.stderr, flush=True)
@@ -255,9 +255,9 @@ class AtprotoReal(unittest.TestCase):
                          "heedd to refresh the session at least twice", interval=0.5)
             self.wait_listed(h, uris)
             self.wait_polls(h, 2)
-            expired = [r for r in net.heed_requests("app.bsky.notification.listNotifications")
-                       if r["status"] == 400]
-            self.assertTrue(expired, "the PDS refused an expired access token")
+            refused = net.heed_requests("app.bsky.notification.listNotifications", 400)
+            self.assertTrue(refused, "the PDS refused an expired access token")
+            self.assertEqual({r.get("error") for r in refused}, {"ExpiredToken"}, refused)
             self.assertTrue(net.heed_requests("com.atproto.server.refreshSession", 200))
             st = net.stats("alice-exp")
             self.assertEqual(st["create"], 1, "refreshSession, not a new login")

@@ -25,7 +25,8 @@
 //            on (createSession, refreshSession) expire after SECONDS
 //   stats    [name]              createSession / refreshSession counts for
 //            NAME, and the PDS's log of requests from others than this script
-//            (method, path, query, status, ua)
+//            (method, path, query, status, ua, and error:
+//            the XRPC error name of a refusal)
 //   quit
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -73,6 +74,19 @@ pds.server.server.on('request', (req, res) => {
   res.on('finish', () => {
     entry.status = res.statusCode;
   });
+  // The XRPC error name of a refusal ({"error": "ExpiredToken", ...}); such
+  // bodies are small, so they pass the compression middleware as they are.
+  const origEnd = res.end;
+  res.end = function (chunk, ...rest) {
+    if (res.statusCode >= 400 && chunk && typeof chunk !== 'function') {
+      try {
+        entry.error = JSON.parse(Buffer.from(chunk).toString()).error;
+      } catch {
+        // not JSON: no name
+      }
+    }
+    return origEnd.call(this, chunk, ...rest);
+  };
 });
 
 // ---------------------------------------------------------------- sessions
