@@ -131,7 +131,7 @@ static void deliver_nudge(struct deliver *d, int64_t now)
     }
     for (guint i = 0; i < due->len && i < DELIVER_MAX_NUDGES_A_PASS; i++) {
         struct mention *m = g_ptr_array_index(due, i);
-        if (judge_now(d->env.judge, m, now).muted)
+        if (judge_now(d->env.judge, m, now).noise)
             continue;
         /* Reminders share the popup allowance: they never flood either;
          * the rest stay due and come in a later pass. */
@@ -168,7 +168,7 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
         struct mention *m = g_ptr_array_index(list, i);
         struct judgement j = judge_now(d->env.judge, m, now);
         struct attention_input in = {
-            .urgency = j.urgency, .vip = j.vip, .muted = j.muted, .dnd = d->dnd, .now = now,
+            .urgency = j.urgency, .vip = j.vip, .muted = j.muted, .noise = j.noise, .dnd = d->dnd, .now = now,
             .local_minute = local_minute,
         };
         enum attention_verdict v = attention_decide(&d->attention, &in);

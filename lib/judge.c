@@ -34,6 +34,7 @@ struct judgement judge_now(const struct judge *j, const struct mention *m, int64
     /* A muted person's mention stays at 0: waiting does not make it urgent. */
     v.score = v.muted ? 0 : open ? score_with_wait(j->weights, m->score, m->created_at, now) : m->score;
     v.urgency = score_urgency(j->weights, v.score);
+    v.noise = v.muted || m->score <= 0 || (m->author_bot == MENTION_YES && !v.vip);
     return v;
 }
 

@@ -28,6 +28,7 @@ struct judgement {
     int score;      /* 0-100 now: a muted author's 0, an open mention's score plus waiting time */
     int urgency;    /* 0 low, 1 normal, 2 critical */
     bool vip, muted;
+    bool noise;     /* muted, scored 0 when stored, or written by a bot (not a VIP): listed, never shown */
 };
 
 /* Compute m->score and m->reasons_json for a mention about to be stored. */

@@ -69,6 +69,34 @@ class MastodonNotify(unittest.TestCase):
             self.assertEqual(len(h.heed_list()), 1, "the mention is stored once")
             h.stop_heedd()
 
+    def test_noise_is_listed_but_never_shown(self):
+        """Spam scored 0, a bot and a muted person: stored and listed, but no
+        banner, not even a digest of one; a real question still pops up."""
+        with Harness() as h:
+            fake = h.mastodon()
+            h.write_config([h.mastodon_account(fake)], poll_interval=1, extra={"muted": "pest@fake.social"})
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            crowd = [f"c{i}@fake.social" for i in range(25)]
+            fake.add_mention(acct="growth@spam.example", display_name="Growth Hacks 24/7",
+                             text_html="<p>10x your followers with our AI tool! Limited offer, click now!</p>",
+                             mentions=crowd)
+            fake.add_mention(acct="ci@bots.example", display_name="CI Bot", bot=True,
+                             text_html="<p>Build 412 passed. Can you merge the release branch today?</p>")
+            fake.add_mention(acct="pest@fake.social", display_name="Pest",
+                             text_html="<p>Why did you not answer me yet?</p>")
+            add_alice(fake)
+            h.wait_until(lambda: len(h.heed_list()) == 4, 10, "all four listed")
+            h.wait_until(lambda: h.shown(), 10, "Alice's notification")
+            h.wait_polls(fake, 3)
+            h.pause(1.5)
+            shown = h.shown()
+            self.assertEqual(len(shown), 1, "only Alice:\n" + h.describe_notifications())
+            self.assert_alice_notification(h, shown[0])
+            scores = {m["author"]["name"]: m["score"] for m in h.heed_list()}
+            self.assertEqual(scores["Growth Hacks 24/7"], 0, scores)
+            h.stop_heedd()
+
     def test_default_action_opens_status_url(self):
         with Harness() as h:
             fake = start_watching(h)
