@@ -663,19 +663,12 @@ static void config_parse_account_secret(const struct config_group *g, const stru
     g_free(cmd);
 }
 
-static void config_parse_account(const struct config_group *g, const char *name, struct config_account *a)
+/* network = : a driver's name. NULL when it names none. */
+static const struct net_driver *config_parse_account_network(const struct config_group *g, struct config_account *a)
 {
-    char *v;
     bool bad;
     const struct net_driver *net = NULL;
-
-    a->name = g_strdup(name);
-    a->catchup_max_pages = 10;
-    a->participating = true;
-    a->streaming = CONFIG_STREAM_AUTO;
-    a->stream_timeout = 45;
-
-    v = config_get(g, "network", &bad);
+    g_autofree char *v = config_get(g, "network", &bad);
     g_autofree char *networks = config_network_list();
     if (v == NULL || *v == '\0') {
         if (!bad)
@@ -687,9 +680,16 @@ static void config_parse_account(const struct config_group *g, const char *name,
     } else {
         a->network = g_strdup(net->name);
     }
-    g_free(v);
+    return net;
+}
 
-    v = config_get(g, "server", &bad);
+/* server = , else the network's default; web_host = , else the network's
+ * web site, else the server's host. */
+static void config_parse_account_server(const struct config_group *g, const struct net_driver *net,
+                                        struct config_account *a)
+{
+    bool bad;
+    g_autofree char *v = config_get(g, "server", &bad);
     if (v && *v) {
         a->server = config_check_server(g, v);
     } else if (net && net->server_required && !bad) {
@@ -697,12 +697,11 @@ static void config_parse_account(const struct config_group *g, const char *name,
     } else if (net && net->default_server) {
         a->server = g_strdup(net->default_server);
     }
-    g_free(v);
 
-    v = config_get(g, "web_host", NULL);
-    if (v && *v) {
+    g_autofree char *w = config_get(g, "web_host", NULL);
+    if (w && *w) {
         /* "host" or "host:port" (a server on a non-standard port). */
-        g_autofree char *host = g_strdup(v);
+        g_autofree char *host = g_strdup(w);
         char *colon = strchr(host, ':');
         bool port_ok = true;
         if (colon) {
@@ -712,9 +711,9 @@ static void config_parse_account(const struct config_group *g, const char *name,
             port_ok = colon[1] && !*end && port > 0 && port <= 65535;
         }
         if (config_host_ok(host) && port_ok) {
-            a->web_host = g_ascii_strdown(v, -1);
+            a->web_host = g_ascii_strdown(w, -1);
         } else {
-            char *q = config_quote(v);
+            char *q = config_quote(w);
             config_error_at(g, "web_host", "%s is not a host name; expected a host like example.social or host:port", q);
             g_free(q);
         }
@@ -726,46 +725,51 @@ static void config_parse_account(const struct config_group *g, const char *name,
     } else if (a->server) {
         a->web_host = config_server_host(a->server);
     }
-    g_free(v);
+}
 
-    v = config_get(g, "identifier", &bad);
+static void config_parse_account_ca_file(const struct config_group *g, struct config_account *a)
+{
+    g_autofree char *v = config_get(g, "ca_file", NULL);
+    if (!v || !*v)
+        return;
+    char *path = config_resolve_path(g, "ca_file", v);
+    if (!path)
+        return;
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) != 0)
+        why = g_strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (access(path, R_OK) != 0)
+        why = g_strerror(errno);
+    if (why) {
+        char *q = config_quote(path);
+        config_error_at(g, "ca_file", "%s cannot be read (%s); expected a readable PEM file", q, why);
+        g_free(q);
+        g_free(path);
+    } else {
+        a->ca_file = path;
+    }
+}
+
+/* identifier = : the networks that sign in with one need it. */
+static void config_parse_account_identifier(const struct config_group *g, const struct net_driver *net,
+                                            struct config_account *a)
+{
+    bool bad;
+    g_autofree char *v = config_get(g, "identifier", &bad);
     if (v && *v) {
         a->identifier = g_strdup(v);
         config_check_network_key(g, net, "identifier");
     } else if (net && net->identifier_hint && !bad) {
         config_error_at(g, "identifier", "missing; expected %s", net->identifier_hint);
     }
-    g_free(v);
+}
 
-    config_parse_account_secret(g, net, a);
-
-    v = config_get(g, "ca_file", NULL);
-    if (v && *v) {
-        char *path = config_resolve_path(g, "ca_file", v);
-        if (path) {
-            struct stat st;
-            const char *why = NULL;
-            if (stat(path, &st) != 0)
-                why = g_strerror(errno);
-            else if (!S_ISREG(st.st_mode))
-                why = "not a regular file";
-            else if (access(path, R_OK) != 0)
-                why = g_strerror(errno);
-            if (why) {
-                char *q = config_quote(path);
-                config_error_at(g, "ca_file", "%s cannot be read (%s); expected a readable PEM file", q, why);
-                g_free(q);
-                g_free(path);
-            } else {
-                a->ca_file = path;
-            }
-        }
-    }
-    g_free(v);
-
-    config_get_duration(g, "poll_interval", 1, CONFIG_MAX_POLL, &a->poll_interval);
-    config_get_int(g, "catchup_max_pages", 1, CONFIG_MAX_CATCHUP_PAGES, &a->catchup_max_pages);
-
+static void config_parse_account_reasons(const struct config_group *g, const struct net_driver *net,
+                                         struct config_account *a)
+{
     a->reasons = config_get_list(g, "reasons");
     for (char **r = a->reasons; r && *r; r++) {
         bool ok = true;
@@ -781,7 +785,11 @@ static void config_parse_account(const struct config_group *g, const char *name,
     }
     if (a->reasons)
         config_check_network_key(g, net, "reasons");
-    v = config_get(g, "streaming", &bad);
+}
+
+static void config_parse_account_streaming(const struct config_group *g, struct config_account *a)
+{
+    g_autofree char *v = config_get(g, "streaming", NULL);
     if (v && *v) {
         if (strcmp(v, "auto") == 0)
             a->streaming = CONFIG_STREAM_AUTO;
@@ -795,14 +803,30 @@ static void config_parse_account(const struct config_group *g, const char *name,
             g_free(q);
         }
     }
-    g_free(v);
     config_get_duration(g, "stream_timeout", 5, 3600, &a->stream_timeout);
+}
 
+static void config_parse_account(const struct config_group *g, const char *name, struct config_account *a)
+{
+    a->name = g_strdup(name);
+    a->catchup_max_pages = 10;
+    a->participating = true;
+    a->streaming = CONFIG_STREAM_AUTO;
+    a->stream_timeout = 45;
+
+    const struct net_driver *net = config_parse_account_network(g, a);
+    config_parse_account_server(g, net, a);
+    config_parse_account_identifier(g, net, a);
+    config_parse_account_secret(g, net, a);
+    config_parse_account_ca_file(g, a);
+    config_get_duration(g, "poll_interval", 1, CONFIG_MAX_POLL, &a->poll_interval);
+    config_get_int(g, "catchup_max_pages", 1, CONFIG_MAX_CATCHUP_PAGES, &a->catchup_max_pages);
+    config_parse_account_reasons(g, net, a);
+    config_parse_account_streaming(g, a);
     if (g_key_file_has_key(g->kf, g->group, "participating", NULL)) {
         config_get_bool(g, "participating", &a->participating);
         config_check_network_key(g, net, "participating");
     }
-
     config_check_unknown_keys(g, config_account_keys);
 }
 
