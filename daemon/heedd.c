@@ -15,12 +15,14 @@
 #include "control.h"
 #include "engine.h"
 #include "log.h"
+#include "store.h"
 
 struct heedd {
     struct event_base *base;
     struct engine *engine;
     struct control_server *control;
     char *config_path;
+    const char *state_path;     /* absolute: told to clients in status (heed doctor reads it) */
     struct event *sig_term, *sig_int, *sig_hup, *watchdog;
     char *last_status;
     uint64_t watchdog_usec;
@@ -104,6 +106,19 @@ static void heedd_on_change(void *arg)
     heedd_send_status(arg);
 }
 
+/* The engine answers every command; heedd adds to status where its state
+ * database is, so that heed doctor reads the one heedd uses, --state's and
+ * --demo's included. */
+static json_t *heedd_control(json_t *request, void *arg)
+{
+    struct heedd *d = arg;
+    json_t *answer = engine_control(request, d->engine);
+    json_t *result = json_object_get(answer, "result");
+    if (g_strcmp0(json_string_value(json_object_get(request, "cmd")), "status") == 0 && json_is_object(result))
+        json_object_set_new(result, "state", json_string(d->state_path));
+    return answer;
+}
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
@@ -164,6 +179,9 @@ int main(int argc, char **argv)
         }
     }
 
+    g_autofree char *default_state = store_default_path();
+    g_autofree char *state_abs = g_canonicalize_filename(demo ? demo_db : state_path ? state_path : default_state, NULL);
+    d.state_path = state_abs;
     d.base = event_base_new();
     struct engine_options opts = {
         .state_path = demo ? demo_db : state_path,
@@ -182,7 +200,7 @@ int main(int argc, char **argv)
 
     g_autofree char *sock = control_default_path(&err);
     if (sock)
-        d.control = control_server_new(d.base, sock, engine_control, d.engine, &err);
+        d.control = control_server_new(d.base, sock, heedd_control, &d, &err);
     if (!d.control) {
         if (demo) {
             log_notice("demo without a control socket: %s", err->message);

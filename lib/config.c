@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "net/net.h"
+
 G_DEFINE_QUARK(config-error-quark, config_error)
 
 /* Larger than any sane heed.conf; stops a mistyped path like /dev/zero from
@@ -31,28 +33,6 @@ G_DEFINE_QUARK(config-error-quark, config_error)
 #define CONFIG_MAX_DIGEST_THRESHOLD 1000
 #define CONFIG_MAX_CATCHUP_PAGES 1000
 
-/* Kept here rather than asked of lib/net so that the loader has no
- * dependency on the drivers; net_driver_find() must know every name listed. */
-struct config_network {
-    const char *name;
-    bool needs_secret;
-    bool server_required;
-    const char *default_server;
-    /* Where the network's web pages live when that is not the API host. */
-    const char *default_web_host;
-    /* A self-hosted server serves its own web pages (GitHub Enterprise);
-     * otherwise the web host is the same whatever server (a Bluesky PDS). */
-    bool web_follows_server;
-};
-
-static const struct config_network config_networks[] = {
-    { "mastodon", true, true, NULL, NULL, true },
-    { "bluesky", true, false, "https://bsky.social", "bsky.app", false },
-    { "github", true, false, "https://api.github.com", "github.com", true },
-    { "x", true, false, "https://api.x.com", "x.com", false },
-    { "demo", false, false, NULL, NULL, false },
-};
-#define CONFIG_NETWORK_LIST "mastodon, bluesky, github, x or demo"
 
 static const char *const config_heed_keys[] = {
     "poll_interval", "open_command", "snooze", "digest_threshold", "digest_window", "nudge",
@@ -514,12 +494,34 @@ static GKeyFile *config_copy_group(GKeyFile *kf, const char *group)
 
 /* ---- [account NAME] ---------------------------------------------------- */
 
-static const struct config_network *config_network_find(const char *name)
+/* "mastodon, bluesky, github, x or demo": every network heed knows, from
+ * the drivers' table (g_free it). */
+static char *config_network_list(void)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(config_networks); i++)
-        if (strcmp(config_networks[i].name, name) == 0)
-            return &config_networks[i];
-    return NULL;
+    const struct net_driver *const *d = net_drivers();
+    GString *s = g_string_new(NULL);
+    for (size_t i = 0; d[i]; i++)
+        g_string_append_printf(s, "%s%s", i == 0 ? "" : d[i + 1] ? ", " : " or ", d[i]->name);
+    return g_string_free(s, FALSE);
+}
+
+/* "github" for reasons: the networks whose accounts read key (g_free it). */
+static char *config_key_networks(const char *key)
+{
+    GString *s = g_string_new(NULL);
+    for (const struct net_driver *const *d = net_drivers(); *d; d++)
+        if ((*d)->account_keys && g_strv_contains((const char *const *)(*d)->account_keys, key))
+            g_string_append_printf(s, "%s%s", s->len ? ", " : "", (*d)->name);
+    return g_string_free(s, FALSE);
+}
+
+/* A key some networks read is a mistake in another's account: say so. */
+static void config_check_network_key(const struct config_group *g, const struct net_driver *net, const char *key)
+{
+    if (!net || (net->account_keys && g_strv_contains((const char *const *)net->account_keys, key)))
+        return;
+    g_autofree char *where = config_key_networks(key);
+    config_warn_at(g, key, "ignored for %s accounts; expected only in %s accounts", net->name, where);
 }
 
 static bool config_host_ok(const char *host)
@@ -630,7 +632,7 @@ static void config_free_account(struct config_account *a)
     memset(a, 0, sizeof *a);
 }
 
-static void config_parse_account_secret(const struct config_group *g, const struct config_network *net,
+static void config_parse_account_secret(const struct config_group *g, const struct net_driver *net,
                                         struct config_account *a)
 {
     char *file = config_get(g, "token_file", NULL);
@@ -663,32 +665,33 @@ static void config_parse_account_secret(const struct config_group *g, const stru
     g_free(cmd);
 }
 
-static void config_parse_account(const struct config_group *g, const char *name, struct config_account *a)
+/* network = : a driver's name. NULL when it names none. */
+static const struct net_driver *config_parse_account_network(const struct config_group *g, struct config_account *a)
 {
-    char *v;
     bool bad;
-    const struct config_network *net = NULL;
-
-    a->name = g_strdup(name);
-    a->catchup_max_pages = 10;
-    a->participating = true;
-    a->streaming = CONFIG_STREAM_AUTO;
-    a->stream_timeout = 45;
-
-    v = config_get(g, "network", &bad);
+    const struct net_driver *net = NULL;
+    g_autofree char *v = config_get(g, "network", &bad);
+    g_autofree char *networks = config_network_list();
     if (v == NULL || *v == '\0') {
         if (!bad)
-            config_error_at(g, "network", "missing; expected one of " CONFIG_NETWORK_LIST);
-    } else if ((net = config_network_find(v)) == NULL) {
+            config_error_at(g, "network", "missing; expected one of %s", networks);
+    } else if ((net = net_driver_find(v)) == NULL) {
         char *q = config_quote(v);
-        config_error_at(g, "network", "%s is not a known network; expected one of " CONFIG_NETWORK_LIST, q);
+        config_error_at(g, "network", "%s is not a known network; expected one of %s", q, networks);
         g_free(q);
     } else {
         a->network = g_strdup(net->name);
     }
-    g_free(v);
+    return net;
+}
 
-    v = config_get(g, "server", &bad);
+/* server = , else the network's default; web_host = , else the network's
+ * web site, else the server's host. */
+static void config_parse_account_server(const struct config_group *g, const struct net_driver *net,
+                                        struct config_account *a)
+{
+    bool bad;
+    g_autofree char *v = config_get(g, "server", &bad);
     if (v && *v) {
         a->server = config_check_server(g, v);
     } else if (net && net->server_required && !bad) {
@@ -696,12 +699,11 @@ static void config_parse_account(const struct config_group *g, const char *name,
     } else if (net && net->default_server) {
         a->server = g_strdup(net->default_server);
     }
-    g_free(v);
 
-    v = config_get(g, "web_host", NULL);
-    if (v && *v) {
+    g_autofree char *w = config_get(g, "web_host", NULL);
+    if (w && *w) {
         /* "host" or "host:port" (a server on a non-standard port). */
-        g_autofree char *host = g_strdup(v);
+        g_autofree char *host = g_strdup(w);
         char *colon = strchr(host, ':');
         bool port_ok = true;
         if (colon) {
@@ -711,62 +713,65 @@ static void config_parse_account(const struct config_group *g, const char *name,
             port_ok = colon[1] && !*end && port > 0 && port <= 65535;
         }
         if (config_host_ok(host) && port_ok) {
-            a->web_host = g_ascii_strdown(v, -1);
+            a->web_host = g_ascii_strdown(w, -1);
         } else {
-            char *q = config_quote(v);
+            char *q = config_quote(w);
             config_error_at(g, "web_host", "%s is not a host name; expected a host like example.social or host:port", q);
             g_free(q);
         }
-    } else if (net && net->default_web_host &&
-               (!net->web_follows_server || !a->server || strcmp(a->server, net->default_server) == 0)) {
+    } else if (net && net->web_host &&
+               (!net->web_follows_server || !a->server || g_strcmp0(a->server, net->default_server) == 0)) {
         /* The network's web site, unless the account talks to its own
          * server (GitHub Enterprise, a PDS of one's own): then that host. */
-        a->web_host = g_strdup(net->default_web_host);
+        a->web_host = g_strdup(net->web_host);
     } else if (a->server) {
         a->web_host = config_server_host(a->server);
     }
-    g_free(v);
+}
 
-    v = config_get(g, "identifier", &bad);
+static void config_parse_account_ca_file(const struct config_group *g, struct config_account *a)
+{
+    g_autofree char *v = config_get(g, "ca_file", NULL);
+    if (!v || !*v)
+        return;
+    char *path = config_resolve_path(g, "ca_file", v);
+    if (!path)
+        return;
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) != 0)
+        why = g_strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (access(path, R_OK) != 0)
+        why = g_strerror(errno);
+    if (why) {
+        char *q = config_quote(path);
+        config_error_at(g, "ca_file", "%s cannot be read (%s); expected a readable PEM file", q, why);
+        g_free(q);
+        g_free(path);
+    } else {
+        a->ca_file = path;
+    }
+}
+
+/* identifier = : the networks that sign in with one need it. */
+static void config_parse_account_identifier(const struct config_group *g, const struct net_driver *net,
+                                            struct config_account *a)
+{
+    bool bad;
+    g_autofree char *v = config_get(g, "identifier", &bad);
     if (v && *v) {
         a->identifier = g_strdup(v);
-        if (net && strcmp(net->name, "bluesky") != 0)
-            config_warn_at(g, "identifier", "ignored for %s accounts; expected only in bluesky accounts", net->name);
-    } else if (net && strcmp(net->name, "bluesky") == 0 && !bad) {
-        config_error_at(g, "identifier", "missing; expected your handle or DID, e.g. alice.bsky.social");
+        config_check_network_key(g, net, "identifier");
+    } else if (net && net->identifier_hint && !bad) {
+        config_error_at(g, "identifier", "missing; expected %s", net->identifier_hint);
     }
-    g_free(v);
+}
 
-    config_parse_account_secret(g, net, a);
-
-    v = config_get(g, "ca_file", NULL);
-    if (v && *v) {
-        char *path = config_resolve_path(g, "ca_file", v);
-        if (path) {
-            struct stat st;
-            const char *why = NULL;
-            if (stat(path, &st) != 0)
-                why = g_strerror(errno);
-            else if (!S_ISREG(st.st_mode))
-                why = "not a regular file";
-            else if (access(path, R_OK) != 0)
-                why = g_strerror(errno);
-            if (why) {
-                char *q = config_quote(path);
-                config_error_at(g, "ca_file", "%s cannot be read (%s); expected a readable PEM file", q, why);
-                g_free(q);
-                g_free(path);
-            } else {
-                a->ca_file = path;
-            }
-        }
-    }
-    g_free(v);
-
-    config_get_duration(g, "poll_interval", 1, CONFIG_MAX_POLL, &a->poll_interval);
-    config_get_int(g, "catchup_max_pages", 1, CONFIG_MAX_CATCHUP_PAGES, &a->catchup_max_pages);
-
-    bool is_github = net && strcmp(net->name, "github") == 0;
+static void config_parse_account_reasons(const struct config_group *g, const struct net_driver *net,
+                                         struct config_account *a)
+{
     a->reasons = config_get_list(g, "reasons");
     for (char **r = a->reasons; r && *r; r++) {
         bool ok = true;
@@ -780,9 +785,13 @@ static void config_parse_account(const struct config_group *g, const char *name,
             break;
         }
     }
-    if (a->reasons && net && !is_github)
-        config_warn_at(g, "reasons", "ignored for %s accounts; expected only in github accounts", net->name);
-    v = config_get(g, "streaming", &bad);
+    if (a->reasons)
+        config_check_network_key(g, net, "reasons");
+}
+
+static void config_parse_account_streaming(const struct config_group *g, struct config_account *a)
+{
+    g_autofree char *v = config_get(g, "streaming", NULL);
     if (v && *v) {
         if (strcmp(v, "auto") == 0)
             a->streaming = CONFIG_STREAM_AUTO;
@@ -796,15 +805,30 @@ static void config_parse_account(const struct config_group *g, const char *name,
             g_free(q);
         }
     }
-    g_free(v);
     config_get_duration(g, "stream_timeout", 5, 3600, &a->stream_timeout);
+}
 
+static void config_parse_account(const struct config_group *g, const char *name, struct config_account *a)
+{
+    a->name = g_strdup(name);
+    a->catchup_max_pages = 10;
+    a->participating = true;
+    a->streaming = CONFIG_STREAM_AUTO;
+    a->stream_timeout = 45;
+
+    const struct net_driver *net = config_parse_account_network(g, a);
+    config_parse_account_server(g, net, a);
+    config_parse_account_identifier(g, net, a);
+    config_parse_account_secret(g, net, a);
+    config_parse_account_ca_file(g, a);
+    config_get_duration(g, "poll_interval", 1, CONFIG_MAX_POLL, &a->poll_interval);
+    config_get_int(g, "catchup_max_pages", 1, CONFIG_MAX_CATCHUP_PAGES, &a->catchup_max_pages);
+    config_parse_account_reasons(g, net, a);
+    config_parse_account_streaming(g, a);
     if (g_key_file_has_key(g->kf, g->group, "participating", NULL)) {
         config_get_bool(g, "participating", &a->participating);
-        if (net && !is_github)
-            config_warn_at(g, "participating", "ignored for %s accounts; expected only in github accounts", net->name);
+        config_check_network_key(g, net, "participating");
     }
-
     config_check_unknown_keys(g, config_account_keys);
 }
 

@@ -25,13 +25,13 @@ enum config_stream { CONFIG_STREAM_AUTO = 0, CONFIG_STREAM_ON, CONFIG_STREAM_OFF
 
 struct config_account {
     char *name;          /* from the group name "[account NAME]" */
-    char *network;       /* "mastodon", "bluesky", "github", "x", "demo" */
-    char *server;        /* https base URL without trailing slash; per-network default when unset
-                            (bluesky https://bsky.social, github https://api.github.com,
-                            x https://api.x.com); NULL for demo without one */
-    char *web_host;      /* lower-case host allowed for opened links; when unset: bsky.app,
-                            github.com, x.com, else the server's host (NULL if no server) */
-    char *identifier;    /* bluesky: handle or DID used to log in */
+    char *network;       /* a driver's name (lib/net: mastodon, bluesky, github, x, demo) */
+    char *server;        /* https base URL without trailing slash; the driver's default_server
+                            when unset (required where it has none and server_required) */
+    char *web_host;      /* lower-case host allowed for opened links; when unset the driver's
+                            web_host (unless web_follows_server and the server is not the
+                            default), else the server's host (NULL if no server) */
+    char *identifier;    /* where the driver has an identifier_hint (bluesky): handle or DID */
     char *token_file;    /* absolute path ("~/" expanded, relative = next to the config
                             file; not opened by config_load), or NULL */
     char **token_command;/* argv, or NULL; exactly one of the two is set when the network

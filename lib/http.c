@@ -6,7 +6,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "build_config.h"
+#include "http_policy.h"
 
 struct http {
     struct event_base *base;
@@ -127,11 +127,10 @@ static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
             return t->on_data(data, n, t->data_user_data) ? n : 0;
     }
     /* curl 7.88 does not enforce MAXFILESIZE on chunked bodies: cap here. */
-    if (t->res.body->len + n > t->max_body) {
+    if (!http_policy_body_append(t->res.body, data, n, t->max_body)) {
         t->too_big = true;
         return 0;
     }
-    g_byte_array_append(t->res.body, (const guint8 *)data, (guint)n);
     return n;
 }
 
@@ -208,34 +207,23 @@ struct http_transfer *http_start(struct http *h, const struct net_request *req, 
     t->easy = curl_easy_init();
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    /* Redirects are not followed: a token must never travel to a host the
-     * user did not configure, and no API we poll redirects. */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (opts && opts->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, opts->ca_file);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* https only, no redirects, verified, time limits, size cap, agent. */
+    struct http_policy policy = {
+        .ca_file = opts ? opts->ca_file : NULL,
+        .connect_timeout_ms = opts ? opts->connect_timeout_ms : 0,
+        .timeout_ms = opts && opts->on_data ? -1 : opts ? opts->timeout_ms : 0,
+        .max_body = t->max_body,
+    };
+    http_policy_apply(e, &policy);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "heed/" HEED_VERSION " (+https://heed.invalid)");
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : 15000L);
     if (opts && opts->on_data) {
         t->on_data = opts->on_data;
         t->data_user_data = opts->data_user_data;
         /* A stream never ends by itself; the caller's silence timer ends it. */
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    } else {
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opts && opts->timeout_ms ? opts->timeout_ms : 60000L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 16L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
     }
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);

@@ -184,6 +184,75 @@ struct store *store_open(const char *path, GError **error)
     return st;
 }
 
+/* A WAL database whose -wal file is absent is whole in its main file, and
+ * nobody has it open (heedd keeps the -wal while it runs): it is read as
+ * immutable, which takes no lock and makes no -wal or -shm. With a -wal
+ * there, heedd may be writing: read-only through its WAL index. */
+static char *store_readonly_uri(const char *path)
+{
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    g_autofree char *uri = g_filename_to_uri(abs, NULL, NULL);
+    if (!uri)
+        return NULL;
+    bool live = g_file_test(wal, G_FILE_TEST_EXISTS);
+    return g_strconcat(uri, live ? "?mode=ro" : "?mode=ro&immutable=1", NULL);
+}
+
+static bool store_check_schema(struct store *st, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_step(stmt) != SQLITE_ROW) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot read %s: %s", st->path, sqlite3_errmsg(st->db));
+        sqlite3_finalize(stmt);
+        return false;
+    }
+    int version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (version == 0) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "%s is not a heed state database (it has no schema)",
+                    st->path);
+        return false;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+                    "%s: schema version %d is newer than this heed understands (%d); upgrade heed", st->path,
+                    version, STORE_SCHEMA_VERSION);
+        return false;
+    }
+    return true;
+}
+
+struct store *store_open_readonly(const char *path, GError **error)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        int e = errno;
+        g_set_error(error, STORE_ERROR, e == ENOENT ? STORE_ERROR_NOT_FOUND : STORE_ERROR_OPEN, "cannot open %s: %s",
+                    path, g_strerror(e));
+        return NULL;
+    }
+    g_autofree char *uri = store_readonly_uri(path);
+    struct store *st = g_new0(struct store, 1);
+    st->path = g_strdup(path);
+    st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
+    int rc = uri ? sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL)
+                 : SQLITE_CANTOPEN;
+    if (rc != SQLITE_OK) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
+                    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    if (!store_check_schema(st, error)) {
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 void store_close(struct store *st)
 {
     if (!st)

@@ -27,6 +27,13 @@ struct store;
 char *store_default_path(void);
 /* Open or create (with parent directories, mode 0700), migrate. */
 struct store *store_open(const char *path, GError **error);
+/* Open an existing database only to read it (heed doctor): nothing is
+ * created, migrated, chmod-ed or written, and no -wal/-shm file is left
+ * behind. Fails with STORE_ERROR_NOT_FOUND when path does not exist and
+ * STORE_ERROR_OPEN when it is not a heed database or has a schema this
+ * heed does not know (a newer one). Only the reading functions may be
+ * called on the result. */
+struct store *store_open_readonly(const char *path, GError **error);
 void store_close(struct store *st);
 
 bool store_begin(struct store *st, GError **error);

@@ -1026,6 +1026,108 @@ static void bluesky_handle(const struct net_account *acct, json_t *state, const 
     }
 }
 
+/* ---------------------------------------------------------------- identity */
+
+/* The "scope" claim of a JWT's payload, or NULL. The signature is not
+ * checked: this only asks what the server said it issued. */
+static char *bluesky_jwt_scope(const char *jwt)
+{
+    g_auto(GStrv) parts = g_strsplit(jwt ? jwt : "", ".", 3);
+    if (g_strv_length(parts) < 2)
+        return NULL;
+    GString *b = g_string_new(parts[1]);
+    for (gsize i = 0; i < b->len; i++)
+        b->str[i] = b->str[i] == '-' ? '+' : b->str[i] == '_' ? '/' : b->str[i];
+    while (b->len % 4)
+        g_string_append_c(b, '=');
+    gsize len = 0;
+    g_autofree guchar *raw = g_base64_decode(b->str, &len);
+    g_string_free(b, TRUE);
+    g_autoptr(json_t) payload = raw ? json_loadb((const char *)raw, len, 0, NULL) : NULL;
+    return g_strdup(json_string_value(json_object_get(payload, "scope")));
+}
+
+/* With a session saved for this identifier and server: getSession, which
+ * spends nothing. Without: createSession, only when a sign-in is allowed. */
+static struct net_request *bluesky_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                                  char **error)
+{
+    if (!acct->identifier || !*acct->identifier) {
+        *error = g_strdup("no identifier: set identifier = your handle (e.g. alice.bsky.social) or DID");
+        return NULL;
+    }
+    bool ours = g_strcmp0(bluesky_str(state, "login_identifier"), acct->identifier) == 0 &&
+                g_strcmp0(bluesky_str(state, "login_server"), acct->server) == 0;
+    if (ours && bluesky_has_session(state)) {
+        struct net_request *req =
+            bluesky_xrpc(acct, "GET", "com.atproto.server.getSession", NULL, BLUESKY_STEP_PAGE);
+        net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
+        return req;
+    }
+    return sign_in ? bluesky_login_request(acct, 0) : NULL;
+}
+
+static void bluesky_identity_login(const struct net_account *acct, json_t *state, const struct net_response *resp,
+                                   struct net_identity *out)
+{
+    g_autoptr(json_t) root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *why = NULL;
+    if (!bluesky_take_session(state, root, &why)) {
+        out->outcome = NET_FATAL;
+        out->error = g_strdup(why);
+        return;
+    }
+    json_object_set_new(state, "login_identifier", json_string(acct->identifier));
+    json_object_set_new(state, "login_server", json_string(acct->server));
+    out->handle = g_strdup_printf("@%s", bluesky_str(state, "handle") ? bluesky_str(state, "handle")
+                                                                        : acct->identifier);
+    /* The reference PDS marks a main-password session com.atproto.access
+     * and an app-password one com.atproto.appPass: a last guard against
+     * keeping the main password. */
+    g_autofree char *scope = bluesky_jwt_scope(bluesky_str(state, "accessJwt"));
+    if (g_strcmp0(scope, "com.atproto.access") == 0) {
+        out->outcome = NET_AUTH;
+        out->error = g_strdup("this is the account's main password, not an app password");
+        out->hint = "make an app password and run heed login again";
+    }
+}
+
+static void bluesky_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                    const struct net_response *resp, struct net_identity *out)
+{
+    net_identity_from_status(resp, out);
+    bool login = (req->step & BLUESKY_STEP_MASK) == BLUESKY_STEP_LOGIN;
+    if (out->outcome == NET_OK && login) {
+        bluesky_identity_login(acct, state, resp, out);
+        return;
+    }
+    g_autofree char *name = out->outcome == NET_AUTH ? bluesky_error_name(resp) : NULL;
+    if (g_strcmp0(name, "ExpiredToken") == 0) {
+        out->outcome = NET_OK;
+        out->note = g_strdup("the session's access token has expired and heedd renews it");
+    }
+    if (out->outcome != NET_OK)
+        return;
+    g_autoptr(json_t) root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *handle = json_string_value(json_object_get(root, "handle"));
+    if (!handle)
+        handle = bluesky_str(state, "handle") ? bluesky_str(state, "handle") : acct->identifier;
+    out->handle = g_strdup_printf("@%s", handle);
+}
+
+/* deleteSession ends a session (it takes the refresh token). */
+static struct net_request *bluesky_session_end(const struct net_account *acct, json_t *state)
+{
+    if (!bluesky_token_ok(bluesky_str(state, "refreshJwt")))
+        return NULL;
+    struct net_request *req =
+        bluesky_xrpc(acct, "POST", "com.atproto.server.deleteSession", NULL, BLUESKY_STEP_REFRESH);
+    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
+    return req;
+}
+
+static const char *const bluesky_account_keys[] = { "identifier", NULL };
+
 const struct net_driver net_bluesky_driver = {
     .name = "bluesky",
     .default_server = "https://bsky.social",
@@ -1034,4 +1136,18 @@ const struct net_driver net_bluesky_driver = {
     .begin = bluesky_begin,
     .history_begin = bluesky_history_begin,
     .handle = bluesky_handle,
+    .title = "Bluesky",
+    .identifier_hint = "your handle or DID, e.g. alice.bsky.social",
+    .account_keys = bluesky_account_keys,
+    .login = NET_LOGIN_APP_PASSWORD,
+    .login_target = "handle",
+    .login_example = "alice.bsky.social",
+    .secret_word = "app password",
+    .secret_help = "heed signs in to Bluesky with an app password, never with your main password.\n"
+                   "Make one in the Bluesky app: Settings > Privacy and security > App passwords\n"
+                   "({web}/settings/app-passwords). Name it \"heed\", leave access to\n"
+                   "direct messages off, and paste the password it shows (xxxx-xxxx-xxxx-xxxx).\n\n",
+    .identity_begin = bluesky_identity_begin,
+    .identity_handle = bluesky_identity_handle,
+    .session_end = bluesky_session_end,
 };

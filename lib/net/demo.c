@@ -75,4 +75,5 @@ const struct net_driver net_demo_driver = {
     .needs_secret = false,
     .begin = demo_begin,
     .handle = demo_handle,
+    .title = "the demo",
 };

@@ -606,6 +606,48 @@ static void github_handle(const struct net_account *acct, json_t *state, const s
     github_handle_page(acct, state, req, resp, out);
 }
 
+/* ------------------------------------------------------------ identity */
+
+/* GitHub's identity check is a notification read: it is what heed needs,
+ * and the one thing a fine-grained token (which /user accepts) cannot do. */
+static struct net_request *github_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                                 char **error)
+{
+    (void)state;
+    (void)sign_in;
+    (void)error;
+    struct net_request *req =
+        net_request_new("GET", g_strconcat(acct->server, "/notifications?per_page=1", NULL), GITHUB_STEP_FIRST);
+    github_auth(acct, req);
+    return req;
+}
+
+static void github_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                   const struct net_response *resp, struct net_identity *out)
+{
+    (void)acct;
+    (void)state;
+    (void)req;
+    net_identity_from_status(resp, out);
+    if (resp->status == 403)
+        out->hint = "a fine-grained token cannot read notifications: create a classic one";
+    if (out->outcome != NET_OK)
+        return;
+    /* Classic tokens list their scopes; notifications or repo is needed. */
+    const char *scopes = net_response_header(resp, "x-oauth-scopes");
+    if (!scopes)
+        return;
+    g_auto(GStrv) list = g_strsplit_set(scopes, ", ", -1);
+    if (!g_strv_contains((const char *const *)list, "notifications") &&
+        !g_strv_contains((const char *const *)list, "repo")) {
+        out->outcome = NET_AUTH;
+        out->error = g_strdup_printf("the token has the scopes \"%s\" but not notifications", scopes);
+        out->hint = "create one with the notifications scope";
+    }
+}
+
+static const char *const github_account_keys[] = { "reasons", "participating", NULL };
+
 const struct net_driver net_github_driver = {
     .name = "github",
     .default_server = "https://api.github.com",
@@ -614,4 +656,17 @@ const struct net_driver net_github_driver = {
     .begin = github_begin,
     .history_begin = NULL,
     .handle = github_handle,
+    .title = "GitHub",
+    .web_follows_server = true,
+    .account_keys = github_account_keys,
+    .login = NET_LOGIN_TOKEN,
+    .secret_word = "token",
+    .scopes = "notifications",
+    .secret_help = "heed reads GitHub notifications with a classic personal access token (fine-grained\n"
+                   "tokens cannot read notifications). Create one at\n\n"
+                   "  {web}/settings/tokens/new?scopes=notifications&description=heed\n\n"
+                   "with only the \"notifications\" scope (add \"repo\" only if you want links into\n"
+                   "private repositories), then paste it here.\n\n",
+    .identity_begin = github_identity_begin,
+    .identity_handle = github_identity_handle,
 };

@@ -566,6 +566,39 @@ static void mastodon_handle(const struct net_account *acct, json_t *state, const
         mastodon_handle_page(acct, state, resp, out);
 }
 
+/* ---------------------------------------------------------------- identity */
+
+static struct net_request *mastodon_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                                   char **error)
+{
+    (void)state;
+    (void)sign_in;
+    (void)error;
+    struct net_request *req = net_request_new(
+        "GET", g_strconcat(acct->server, "/api/v1/accounts/verify_credentials", NULL), MASTODON_STEP_ME);
+    mastodon_auth(acct, req);
+    return req;
+}
+
+static void mastodon_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
+                                     const struct net_response *resp, struct net_identity *out)
+{
+    (void)acct;
+    (void)state;
+    (void)req;
+    net_identity_from_status(resp, out);
+    if (out->outcome != NET_OK)
+        return;
+    g_autoptr(json_t) me = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    if (!json_is_object(me)) {
+        out->outcome = NET_FATAL;
+        out->error = g_strdup("the answer is not a Mastodon account");
+        return;
+    }
+    const char *acct_name = json_string_value(json_object_get(me, "acct"));
+    out->handle = acct_name ? g_strdup_printf("@%s", acct_name) : NULL;
+}
+
 const struct net_driver net_mastodon_driver = {
     .name = "mastodon",
     .default_server = NULL,
@@ -576,4 +609,15 @@ const struct net_driver net_mastodon_driver = {
     .stream_begin = mastodon_stream_begin,
     .stream_event = mastodon_stream_event,
     .handle = mastodon_handle,
+    .title = "Mastodon",
+    .server_required = true,
+    .web_follows_server = true,
+    .login = NET_LOGIN_OAUTH_PKCE,
+    .login_target = "instance",
+    .login_example = "mastodon.social",
+    .secret_word = "access token",
+    /* heed never writes: these four are all it reads (network-apis.md §1.8). */
+    .scopes = "read:notifications read:statuses read:accounts read:follows",
+    .identity_begin = mastodon_identity_begin,
+    .identity_handle = mastodon_identity_handle,
 };

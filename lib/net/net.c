@@ -87,6 +87,23 @@ void net_reply_free(struct net_reply *r)
     g_free(r);
 }
 
+void net_identity_clear(struct net_identity *id)
+{
+    g_free(id->handle);
+    g_free(id->note);
+    g_free(id->error);
+    memset(id, 0, sizeof *id);
+}
+
+void net_identity_from_status(const struct net_response *resp, struct net_identity *out)
+{
+    long s = resp->status;
+    out->outcome = s == 200                           ? NET_OK
+                   : s == 400 || s == 401 || s == 403 ? NET_AUTH
+                   : s == 0 || s == 429 || s >= 500   ? NET_RETRY
+                                                      : NET_FATAL;
+}
+
 void net_result_init(struct net_result *res)
 {
     memset(res, 0, sizeof *res);

@@ -5,7 +5,9 @@
  * response (status, headers, body) it returns mention records, updates the
  * state and says what to do next. Drivers do no I/O, touch no store and
  * show nothing; lib/engine.c runs them. Adding a network is one file in
- * lib/net/ and one line in net_drivers[].
+ * lib/net/ and one line in net_drivers[]: the descriptor at the end of the
+ * file also tells heed.conf, heed login and heed doctor what they need to
+ * know about the network, so none of them names one.
  *
  * One poll is a chain: begin() -> request -> handle() -> (next request ->
  * handle() ...) until the result has no next request. The engine commits
@@ -91,6 +93,32 @@ struct net_result {
     char *notice;            /* something the user should know (a possible gap), or NULL */
 };
 
+/* How heed login obtains an account's secret. */
+enum net_login {
+    NET_LOGIN_NONE = 0,      /* nothing to sign in to (demo) */
+    NET_LOGIN_OAUTH_PKCE,    /* heed registers itself on the server and the user approves it in the
+                                browser; the code shown is exchanged with PKCE (Mastodon) */
+    NET_LOGIN_APP_PASSWORD,  /* a password made for heed alone, which heedd exchanges for a
+                                session (Bluesky) */
+    NET_LOGIN_TOKEN,         /* a token the user makes on the network's web site (GitHub, X) */
+};
+
+/* What the answer to an identity request says (heed login, heed doctor). */
+struct net_identity {
+    enum net_outcome outcome; /* NET_OK: the secret works; NET_AUTH: refused; NET_RETRY: try again
+                                 later (rate limit, server trouble); NET_FATAL: not this network */
+    char *handle;             /* NET_OK: whose it is, for people ("@alice"), or NULL when the answer
+                                 does not say */
+    char *note;               /* NET_OK: something worth saying with it, or NULL */
+    char *error;              /* not NET_OK: what is wrong when the HTTP status does not say it
+                                 (a 200 that names nobody, a token without the scope), or NULL */
+    const char *hint;         /* not NET_OK: what such a refusal usually means, or NULL (static) */
+};
+void net_identity_clear(struct net_identity *id);
+/* The outcome an identity answer's status alone gives: 200 NET_OK, 400/401/403
+ * NET_AUTH, no answer (0), 429 and 5xx NET_RETRY, anything else NET_FATAL. */
+void net_identity_from_status(const struct net_response *resp, struct net_identity *out);
+
 struct net_driver {
     const char *name;                 /* config "network =" value */
     const char *default_server;       /* used when the account sets no server, or NULL */
@@ -114,6 +142,43 @@ struct net_driver {
     /* Interpret a response to a request built by this driver (any chain). */
     void (*handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
                    const struct net_response *resp, struct net_result *out);
+
+    /* ---- The network described for heed.conf, heed login and heed doctor.
+     * None of it is used by a poll. */
+    const char *title;                /* the network's name in a sentence: "GitHub" */
+    bool server_required;             /* no default server: every account names its own (the instance) */
+    bool web_follows_server;          /* a server of one's own serves its own web pages (GitHub
+                                         Enterprise); otherwise links go to web_host whatever the
+                                         server (a Bluesky PDS) */
+    const char *identifier_hint;      /* the account needs identifier = ...: what that is, "your
+                                         handle or DID, e.g. alice.bsky.social"; NULL: it takes none */
+    const char *const *account_keys;  /* heed.conf keys only this network reads, NULL-terminated, or NULL */
+    enum net_login login;
+    const char *login_target;         /* heed login NETWORK TARGET: "instance" (the server) when
+                                         server_required, "handle" (the identifier) when
+                                         identifier_hint; NULL: login takes no target */
+    const char *login_example;        /* a TARGET for examples: "mastodon.social" */
+    const char *secret_word;          /* what the secret is called: "access token", "app password" */
+    const char *scopes;               /* the permissions heed asks for (OAuth scopes, space-separated)
+                                         or tells the user to grant; NULL when there are none */
+    const char *secret_help;          /* printed before login asks for the secret: where to make it
+                                         and how; "{web}" stands for the network's web site
+                                         ("https://github.com", or a server of one's own) */
+    /* The request that proves the secret and says whose it is, made by heed
+     * login and heed doctor (never by heedd). state: the account's saved
+     * state, or an empty object. Where the proof would start a session (a
+     * Bluesky createSession, about 100 a day) the driver uses the session
+     * saved in state; without one it starts one only when sign_in, and
+     * otherwise returns NULL with *error NULL: not signed in yet. */
+    struct net_request *(*identity_begin)(const struct net_account *acct, json_t *state, bool sign_in,
+                                          char **error);
+    /* Read its answer. A session it started is put in state (for session_end). */
+    void (*identity_handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
+                            const struct net_response *resp, struct net_identity *out);
+    /* Optional: the request that ends the session in state that identity
+     * started (heed login keeps no session: heedd makes its own), or NULL
+     * when state holds none. */
+    struct net_request *(*session_end)(const struct net_account *acct, json_t *state);
 };
 
 const struct net_driver *net_driver_find(const char *name);

@@ -576,6 +576,38 @@ static void x_handle(const struct net_account *acct, json_t *state, const struct
     }
 }
 
+/* ---------------------------------------------------------------- identity */
+
+static struct net_request *x_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                            char **error)
+{
+    (void)state;
+    (void)sign_in;
+    (void)error;
+    return x_me_request(acct);
+}
+
+static void x_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
+                              const struct net_response *resp, struct net_identity *out)
+{
+    (void)acct;
+    (void)state;
+    (void)req;
+    net_identity_from_status(resp, out);
+    if (resp->status == 403)
+        out->hint = "heed needs a user-context token, not an app-only one";
+    if (out->outcome != NET_OK)
+        return;
+    g_autoptr(json_t) me = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *username = json_string_value(json_object_get(json_object_get(me, "data"), "username"));
+    if (!username) {
+        out->outcome = NET_FATAL;
+        out->error = g_strdup("the answer names no user");
+        return;
+    }
+    out->handle = g_strdup_printf("@%s", username);
+}
+
 const struct net_driver net_x_driver = {
     .name = "x",
     .default_server = "https://api.x.com",
@@ -584,4 +616,16 @@ const struct net_driver net_x_driver = {
     .begin = x_begin,
     .history_begin = x_history_begin,
     .handle = x_handle,
+    .title = "X",
+    .login = NET_LOGIN_TOKEN,
+    .secret_word = "token",
+    .scopes = "tweet.read users.read",
+    .secret_help = "heed reads your X mentions with an OAuth 2.0 user access token with the scopes\n"
+                   "tweet.read and users.read (an app-only Bearer Token cannot tell heed who you are).\n"
+                   "Make one for your app in the X developer portal\n"
+                   "(https://developer.x.com/en/portal/dashboard: User authentication settings,\n"
+                   "OAuth 2.0), and paste it here. Such tokens last 2 hours unless refreshed; a\n"
+                   "token_command in heed.conf can name a helper that prints a fresh one.\n\n",
+    .identity_begin = x_identity_begin,
+    .identity_handle = x_identity_handle,
 };

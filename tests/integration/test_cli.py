@@ -622,6 +622,11 @@ complete_for heed check-config "$CONF_PREFIX"
 """
 
 
+def read_source(*parts):
+    with open(os.path.join(source_dir(), *parts), encoding="utf-8") as f:
+        return f.read()
+
+
 class Packaging(CLITestCase):
     """What ships beside the binary: man pages and bash completion."""
 
@@ -684,6 +689,38 @@ class Packaging(CLITestCase):
                 [h.config_path],
             ])
             h.stop_heedd()
+
+
+    def test_completion_and_man_page_follow_the_table(self):
+        """heed --help and every heed VERB --help are made from the verb
+        table (and login's from the drivers): the bash completion and heed(1)
+        must offer and document the same verbs, options and networks."""
+        with Harness(dunst=False) as h:
+            overview = self.heed_ok(h, "--help")
+            listing = overview.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+            verbs = re.findall(r"^  ([a-z][a-z-]*)", listing, re.M)
+            self.assertGreaterEqual(len(verbs), 14, overview)
+            comp = os.path.join(source_dir(), "data", "bash-completion", "heed")
+            script = 'source "$1"; shift\n' + COMPLETE_SH.split("\n", 3)[3].split("complete_for heed ''")[0]
+            lines = ["complete_for heed ''", "complete_for heed login ''"]
+            lines += [f"complete_for heed {verb} --" for verb in verbs]
+            p = h.run(["bash", "--norc", "--noprofile", "-c", script + "\n".join(lines), "bash", comp], env=h.env)
+            self.assertEqual((p.returncode, p.stderr), (0, ""))
+            got = [line.rstrip("|").split() for line in p.stdout.splitlines()]
+            self.assertEqual(got[0], verbs, "the completion offers the verbs of heed --help, in order")
+            networks = re.findall(r"heed login ([a-z]+)", self.heed_ok(h, "login", "--help"))
+            self.assertEqual(got[1], networks, "the completion offers the networks of heed login --help")
+            for verb, offered in zip(verbs, got[2:]):
+                usage = self.heed_ok(h, verb, "--help")
+                options = list(dict.fromkeys(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", usage)))
+                want = options + ["--help"] if verb != "help" else options
+                self.assertEqual(offered, want, f"completion of heed {verb} --")
+            heed_man = read_source("docs", "man", "heed.1")
+            for verb in verbs:
+                roff = re.escape(verb.replace("-", "\\-"))
+                self.assertRegex(heed_man, rf"\n\.B[IR]? \"?{roff}\b", f"heed(1) documents {verb!r}")
+            for network in networks:
+                self.assertRegex(heed_man, rf"\n\.B[IR]? \"?login {network}\b", f"heed(1) documents login {network}")
 
 
 class ControlSocket(CLITestCase):

@@ -7,16 +7,19 @@ test plays the user approving it (FakeMastodonOAuth.approve) and pipes the
 code to heed, which exchanges it with PKCE and proves the token. Bluesky,
 GitHub and X take their secret on standard input. Every case checks what
 was written (the token file's mode and content, heed.conf byte for byte
-around the new group, the state database) and, when the login fails, that
-nothing was. The secret must never appear in heed's output.
+around the new group) and, when the login fails, that nothing was. heed
+login never touches heedd's state database: the Bluesky session its check
+opens is ended again (deleteSession), also when it refuses a main
+password, and heedd signs in itself. The secret must never appear in
+heed's output.
 """
 
+import base64
 import json
 import pty
 import os
 import re
 import select
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -77,6 +80,22 @@ elif cmd == "clear":
 with open(db, "w") as f:
     json.dump(data, f)
 '''
+
+
+class MainPasswordBluesky(FakeBluesky):
+    """A PDS where the password typed is the account's main one: the access
+    token of the session it opens says scope com.atproto.access, as the
+    reference PDS marks a main-password session."""
+
+    def _new_session(self):
+        session = super()._new_session()
+        claims = json.dumps({"scope": "com.atproto.access", "sub": self.did}).encode()
+        payload = base64.urlsafe_b64encode(claims).decode().rstrip("=")
+        access = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ." + payload + ".sig"
+        with self._lock:
+            self._access[access] = "valid"
+        session["accessJwt"] = access
+        return session
 
 
 class Login:
@@ -409,23 +428,47 @@ class SecretLogins(LoginCase):
             conf = self.read(self.conf_path(h))
             self.assertIn(f"[account alice.test]\nnetwork = bluesky\nserver = {fake.base_url}\n"
                           f"identifier = alice.test\ntoken_file = {token_path}\nca_file = {fake.ca_file}\n", conf)
-            self.assertIn(db, p.stdout, "says the session goes to the state database")
 
-            # The session is kept for heedd, which then does not sign in again.
-            with sqlite3.connect(db) as c:
-                [(state,)] = c.execute("SELECT state FROM account WHERE name = 'alice.test'").fetchall()
-            state = json.loads(state)
-            self.assertEqual(state["did"], fake.did)
-            self.assertEqual(state["login_identifier"], "alice.test")
-            self.assertEqual(state["login_server"], fake.base_url)
-            self.assert_quiet_about(state["accessJwt"], p.stdout, p.stderr)
+            # The session the check opened was ended at once, with its own
+            # refresh token, and nothing went to heedd's state database.
+            with fake._lock:
+                issued = list(fake._refresh)
+            self.assertEqual(len(issued), 1, "one session was opened")
+            self.assertEqual(fake.deleted_sessions, issued, "and ended with its refresh token")
+            [deleted] = fake.requests_to("/xrpc/com.atproto.server.deleteSession", method="POST")
+            self.assertEqual(deleted.status, 200)
+            self.assertFalse(os.path.exists(db), "heed login never touches the state database")
+            self.assertFalse(os.path.exists(os.path.dirname(db)), "nor makes its directory")
+            self.assertNotIn(db, p.stdout, "the plan says nothing about the state database")
+
+            # heedd signs in itself with the app password.
             fake.add_mention(text="@alice.test are you there?")
             h.config_path = self.conf_path(h)
             h.start_heedd()
             h.wait_until(lambda: fake.polls(), 15, "a Bluesky poll")
-            self.assertEqual(fake.access_tokens_used()[0], state["accessJwt"])
-            self.assertEqual(fake.create_calls, 2, "heedd reused the session from heed login")
+            self.assertEqual(fake.create_calls, 3, "heedd made its own session")
             h.stop_heedd()
+
+    def test_bluesky_main_password_refused_after_ending_its_session(self):
+        with Harness(dunst=False) as h:
+            fake = MainPasswordBluesky().start()
+            h.fakes.append(fake)
+            args = ["bluesky", "alice.test", "--server", fake.base_url, "--ca-file", fake.ca_file]
+            p = self.login(h, args, fake.password)
+            self.assertEqual(p.returncode, 1, p.stdout)
+            self.assertIn("main password, not an app password", p.stderr)
+            self.assertIn("make an app password", p.stderr)
+            self.assertEqual(fake.create_calls, 1)
+            # The session the main password opened is not left open.
+            with fake._lock:
+                issued = list(fake._refresh)
+            self.assertEqual(len(issued), 1)
+            self.assertEqual(fake.deleted_sessions, issued)
+            [deleted] = fake.requests_to("/xrpc/com.atproto.server.deleteSession", method="POST")
+            self.assertEqual(deleted.status, 200)
+            self.assert_nothing_written(h, None, "alice.test")
+            db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            self.assertFalse(os.path.exists(db))
 
     def test_github(self):
         with Harness(dunst=False) as h:
@@ -451,6 +494,8 @@ class SecretLogins(LoginCase):
                           f"token_file = {token_path}\nca_file = {fake.ca_file}\n", conf)
             rc, out, err = h.heed("check-config")
             self.assertEqual(rc, 0, err)
+            db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            self.assertFalse(os.path.exists(db), "heed login never touches the state database")
 
     def test_x(self):
         with Harness(dunst=False) as h:

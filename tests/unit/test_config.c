@@ -625,6 +625,21 @@ static void test_account_errors(void **state)
     }
 }
 
+/* The list of networks comes from the drivers' table. */
+static void test_network_list_from_drivers(void **state)
+{
+    struct fixture *f = *state;
+    GError *err = NULL;
+    struct config *cfg = load_text(f, "[account a]\nnetwork = myspace\n[account b]\ntoken_file = t\n", &err);
+    assert_non_null(cfg);
+    assert_true(has_problem(cfg, "[account a] network: ", "is not a known network; expected one of mastodon, "
+                                 "bluesky, github, x or demo", NULL));
+    assert_true(has_problem(cfg, "[account b] network: missing; expected one of mastodon, bluesky, github, x or demo",
+                            NULL));
+    assert_int_equal(cfg->n_accounts, 0);
+    config_free(cfg);
+}
+
 static void test_http_server_message(void **state)
 {
     struct fixture *f = *state;
@@ -717,6 +732,10 @@ static void test_account_warnings_do_not_disable(void **state)
     assert_true(has_problem(cfg, "[account work] identifier: ", "ignored", NULL));
     assert_true(has_problem(cfg, "[account work] reasons: ", "ignored", NULL));
     assert_true(has_problem(cfg, "[account work] participating: ", "ignored", NULL));
+    /* Which networks read a key comes from the drivers' account_keys. */
+    assert_true(has_problem(cfg, "identifier: ignored for mastodon accounts; expected only in bluesky accounts",
+                            NULL));
+    assert_true(has_problem(cfg, "reasons: ignored for mastodon accounts; expected only in github accounts", NULL));
     assert_true(has_problem(cfg, "[account play] token_command: ", "ignored", NULL));
     assert_false(has_problem(cfg, "account disabled", NULL));
     assert_null(cfg->accounts[1].token_command);
@@ -858,6 +877,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_account_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_account_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_network_list_from_drivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_server_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_forms, setup, teardown),
         cmocka_unit_test(test_mixed_fixture),
