@@ -22,8 +22,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "learn.h"
 #include "score.h"
 #include "triage_data.h"
+#include "triage_sim.h"
 
 #ifndef HEED_TRIAGE_DIR
 #define HEED_TRIAGE_DIR "tests/data/triage"
@@ -181,6 +183,131 @@ static void bench_report(const struct score_weights *w, const struct triage_set 
     bench_urgency_table(w, set);
 }
 
+/* ---- learning ------------------------------------------------------------
+ *
+ * A simulated user (bench/triage_sim.c) acts on the first file's mentions
+ * as its labels say; the model learns from those actions only and is then
+ * evaluated on every file. Several seeds; the figures are medians. */
+
+#define BENCH_SEEDS 9
+static const size_t bench_checkpoints[] = { 0, 50, 200, 1000 };
+#define BENCH_CHECKPOINTS G_N_ELEMENTS(bench_checkpoints)
+
+static double bench_median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, bench_cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct bench_figures bench_rank_learned(const struct learn *l, const struct score_weights *w,
+                                               const struct triage_set *set)
+{
+    int *scores = g_new(int, set->n);
+    int64_t *keys = g_new(int64_t, set->n);
+    triage_score_learned(l, w, set, scores);
+    triage_int_keys(scores, set->n, keys);
+    struct bench_figures f = { triage_pairwise_accuracy(set, keys), triage_ndcg(set, keys, 10) };
+    g_free(scores);
+    g_free(keys);
+    return f;
+}
+
+/* acc[seed][checkpoint][set], likewise ndcg. */
+struct bench_learning {
+    double acc[BENCH_SEEDS][BENCH_CHECKPOINTS][8], ndcg[BENCH_SEEDS][BENCH_CHECKPOINTS][8];
+};
+
+static void bench_learn_runs(const struct score_weights *w, struct triage_set *sets, size_t n_sets,
+                             enum triage_user user, struct bench_learning *out)
+{
+    for (int seed = 0; seed < BENCH_SEEDS; seed++) {
+        struct learn *l = learn_new(NULL);
+        struct triage_stream st;
+        triage_stream_init(&st, &sets[0], user, 0x9E3779B97F4A7C15ULL * (uint64_t)(seed + 1));
+        for (size_t c = 0; c < BENCH_CHECKPOINTS; c++) {
+            triage_stream_run(&st, l, w, bench_checkpoints[c]);
+            for (size_t f = 0; f < n_sets; f++) {
+                struct bench_figures fig = bench_rank_learned(l, w, &sets[f]);
+                out->acc[seed][c][f] = fig.accuracy;
+                out->ndcg[seed][c][f] = fig.ndcg;
+            }
+        }
+        triage_stream_clear(&st);
+        learn_free(l);
+    }
+}
+
+static void bench_learn_table(const struct score_weights *w, struct triage_set *sets, char **paths, size_t n_sets,
+                              enum triage_user user, const char *who)
+{
+    struct bench_learning *r = g_new0(struct bench_learning, 1);
+    bench_learn_runs(w, sets, n_sets, user, r);
+    printf("### %s\n\n| set | order | pairwise accuracy | NDCG@10 |\n|---|---|---:|---:|\n", who);
+    for (size_t f = 0; f < n_sets; f++) {
+        g_autofree char *name = g_path_get_basename(paths[f]);
+        struct bench_figures rules = bench_rank(w, &sets[f]);
+        int64_t *keys = g_new(int64_t, sets[f].n);
+        triage_time_keys(&sets[f], keys);
+        printf("| %s | time (newest first) | %.3f | %.3f |\n", name, triage_pairwise_accuracy(&sets[f], keys),
+               triage_ndcg(&sets[f], keys, 10));
+        g_free(keys);
+        printf("| %s | rules | %.3f | %.3f |\n", name, rules.accuracy, rules.ndcg);
+        for (size_t c = 0; c < BENCH_CHECKPOINTS; c++) {
+            double a[BENCH_SEEDS], d[BENCH_SEEDS], lo = 1, hi = 0;
+            for (int s = 0; s < BENCH_SEEDS; s++) {
+                a[s] = r->acc[s][c][f];
+                d[s] = r->ndcg[s][c][f];
+                lo = a[s] < lo ? a[s] : lo;
+                hi = a[s] > hi ? a[s] : hi;
+            }
+            printf("| %s | learned, %zu events | %.3f (%.3f–%.3f) | %.3f |\n", name, bench_checkpoints[c],
+                   bench_median(a, BENCH_SEEDS), lo, hi, bench_median(d, BENCH_SEEDS));
+        }
+    }
+    printf("\n");
+    g_free(r);
+}
+
+/* Every mention of every file with its learned reasons, after 1,000
+ * actions of the label-following user (first seed). */
+static void bench_learn_list(const struct score_weights *w, struct triage_set *sets, char **paths, size_t n_sets)
+{
+    struct learn *l = learn_new(NULL);
+    struct triage_stream st;
+    triage_stream_init(&st, &sets[0], TRIAGE_USER_LABELS, 0x9E3779B97F4A7C15ULL);
+    triage_stream_run(&st, l, w, 1000);
+    for (size_t f = 0; f < n_sets; f++) {
+        printf("### learned reasons: %s\n\n", paths[f]);
+        for (size_t i = 0; i < sets[f].n; i++) {
+            const struct triage_item *it = &sets[f].items[i];
+            json_t *reasons = json_array();
+            int adj = learn_adjust(l, w, &it->in, reasons);
+            g_autofree char *js = json_dumps(reasons, JSON_COMPACT);
+            json_decref(reasons);
+            printf("%s label %d learned %+3d %s\n", it->id, it->label, adj, js);
+        }
+        printf("\n");
+    }
+    printf("model entries after 1,000 actions: %zu\n\n", learn_size(l));
+    triage_stream_clear(&st);
+    learn_free(l);
+}
+
+static void bench_learning(const struct score_weights *w, struct triage_set *sets, char **paths, size_t n_sets,
+                           bool list)
+{
+    printf("## Learning from a simulated user\n\n");
+    printf("The model learns from actions on %s only; median of %d seeds (range of accuracy).\n\n", paths[0],
+           BENCH_SEEDS);
+    bench_learn_table(w, sets, paths, n_sets, TRIAGE_USER_LABELS, "A user who acts as the labels say");
+    bench_learn_table(w, sets, paths, 1, TRIAGE_USER_RANDOM, "A user whose actions are random");
+    bench_learn_table(w, sets, paths, 1, TRIAGE_USER_NOTHING, "A user who ignores everything");
+    bench_learn_table(w, sets, paths, 1, TRIAGE_USER_EVERYTHING, "A user who answers everything");
+    bench_learn_table(w, sets, paths, 1, TRIAGE_USER_INVERTED, "A user who acts against the labels");
+    if (list)
+        bench_learn_list(w, sets, paths, n_sets);
+}
+
 int main(int argc, char **argv)
 {
     bool smoke = false, list = false;
@@ -201,25 +328,36 @@ int main(int argc, char **argv)
         g_ptr_array_add(paths, HEED_TRIAGE_DIR "/mentions.json");
         g_ptr_array_add(paths, HEED_TRIAGE_DIR "/holdout.json");
     }
+    if (paths->len > 8) {
+        fprintf(stderr, "bench-triage: at most 8 files\n");
+        g_ptr_array_free(paths, TRUE);
+        return 2;
+    }
     struct score_weights w;
     score_weights_default(&w);
     int status = 0;
-    for (guint f = 0; f < paths->len; f++) {
-        const char *path = g_ptr_array_index(paths, f);
-        struct triage_set set;
+    struct triage_set *sets = g_new0(struct triage_set, paths->len);
+    guint loaded = 0;
+    for (; loaded < paths->len; loaded++) {
         GError *err = NULL;
-        if (!triage_load(path, &set, &err)) {
+        if (!triage_load(g_ptr_array_index(paths, loaded), &sets[loaded], &err)) {
             fprintf(stderr, "bench-triage: %s\n", err->message);
             g_error_free(err);
             status = 1;
             break;
         }
-        bench_report(&w, &set, path, list);
+    }
+    for (guint f = 0; status == 0 && f < loaded; f++) {
+        bench_report(&w, &sets[f], g_ptr_array_index(paths, f), list);
         /* Timing once, on the first (largest) set. */
         if (f == 0)
-            bench_throughput(&w, &set, smoke ? 5 : 21);
-        triage_free(&set);
+            bench_throughput(&w, &sets[f], smoke ? 5 : 21);
     }
+    if (status == 0)
+        bench_learning(&w, sets, (char **)paths->pdata, loaded, list);
+    for (guint f = 0; f < loaded; f++)
+        triage_free(&sets[f]);
+    g_free(sets);
     g_ptr_array_free(paths, TRUE);
     return status;
 }

@@ -55,7 +55,7 @@ void score_weights_default(struct score_weights *w)
         .mass_per_account = 3, .mass_max = 35,
         .bot = -35, .vip = 25, .keyword = 8,
         .no_reply = -25, .alarm = 15, .deadline = 8, .never_replied = -8,
-        .threshold_normal = 45, .threshold_critical = 85,
+        .threshold_normal = 45, .threshold_critical = 85, .learn = true,
     };
 }
 
@@ -76,6 +76,17 @@ bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path,
         return true;
     g_auto(GStrv) keys = g_key_file_get_keys(kf, "score", NULL, NULL);
     for (char **k = keys; k && *k; k++) {
+        if (strcmp(*k, "learn") == 0) {
+            GError *e = NULL;
+            w->learn = g_key_file_get_boolean(kf, "score", *k, &e);
+            if (e) {
+                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                            "%s: [score] learn: expected true or false", path);
+                g_error_free(e);
+                return false;
+            }
+            continue;
+        }
         size_t i;
         for (i = 0; i < G_N_ELEMENTS(score_fields); i++)
             if (strcmp(*k, score_fields[i].key) == 0)
@@ -612,6 +623,22 @@ int score_question_strength(const char *text)
     if (t.request || t.addressed)
         return 2;
     return t.any_question || t.interrogative || t.rhetorical || t.crowd || t.to_other ? 1 : 0;
+}
+
+unsigned score_signals(const struct mention *m)
+{
+    struct score_text t;
+    score_read(m->text, &t);
+    if (!t.alarm && m->context)
+        t.alarm = score_mentions_alarm(m->context);
+    const bool bits[SCORE_SIGNAL_COUNT] = {
+        t.any_question, t.addressed, t.interrogative, t.request, t.to_other, t.rhetorical, t.crowd,
+        t.joking, t.thanks_only, t.resolved, t.tiny, t.alarm, t.deadline, t.no_rush,
+    };
+    unsigned out = 0;
+    for (int i = 0; i < SCORE_SIGNAL_COUNT; i++)
+        out |= bits[i] ? 1u << i : 0;
+    return out;
 }
 
 int score_wait_points(const struct score_weights *w, int64_t created_at, int64_t now)
