@@ -190,6 +190,7 @@ static void bench_report(const struct score_weights *w, const struct triage_set 
  * evaluated on every file. Several seeds; the figures are medians. */
 
 #define BENCH_SEEDS 9
+static struct learn_params bench_params;
 static const size_t bench_checkpoints[] = { 0, 50, 200, 1000 };
 #define BENCH_CHECKPOINTS G_N_ELEMENTS(bench_checkpoints)
 
@@ -221,7 +222,7 @@ static void bench_learn_runs(const struct score_weights *w, struct triage_set *s
                              enum triage_user user, struct bench_learning *out)
 {
     for (int seed = 0; seed < BENCH_SEEDS; seed++) {
-        struct learn *l = learn_new(NULL);
+        struct learn *l = learn_new(&bench_params);
         struct triage_stream st;
         triage_stream_init(&st, &sets[0], user, 0x9E3779B97F4A7C15ULL * (uint64_t)(seed + 1));
         for (size_t c = 0; c < BENCH_CHECKPOINTS; c++) {
@@ -272,7 +273,7 @@ static void bench_learn_table(const struct score_weights *w, struct triage_set *
  * actions of the label-following user (first seed). */
 static void bench_learn_list(const struct score_weights *w, struct triage_set *sets, char **paths, size_t n_sets)
 {
-    struct learn *l = learn_new(NULL);
+    struct learn *l = learn_new(&bench_params);
     struct triage_stream st;
     triage_stream_init(&st, &sets[0], TRIAGE_USER_LABELS, 0x9E3779B97F4A7C15ULL);
     triage_stream_run(&st, l, w, 1000);
@@ -311,12 +312,16 @@ static void bench_learning(const struct score_weights *w, struct triage_set *set
 int main(int argc, char **argv)
 {
     bool smoke = false, list = false;
+    learn_params_default(&bench_params);
     GPtrArray *paths = g_ptr_array_new();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--smoke") == 0)
             smoke = true;
         else if (strcmp(argv[i], "--list") == 0)
             list = true;
+        else if (strcmp(argv[i], "--params") == 0 && i + 1 < argc)
+            sscanf(argv[++i], "%lf,%lf,%lf,%lf,%lf,%u", &bench_params.scale, &bench_params.rate, &bench_params.l2,
+                   &bench_params.slope_rate, &bench_params.bias_rate, &bench_params.skip);
         else if (argv[i][0] == '-') {
             fprintf(stderr, "usage: %s [--smoke] [--list] [FILE...]\n", argv[0]);
             g_ptr_array_free(paths, TRUE);

@@ -1,11 +1,14 @@
 /* learn: see learn.h.
  *
- * The model: P(the user answers, soon) = sigmoid(bias + (rule - threshold)
- * / scale + sum of w_f x_f). The rule score is a fixed offset, so with every
- * w_f at 0 the model is the rules; learning moves a weight only when an
- * outcome surprises the rules. The learned points are scale * sum w_f x_f:
- * the same units as the rule score, split by habit for the reasons. The
- * bias soaks up how much the user answers overall and is never shown.
+ * The model: P(the user answers, soon) = sigmoid(bias + slope * (rule -
+ * threshold) / scale + sum of w_f x_f). The rule score is an offset, so with
+ * every w_f at 0 the model is the rules; a weight moves only when an outcome
+ * surprises them. The learned points are scale * sum w_f x_f: the units of
+ * the rule score, split by habit for the reasons. The bias (how much the
+ * user answers at all) and the slope (how well the rule score predicts
+ * them, 1 at first) are learned too but never added to a score: without
+ * them every feature would learn to undo the rules for a user whose
+ * actions are noisy, and a holiday of ignored mentions would reorder them.
  */
 #include "learn.h"
 
@@ -71,9 +74,21 @@ struct learn_author {
     GList node;      /* in learn.lru, most recently seen first; node.data == this */
 };
 
+/* Decayed sums for the correlation between the rule score and the
+ * outcome: how far the user's actions track urgency as the rules read it. */
+enum { LEARN_T_N, LEARN_T_R, LEARN_T_Y, LEARN_T_RR, LEARN_T_YY, LEARN_T_RY, LEARN_T_COUNT };
+static const char *const learn_trust_keys[LEARN_T_COUNT] = {
+    "trust.n", "trust.r", "trust.y", "trust.rr", "trust.yy", "trust.ry",
+};
+#define LEARN_TRUST_KEEP (1.0 - 1.0 / 500)  /* per event: the last ~500 actions count */
+#define LEARN_TRUST_FROM 0.1                /* correlation below which nothing learned is used */
+#define LEARN_TRUST_FULL 0.3                /* ... and from which all of it is */
+
 struct learn {
     struct learn_params p;
-    struct learn_weight bias;
+    double trust[LEARN_T_COUNT];
+    bool trust_dirty;
+    struct learn_weight bias, slope;
     struct learn_weight fixed[LEARN_F_COUNT];
     struct learn_weight *words;  /* LEARN_WORD_BUCKETS */
     GHashTable *authors;         /* key -> struct learn_author (owned) */
@@ -102,7 +117,11 @@ struct learn_vec {
 
 void learn_params_default(struct learn_params *p)
 {
-    *p = (struct learn_params){ .scale = 10.0, .rate = 0.1, .l2 = 0.01, .authors = 2000 };
+    /* Chosen on random halves of tests/data/triage/mentions.json (learn from
+     * one, rank the other), never on the held-out files; most values within
+     * a factor of two give the same figures (docs/BENCHMARKS.md). */
+    *p = (struct learn_params){ .scale = 10.0, .rate = 0.2, .l2 = 0.03, .slope_rate = 0.5, .bias_rate = 1.0,
+                                .authors = 2000 };
 }
 
 static void learn_author_free(gpointer p)
@@ -122,6 +141,7 @@ struct learn *learn_new(const struct learn_params *params)
     if (l->p.authors < 1)
         l->p.authors = 1;
     l->words = g_new0(struct learn_weight, LEARN_WORD_BUCKETS);
+    l->slope.w = 1;
     l->authors = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, learn_author_free);
     g_queue_init(&l->lru);
     l->gone = g_ptr_array_new_with_free_func(g_free);
@@ -161,10 +181,9 @@ static void learn_add(struct learn_vec *v, enum learn_space space, int index, in
     v->f[v->n++] = (struct learn_feature){ space, index, slot, x };
 }
 
-static void learn_features(const struct score_input *in, struct learn_vec *v)
+static void learn_rule_features(const struct score_input *in, struct learn_vec *v)
 {
     const struct mention *m = in->m;
-    v->n = 0;
     if (m->kind >= 0 && m->kind < MENTION_KIND__COUNT)
         learn_add(v, LEARN_FIXED, LEARN_F_KIND + (int)m->kind, 0, 1);
     for (int i = 0; i < (int)G_N_ELEMENTS(learn_networks); i++)
@@ -188,13 +207,20 @@ static void learn_features(const struct score_input *in, struct learn_vec *v)
         learn_add(v, LEARN_FIXED, LEARN_F_KEYWORD, 0, 1);
     if (in->vip)
         learn_add(v, LEARN_FIXED, LEARN_F_VIP, 0, 1);
-    learn_text_read(m->text, m->context, LEARN_WORD_BUCKETS, &v->text);
-    for (int t = 0; t < LEARN_TOPIC_COUNT; t++)
+}
+
+static void learn_features(const struct learn *l, const struct score_input *in, struct learn_vec *v)
+{
+    v->n = 0;
+    if (!(l->p.skip & LEARN_GROUP_RULES))
+        learn_rule_features(in, v);
+    learn_text_read(in->m->text, in->m->context, LEARN_WORD_BUCKETS, &v->text);
+    for (int t = 0; t < LEARN_TOPIC_COUNT && !(l->p.skip & LEARN_GROUP_TOPICS); t++)
         if (v->text.topics & (1u << t))
             learn_add(v, LEARN_FIXED, LEARN_F_TOPIC + t, 0, 1);
     /* Many words share one unit of weight: a long text is not louder. */
     double x = v->text.n ? 1.0 / sqrt((double)v->text.n) : 0;
-    for (int i = 0; i < v->text.n; i++)
+    for (int i = 0; i < v->text.n && !(l->p.skip & LEARN_GROUP_WORDS); i++)
         learn_add(v, LEARN_WORD, (int)v->text.bucket[i], i, x);
 }
 
@@ -256,7 +282,7 @@ static void learn_target(enum learn_event ev, int64_t delay, double *y, double *
     *c = 1.0;
     switch (ev) {
     case LEARN_REPLIED:
-        *y = delay <= 3600 ? 1.0 : delay <= 6 * 3600 ? 0.9 : delay <= 86400 ? 0.8 : 0.65;
+        *y = delay <= 3600 ? 1.0 : delay <= 6 * 3600 ? 0.85 : delay <= 86400 ? 0.7 : 0.5;
         break;
     case LEARN_SNOOZED: *y = 0.6; *c = 0.5; break;
     case LEARN_OPENED: *y = 0.55; *c = 0.3; break;
@@ -280,6 +306,37 @@ static void learn_step(const struct learn *l, double *w, double gx)
     *w = *w > max ? max : *w < -max ? -max : *w;
 }
 
+static void learn_trust_add(struct learn *l, double r, double y, double c)
+{
+    const double add[LEARN_T_COUNT] = { c, c * r, c * y, c * r * r, c * y * y, c * r * y };
+    for (int i = 0; i < LEARN_T_COUNT; i++)
+        l->trust[i] = l->trust[i] * LEARN_TRUST_KEEP + add[i];
+    l->trust_dirty = true;
+}
+
+/* Weighted correlation of rule score and outcome over the recent actions. */
+static double learn_correlation(const struct learn *l)
+{
+    const double *t = l->trust;
+    if (t[LEARN_T_N] < 2)
+        return 0;
+    double n = t[LEARN_T_N];
+    double vr = t[LEARN_T_RR] / n - (t[LEARN_T_R] / n) * (t[LEARN_T_R] / n);
+    double vy = t[LEARN_T_YY] / n - (t[LEARN_T_Y] / n) * (t[LEARN_T_Y] / n);
+    double cov = t[LEARN_T_RY] / n - (t[LEARN_T_R] / n) * (t[LEARN_T_Y] / n);
+    return vr > 1e-9 && vy > 1e-9 ? cov / sqrt(vr * vy) : 0;
+}
+
+/* How much of what was learned to use: none while the user's actions do
+ * not track urgency as the rules read it (random, backwards, all the
+ * same), all of it once they clearly do. Read as: learn what the rules
+ * miss about a user they mostly understand. */
+static double learn_trust(const struct learn *l)
+{
+    double t = (learn_correlation(l) - LEARN_TRUST_FROM) / (LEARN_TRUST_FULL - LEARN_TRUST_FROM);
+    return t < 0 ? 0 : t > 1 ? 1 : t;
+}
+
 static void learn_author_count(struct learn_author *a, enum learn_event ev, int64_t delay)
 {
     a->events++;
@@ -297,19 +354,26 @@ void learn_observe(struct learn *l, const struct score_weights *w, const struct 
     if (!l || !w || !w->learn || !in || !in->m || in->muted || ev >= LEARN_EVENT_COUNT)
         return;
     struct learn_vec v;
-    learn_features(in, &v);
-    struct learn_author *a = learn_author_touch(l, in->m, at);
+    learn_features(l, in, &v);
+    struct learn_author *a = l->p.skip & LEARN_GROUP_PEOPLE ? NULL : learn_author_touch(l, in->m, at);
     int64_t delay = at > in->m->created_at ? at - in->m->created_at : 0;
     double y, c;
     learn_target(ev, delay, &y, &c);
-    double z = l->bias.w + (learn_rule_score(w, in) - w->threshold_normal) / l->p.scale;
+    int rule = learn_rule_score(w, in);
+    double r = (rule - w->threshold_normal) / l->p.scale;
+    learn_trust_add(l, rule, y, c);
+    double z = l->bias.w + l->slope.w * r;
     for (int i = 0; i < v.n; i++)
         z += learn_weight_of(l, &v.f[i]) * v.f[i].x;
     if (a)
         z += a->weight;
     double g = c * (y - 1.0 / (1.0 + exp(-z)));
-    l->bias.w += l->p.rate * g;
-    l->bias.dirty = true;
+    l->bias.w += l->p.bias_rate * g;
+    l->slope.w += l->p.slope_rate * g * r;
+    l->slope.w = l->slope.w > 4 ? 4 : l->slope.w < -4 ? -4 : l->slope.w;
+    l->bias.events++;
+    l->slope.events++;
+    l->bias.dirty = l->slope.dirty = true;
     for (int i = 0; i < v.n; i++) {
         struct learn_weight *wt = v.f[i].space == LEARN_FIXED ? &l->fixed[v.f[i].index] : &l->words[v.f[i].index];
         learn_step(l, &wt->w, g * v.f[i].x);
@@ -403,13 +467,15 @@ static int learn_adjust_within(const struct learn *l, const struct score_weights
     if (!l || !w || !w->learn || !in || !in->m || in->muted)
         return 0;
     struct learn_vec v;
-    learn_features(in, &v);
-    const struct learn_author *a = learn_author_find(l, in->m);
+    learn_features(l, in, &v);
+    const struct learn_author *a = l->p.skip & LEARN_GROUP_PEOPLE ? NULL : learn_author_find(l, in->m);
     struct learn_part parts[G_N_ELEMENTS(v.f) + 2];
     int n = learn_parts(l, &v, a, parts);
-    double total = 0;
-    for (int i = 0; i < n; i++)
+    double total = 0, trust = learn_trust(l);
+    for (int i = 0; i < n; i++) {
+        parts[i].points *= trust;
         total += parts[i].points;
+    }
     long target = lround(total);
     target = target > LEARN_CAP ? LEARN_CAP : target < -LEARN_CAP ? -LEARN_CAP : target;
     if (target < lo)
@@ -470,6 +536,8 @@ void learn_forget(struct learn *l, const char *account, const char *author_id)
         return;
     }
     l->bias = (struct learn_weight){ 0 };
+    l->slope = (struct learn_weight){ 1, 0, false };
+    memset(l->trust, 0, sizeof l->trust);
     memset(l->fixed, 0, sizeof l->fixed);
     memset(l->words, 0, sizeof *l->words * LEARN_WORD_BUCKETS);
     g_queue_init(&l->lru);
@@ -490,6 +558,12 @@ static void learn_load_row(const struct store_learn_row *row, void *data)
     struct learn_weight wt = { row->weight, row->events, false };
     if (strcmp(row->key, "bias") == 0) {
         l->bias = wt;
+    } else if (strcmp(row->key, "slope") == 0) {
+        l->slope = wt;
+    } else if (g_str_has_prefix(row->key, "trust.")) {
+        for (int i = 0; i < LEARN_T_COUNT; i++)
+            if (strcmp(row->key, learn_trust_keys[i]) == 0)
+                l->trust[i] = row->weight;
     } else if (g_str_has_prefix(row->key, "f:")) {
         for (int i = 0; i < LEARN_F_COUNT; i++)
             if (strcmp(row->key + 2, learn_fixed[i].key) == 0)
@@ -541,6 +615,10 @@ static void learn_dirty_rows(const struct learn *l, GArray *rows, GPtrArray *key
 {
     if (l->bias.dirty)
         learn_row(rows, keys, g_strdup("bias"), &l->bias);
+    if (l->slope.dirty)
+        learn_row(rows, keys, g_strdup("slope"), &l->slope);
+    for (int i = 0; l->trust_dirty && i < LEARN_T_COUNT; i++)
+        learn_row(rows, keys, g_strdup(learn_trust_keys[i]), &(struct learn_weight){ l->trust[i], 0, true });
     for (int i = 0; i < LEARN_F_COUNT; i++)
         if (l->fixed[i].dirty)
             learn_row(rows, keys, g_strconcat("f:", learn_fixed[i].key, NULL), &l->fixed[i]);
@@ -561,7 +639,7 @@ static void learn_dirty_rows(const struct learn *l, GArray *rows, GPtrArray *key
 
 static void learn_clean(struct learn *l)
 {
-    l->bias.dirty = false;
+    l->bias.dirty = l->slope.dirty = l->trust_dirty = false;
     for (int i = 0; i < LEARN_F_COUNT; i++)
         l->fixed[i].dirty = false;
     for (int i = 0; i < LEARN_WORD_BUCKETS; i++)

@@ -21,7 +21,11 @@
  *  - The learned part of a score is at most LEARN_CAP points either way,
  *    its reasons sum to it, and a VIP never falls below the VIP floor.
  *  - A user's base rate (answering everything, nothing) changes no score:
- *    it is absorbed by a bias that is never shown or added.
+ *    it is absorbed by a bias that is never shown or added. Likewise how
+ *    well the rule score as a whole predicts the user is a learned slope
+ *    that is never added: a user whose actions do not follow the rules (or
+ *    follow them backwards) flattens the model's view of the rules instead
+ *    of teaching every feature to cancel them.
  *  - Each action on a mention is learned from once (learn_record marks it
  *    in the store).
  *
@@ -63,7 +67,18 @@ struct learn_params {
     double scale;     /* points per unit of log-odds: the rule score's slope */
     double rate;      /* learning rate of one event */
     double l2;        /* pull of each weight toward 0 at each update */
+    double slope_rate;/* learning rate of how much the rule score itself predicts this user */
+    double bias_rate; /* learning rate of how much the user answers at all */
     int authors;      /* people remembered */
+    unsigned skip;    /* feature groups left out (enum learn_group bits), for ablation */
+};
+
+/* Groups of learned features, for learn_params.skip. */
+enum learn_group {
+    LEARN_GROUP_RULES = 1u << 0,   /* kind, network, text signals, relationship, history, bot, ... */
+    LEARN_GROUP_TOPICS = 1u << 1,
+    LEARN_GROUP_WORDS = 1u << 2,
+    LEARN_GROUP_PEOPLE = 1u << 3,
 };
 
 struct learn;
