@@ -35,12 +35,14 @@ enum {
 
 static const char *const learn_networks[] = { "mastodon", "bluesky", "github", "x" };
 
-/* Stored key and what the reason calls it ("you tend to answer ..."). */
+/* Stored key and what the reason calls it ("you answer ... more than the
+ * rules expect"). */
 static const struct { const char *key, *what; } learn_fixed[LEARN_F_COUNT] = {
     { "kind.mention", "mentions" }, { "kind.reply", "replies to your posts" }, { "kind.quote", "quotes" },
     { "kind.direct", "private messages" }, { "kind.review", "review requests" },
     { "kind.assign", "assignments" }, { "kind.team", "team mentions" },
-    { "net.mastodon", "Mastodon" }, { "net.bluesky", "Bluesky" }, { "net.github", "GitHub" }, { "net.x", "X" },
+    { "net.mastodon", "Mastodon mentions" }, { "net.bluesky", "Bluesky mentions" },
+    { "net.github", "GitHub notifications" }, { "net.x", "mentions on X" },
     { "sig.question", "questions" }, { "sig.addressed", "questions to you" },
     { "sig.interrogative", "questions to you" }, { "sig.request", "requests" },
     { "sig.to_other", "asks meant for others" }, { "sig.rhetorical", "rhetorical questions" },
@@ -51,7 +53,7 @@ static const struct { const char *key, *what; } learn_fixed[LEARN_F_COUNT] = {
     { "rel.mutual", "mutual follows" }, { "rel.i_follow", "people you follow" },
     { "rel.follows_me", "your followers" }, { "rel.stranger", "strangers" },
     { "hist.answered", "people you have answered" }, { "hist.first", "first contacts" },
-    { "hist.unanswered", "people you never answer" },
+    { "hist.unanswered", "people you have never answered" },
     { "bot", "automated accounts" }, { "mass", "mass mentions" }, { "keyword", "your keywords" },
     { "vip", "your VIPs" },
     { "topic.problem", "problem reports" }, { "topic.secret", "exposed credentials" },
@@ -400,29 +402,32 @@ static int learn_part_cmp(const void *x, const void *y)
     return (a < b) - (a > b);
 }
 
+/* Every reason is true as written: a weight says "more (or less) than the
+ * rules expect", not "often" or "rarely"; the reply record backs the rest. */
 static char *learn_say_author(const struct learn_author *a, const char *handle, double points)
 {
     g_autofree char *who = handle ? g_strdup_printf("%s%s", handle[0] == '@' ? "" : "@", handle) : g_strdup("them");
     if (points < 0)
         return a->replies == 0 && a->events >= 2
                    ? g_strdup_printf("learned: you have not answered %s's last %d mentions", who, a->events)
-                   : g_strdup_printf("learned: you rarely answer %s", who);
+                   : g_strdup_printf("learned: you answer %s less than the rules expect", who);
     if (a->replies >= 2 && 2 * a->replies_hour >= a->replies)
         return g_strdup_printf("learned: you usually answer %s within an hour", who);
     if (a->replies >= 2 && 2 * a->replies_day >= a->replies)
         return g_strdup_printf("learned: you usually answer %s within a day", who);
-    return g_strdup_printf("learned: you often answer %s", who);
+    return g_strdup_printf("learned: you answer %s more than the rules expect", who);
 }
 
 static char *learn_say(const struct learn_part *pt, const struct learn_vec *v, const struct learn_author *a,
                        const struct mention *m)
 {
-    const char *verb = pt->points > 0 ? "answer" : "leave";
+    const char *how = pt->points > 0 ? "more" : "less";
     switch (pt->space) {
     case LEARN_AUTHOR: return learn_say_author(a, m->author_handle, pt->points);
     case LEARN_WORD:
-        return g_strdup_printf("learned: you tend to %s mentions that say \"%s\"", verb, v->text.word[pt->slot]);
-    default: return g_strdup_printf("learned: you tend to %s %s", verb, learn_fixed[pt->index].what);
+        return g_strdup_printf("learned: you answer posts that say \"%s\" %s than the rules expect",
+                               v->text.word[pt->slot], how);
+    default: return g_strdup_printf("learned: you answer %s %s than the rules expect", learn_fixed[pt->index].what, how);
     }
 }
 
