@@ -170,6 +170,11 @@ size_t learn_size(const struct learn *l)
     return n;
 }
 
+size_t learn_people(const struct learn *l)
+{
+    return g_hash_table_size(l->authors);
+}
+
 const char *learn_event_name(enum learn_event ev)
 {
     static const char *const names[LEARN_EVENT_COUNT] = { "replied", "done", "snoozed", "opened", "ignored" };

@@ -89,6 +89,8 @@ struct learn *learn_new(const struct learn_params *params);
 void learn_free(struct learn *l);
 /* Entries that hold something: weights not 0, people remembered. */
 size_t learn_size(const struct learn *l);
+/* People remembered (at most learn_params.authors). */
+size_t learn_people(const struct learn *l);
 const char *learn_event_name(enum learn_event ev);
 
 /* Learn from one action of the user on in->m at time `at` (its delay after
