@@ -49,6 +49,10 @@ struct bench_figures {
     double accuracy, ndcg;
 };
 
+/* The learning parameters (--params scale,rate,l2,slope_rate,bias_rate[,skip]
+ * overrides the defaults, for exploring; see docs/BENCHMARKS.md). */
+static struct learn_params bench_params;
+
 static struct bench_figures bench_rank(const struct score_weights *w, const struct triage_set *set)
 {
     int *scores = g_new(int, set->n);
@@ -94,36 +98,58 @@ static double bench_cpu_seconds(void)
 /* Everything the daemon does per mention when it stores and lists one:
  * the static score with its reasons (what the store keeps, serialised as
  * the daemon serialises it) and the waiting part at read time. */
+/* CPU seconds to score BENCH_MENTIONS inputs as the daemon stores them:
+ * the static score with its reasons (serialised as the store keeps them)
+ * and the waiting part at read time; with a learned model when l is set. */
+static double bench_score_run(const struct score_weights *w, const struct learn *l, const struct score_input *in,
+                              int64_t now, long *checksum)
+{
+    double t0 = bench_cpu_seconds();
+    for (size_t i = 0; i < BENCH_MENTIONS; i++) {
+        json_t *reasons = NULL;
+        int s = l ? learn_score(l, w, &in[i], &reasons) : score_compute(w, &in[i], &reasons);
+        char *json = json_dumps(reasons, JSON_COMPACT);
+        *checksum += score_with_wait(w, s, in[i].m->created_at, now) + (long)strlen(json);
+        free(json);
+        json_decref(reasons);
+    }
+    return bench_cpu_seconds() - t0;
+}
+
 static void bench_throughput(const struct score_weights *w, const struct triage_set *set, int runs)
 {
     struct score_input *in = g_new(struct score_input, BENCH_MENTIONS);
     for (size_t i = 0; i < BENCH_MENTIONS; i++)
         in[i] = set->items[i % set->n].in;
-    double *per = g_new(double, (size_t)runs);
+    /* A model after 1,000 actions: every learned reason is built. */
+    struct learn *l = learn_new(&bench_params);
+    struct triage_stream st;
+    triage_stream_init(&st, set, TRIAGE_USER_LABELS, 1);
+    triage_stream_run(&st, l, w, 1000);
+    triage_stream_clear(&st);
+    double *per = g_new(double, (size_t)runs), *learned = g_new(double, (size_t)runs);
     long checksum = 0;
     for (int r = 0; r < runs; r++) {
-        double t0 = bench_cpu_seconds();
-        for (size_t i = 0; i < BENCH_MENTIONS; i++) {
-            json_t *reasons = NULL;
-            int s = score_compute(w, &in[i], &reasons);
-            char *json = json_dumps(reasons, JSON_COMPACT);
-            checksum += score_with_wait(w, s, in[i].m->created_at, set->now) + (long)strlen(json);
-            free(json);
-            json_decref(reasons);
-        }
-        per[r] = bench_cpu_seconds() - t0;
+        per[r] = bench_score_run(w, NULL, in, set->now, &checksum);
+        learned[r] = bench_score_run(w, l, in, set->now, &checksum);
     }
     qsort(per, (size_t)runs, sizeof *per, bench_cmp_double);
-    double median = per[runs / 2];
+    qsort(learned, (size_t)runs, sizeof *learned, bench_cmp_double);
+    double median = per[runs / 2], lmedian = learned[runs / 2];
     printf("## Throughput\n\n");
     printf("%d mentions (the labelled set cycled, with histories), %d runs, CPU time (CLOCK_PROCESS_CPUTIME_ID):\n",
            BENCH_MENTIONS, runs);
-    printf("  median %.0f ns per mention, %.2f ms per %d (min %.2f, max %.2f ms); %.1f%% of the 1 s budget\n",
+    printf("  rules:   median %.0f ns per mention, %.2f ms per %d (min %.2f, max %.2f ms); %.1f%% of the 1 s budget\n",
            median / BENCH_MENTIONS * 1e9, median * 1e3, BENCH_MENTIONS, per[0] * 1e3, per[runs - 1] * 1e3,
            median * 100.0);
+    printf("  learned: median %.0f ns per mention, %.2f ms per %d (min %.2f, max %.2f ms); %.2fx the rules\n",
+           lmedian / BENCH_MENTIONS * 1e9, lmedian * 1e3, BENCH_MENTIONS, learned[0] * 1e3,
+           learned[runs - 1] * 1e3, lmedian / median);
     printf("  (checksum %ld)\n", checksum);
     g_free(per);
+    g_free(learned);
     g_free(in);
+    learn_free(l);
 }
 
 static void bench_urgency_table(const struct score_weights *w, const struct triage_set *set)
@@ -190,7 +216,6 @@ static void bench_report(const struct score_weights *w, const struct triage_set 
  * evaluated on every file. Several seeds; the figures are medians. */
 
 #define BENCH_SEEDS 9
-static struct learn_params bench_params;
 static const size_t bench_checkpoints[] = { 0, 50, 200, 1000 };
 #define BENCH_CHECKPOINTS G_N_ELEMENTS(bench_checkpoints)
 

@@ -176,10 +176,18 @@ static void learn_chunk_words(const char *p, const char *end, struct learn_token
  * the topic instead of becoming words. */
 static void learn_tokenize(const char *text, struct learn_tokens *tok, unsigned *topics)
 {
-    g_autofree char *lower = g_utf8_strdown(text, -1);
-    /* One apostrophe: "don’t" is "don't". */
-    g_auto(GStrv) parts = g_strsplit(lower, "\xE2\x80\x99", -1);
-    g_autofree char *norm = g_strjoinv("'", parts);
+    bool ascii = true;
+    for (const char *c = text; *c && ascii; c++)
+        ascii = (unsigned char)*c < 0x80;
+    g_autofree char *norm = ascii ? g_ascii_strdown(text, -1) : g_utf8_strdown(text, -1);
+    /* One apostrophe: "don’t" is "don't". The text only shrinks. */
+    char *to = norm;
+    for (const char *from = norm; *from;) {
+        bool curly = strncmp(from, "\xE2\x80\x99", 3) == 0;
+        *to++ = curly ? '\'' : *from;
+        from += curly ? 3 : 1;
+    }
+    *to = '\0';
     const char *p = norm;
     while (*p && tok->n < LEARN_TEXT_MAX_TOKENS) {
         while (*p && g_ascii_isspace(*p))

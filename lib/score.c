@@ -115,6 +115,16 @@ bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path,
     return true;
 }
 
+/* Lower case; most text is ASCII, and g_utf8_strdown's Unicode tables
+ * were a quarter of the cost of scoring it. */
+static char *score_lower(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            return g_utf8_strdown(s, -1);
+    return g_ascii_strdown(s, -1);
+}
+
 static void score_add(json_t *reasons, int *total, int points, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void score_add(json_t *reasons, int *total, int points, const char *fmt, ...)
 {
@@ -580,7 +590,7 @@ static void score_read(const char *text, struct score_text *t)
     memset(t, 0, sizeof *t);
     if (!text)
         return;
-    g_autofree char *lower = g_utf8_strdown(text, -1);
+    g_autofree char *lower = score_lower(text);
     int words, chars;
     g_autofree char *clean = score_clean(lower, &words, &chars);
     struct score_scan sc = { .n = 0 };
@@ -610,7 +620,7 @@ static void score_read(const char *text, struct score_text *t)
 /* Alarm words in a short text that is not read as sentences (a title). */
 static bool score_mentions_alarm(const char *text)
 {
-    g_autofree char *lower = g_utf8_strdown(text, -1);
+    g_autofree char *lower = score_lower(text);
     struct score_scan sc = { .n = 0 };
     score_find(lower, &sc);
     return sc.found & SCORE_ALARM;
