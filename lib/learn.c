@@ -16,24 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "learn_model.h"
 #include "learn_text.h"
-
-/* Named features: what the rules read, then the topics of learn_text. */
-enum {
-    LEARN_F_KIND = 0,                                   /* + enum mention_kind */
-    LEARN_F_NET = LEARN_F_KIND + MENTION_KIND__COUNT,   /* + index in learn_networks */
-    LEARN_F_SIGNAL = LEARN_F_NET + 4,                   /* + bit of score_signals() */
-    LEARN_F_REL = LEARN_F_SIGNAL + SCORE_SIGNAL_COUNT,  /* mutual, i follow, follows me, stranger */
-    LEARN_F_HIST = LEARN_F_REL + 4,                     /* answered before, first contact, never answered */
-    LEARN_F_BOT = LEARN_F_HIST + 3,
-    LEARN_F_MASS,
-    LEARN_F_KEYWORD,
-    LEARN_F_VIP,
-    LEARN_F_TOPIC,                                      /* + enum learn_topic */
-    LEARN_F_COUNT = LEARN_F_TOPIC + LEARN_TOPIC_COUNT,
-};
-
-static const char *const learn_networks[] = { "mastodon", "bluesky", "github", "x" };
 
 /* Stored key and what the reason calls it ("you answer ... more than the
  * rules expect"). */
@@ -61,43 +45,11 @@ static const struct { const char *key, *what; } learn_fixed[LEARN_F_COUNT] = {
     { "topic.hostile", "hostile mentions" },
 };
 
-struct learn_weight {
-    double w;
-    int events;
-    bool dirty;      /* changed since the last save */
-};
+static const char *const learn_networks[] = { "mastodon", "bluesky", "github", "x" };
 
-struct learn_author {
-    char *key;       /* account \x1f author id */
-    double weight;
-    int events, replies, replies_hour, replies_day;
-    int64_t seen_at;
-    bool dirty;
-    GList node;      /* in learn.lru, most recently seen first; node.data == this */
-};
-
-/* Decayed sums for the correlation between the rule score and the
- * outcome: how far the user's actions track urgency as the rules read it. */
-enum { LEARN_T_N, LEARN_T_R, LEARN_T_Y, LEARN_T_RR, LEARN_T_YY, LEARN_T_RY, LEARN_T_COUNT };
-static const char *const learn_trust_keys[LEARN_T_COUNT] = {
-    "trust.n", "trust.r", "trust.y", "trust.rr", "trust.yy", "trust.ry",
-};
 #define LEARN_TRUST_KEEP (1.0 - 1.0 / 500)  /* per event: the last ~500 actions count */
 #define LEARN_TRUST_FROM 0.1                /* correlation below which nothing learned is used */
 #define LEARN_TRUST_FULL 0.3                /* ... and from which all of it is */
-
-struct learn {
-    struct learn_params p;
-    double trust[LEARN_T_COUNT];
-    bool trust_dirty;
-    struct learn_weight bias, slope;
-    struct learn_weight fixed[LEARN_F_COUNT];
-    struct learn_weight *words;  /* LEARN_WORD_BUCKETS */
-    GHashTable *authors;         /* key -> struct learn_author (owned) */
-    GQueue lru;
-    GPtrArray *gone;             /* stored keys to delete at the next save */
-    bool cleared;                /* forget everything stored at the next save */
-};
 
 enum learn_space { LEARN_FIXED, LEARN_WORD, LEARN_AUTHOR };
 
@@ -126,7 +78,7 @@ void learn_params_default(struct learn_params *p)
                                 .authors = 2000 };
 }
 
-static void learn_author_free(gpointer p)
+void learn_author_free(gpointer p)
 {
     struct learn_author *a = p;
     g_free(a->key);
@@ -168,6 +120,11 @@ size_t learn_size(const struct learn *l)
     for (int i = 0; i < LEARN_WORD_BUCKETS; i++)
         n += l->words[i].w != 0;
     return n;
+}
+
+const char *learn_fixed_key(int i)
+{
+    return i >= 0 && i < LEARN_F_COUNT ? learn_fixed[i].key : NULL;
 }
 
 size_t learn_people(const struct learn *l)
@@ -243,7 +200,7 @@ static struct learn_author *learn_author_find(const struct learn *l, const struc
     return key ? g_hash_table_lookup(l->authors, key) : NULL;
 }
 
-static void learn_author_drop(struct learn *l, struct learn_author *a)
+void learn_author_drop(struct learn *l, struct learn_author *a)
 {
     g_queue_unlink(&l->lru, &a->node);
     g_ptr_array_add(l->gone, g_strconcat("a:", a->key, NULL));
@@ -554,145 +511,4 @@ void learn_forget(struct learn *l, const char *account, const char *author_id)
     g_hash_table_remove_all(l->authors);
     g_ptr_array_set_size(l->gone, 0);
     l->cleared = true;
-}
-
-/* ---- persistence ---------------------------------------------------------
- *
- * One row per entry that holds something: "bias", "f:<feature>", "w:<bucket>"
- * and "a:<account>\x1f<author>". A key this version does not know (a newer
- * heed's feature) is ignored. */
-
-static void learn_load_row(const struct store_learn_row *row, void *data)
-{
-    struct learn *l = data;
-    struct learn_weight wt = { row->weight, row->events, false };
-    if (strcmp(row->key, "bias") == 0) {
-        l->bias = wt;
-    } else if (strcmp(row->key, "slope") == 0) {
-        l->slope = wt;
-    } else if (g_str_has_prefix(row->key, "trust.")) {
-        for (int i = 0; i < LEARN_T_COUNT; i++)
-            if (strcmp(row->key, learn_trust_keys[i]) == 0)
-                l->trust[i] = row->weight;
-    } else if (g_str_has_prefix(row->key, "f:")) {
-        for (int i = 0; i < LEARN_F_COUNT; i++)
-            if (strcmp(row->key + 2, learn_fixed[i].key) == 0)
-                l->fixed[i] = wt;
-    } else if (g_str_has_prefix(row->key, "w:")) {
-        char *end;
-        unsigned long b = strtoul(row->key + 2, &end, 10);
-        if (*end == '\0' && end != row->key + 2 && b < LEARN_WORD_BUCKETS)
-            l->words[b] = wt;
-    } else if (g_str_has_prefix(row->key, "a:") && !g_hash_table_contains(l->authors, row->key + 2)) {
-        struct learn_author *a = g_new0(struct learn_author, 1);
-        *a = (struct learn_author){ g_strdup(row->key + 2), row->weight, row->events, row->replies,
-                                    row->replies_hour, row->replies_day, row->seen_at, false, { 0 } };
-        a->node.data = a;
-        g_hash_table_insert(l->authors, a->key, a);
-        g_queue_push_head_link(&l->lru, &a->node);
-    }
-}
-
-static gint learn_newer_first(gconstpointer x, gconstpointer y, gpointer unused)
-{
-    (void)unused;
-    const struct learn_author *a = x, *b = y;
-    return (a->seen_at < b->seen_at) - (a->seen_at > b->seen_at);
-}
-
-struct learn *learn_load(struct store *st, const struct learn_params *params, GError **error)
-{
-    struct learn *l = learn_new(params);
-    if (!store_learn_read(st, learn_load_row, l, error)) {
-        learn_free(l);
-        return NULL;
-    }
-    g_queue_sort(&l->lru, learn_newer_first, NULL);
-    while (g_hash_table_size(l->authors) > (guint)l->p.authors)
-        learn_author_drop(l, g_queue_peek_tail(&l->lru));
-    return l;
-}
-
-static void learn_row(GArray *rows, GPtrArray *keys, char *key, const struct learn_weight *wt)
-{
-    g_ptr_array_add(keys, key);
-    struct store_learn_row r = { .key = key, .weight = wt->w, .events = wt->events };
-    g_array_append_val(rows, r);
-}
-
-/* Rows for everything changed since the last save. */
-static void learn_dirty_rows(const struct learn *l, GArray *rows, GPtrArray *keys)
-{
-    if (l->bias.dirty)
-        learn_row(rows, keys, g_strdup("bias"), &l->bias);
-    if (l->slope.dirty)
-        learn_row(rows, keys, g_strdup("slope"), &l->slope);
-    for (int i = 0; l->trust_dirty && i < LEARN_T_COUNT; i++)
-        learn_row(rows, keys, g_strdup(learn_trust_keys[i]), &(struct learn_weight){ l->trust[i], 0, true });
-    for (int i = 0; i < LEARN_F_COUNT; i++)
-        if (l->fixed[i].dirty)
-            learn_row(rows, keys, g_strconcat("f:", learn_fixed[i].key, NULL), &l->fixed[i]);
-    for (int i = 0; i < LEARN_WORD_BUCKETS; i++)
-        if (l->words[i].dirty)
-            learn_row(rows, keys, g_strdup_printf("w:%d", i), &l->words[i]);
-    for (GList *n = l->lru.head; n; n = n->next) {
-        const struct learn_author *a = n->data;
-        if (!a->dirty)
-            continue;
-        char *key = g_strconcat("a:", a->key, NULL);
-        g_ptr_array_add(keys, key);
-        struct store_learn_row r = { key, a->weight, a->events, a->replies, a->replies_hour, a->replies_day,
-                                     a->seen_at };
-        g_array_append_val(rows, r);
-    }
-}
-
-static void learn_clean(struct learn *l)
-{
-    l->bias.dirty = l->slope.dirty = l->trust_dirty = false;
-    for (int i = 0; i < LEARN_F_COUNT; i++)
-        l->fixed[i].dirty = false;
-    for (int i = 0; i < LEARN_WORD_BUCKETS; i++)
-        l->words[i].dirty = false;
-    for (GList *n = l->lru.head; n; n = n->next)
-        ((struct learn_author *)n->data)->dirty = false;
-    g_ptr_array_set_size(l->gone, 0);
-    l->cleared = false;
-}
-
-bool learn_save(struct learn *l, struct store *st, GError **error)
-{
-    if (l->cleared && !store_learn_clear(st, "", error))
-        return false;
-    g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(struct store_learn_row));
-    g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
-    learn_dirty_rows(l, rows, keys);
-    g_ptr_array_add(l->gone, NULL);
-    bool ok = store_learn_write(st, (const struct store_learn_row *)(void *)rows->data, rows->len,
-                                (char **)l->gone->pdata, error);
-    g_ptr_array_remove_index(l->gone, l->gone->len - 1);
-    if (ok)
-        learn_clean(l);
-    return ok;
-}
-
-bool learn_record(struct learn *l, struct store *st, const struct score_weights *w, const struct score_input *in,
-                  enum learn_event ev, int64_t at, GError **error)
-{
-    if (!w->learn || in->muted || ev >= LEARN_EVENT_COUNT)
-        return true;
-    bool first = false;
-    if (!store_learn_mark(st, in->m->id, 1u << ev, &first, error))
-        return false;
-    if (!first)
-        return true;
-    learn_observe(l, w, in, ev, at);
-    return learn_save(l, st, error);
-}
-
-bool learn_forget_saved(struct learn *l, struct store *st, const char *account, const char *author_id,
-                        GError **error)
-{
-    learn_forget(l, account, author_id);
-    return learn_save(l, st, error);
 }
