@@ -16,32 +16,38 @@
  * forgotten first). Everything is bounded in size.
  *
  * Promises:
- *  - An empty model (a new user, after learn_forget, or [score] learn =
- *    false) adds nothing: learn_score() is exactly score_compute().
+ *  - An empty model (a new user, or after learn_forget) adds nothing:
+ *    learn_score() is exactly score_compute(), reasons included. With
+ *    [score] learn = false (w->learn) nothing is learned or added, whatever
+ *    the model holds.
  *  - The learned part of a score is at most LEARN_CAP points either way,
- *    its reasons sum to it, and a VIP never falls below the VIP floor.
- *  - A user's base rate (answering everything, nothing) changes no score:
- *    it is absorbed by a bias that is never shown or added. Likewise how
- *    well the rule score as a whole predicts the user is a learned slope
- *    that is never added: a user whose actions do not follow the rules (or
- *    follow them backwards) flattens the model's view of the rules instead
- *    of teaching every feature to cancel them.
+ *    its reasons sum to it, and a VIP never falls below the rules' VIP floor.
+ *  - Nothing learned is used until the user's recent actions (about 500)
+ *    correlate with the rule score (all of it from 0.3, none below 0.1): a
+ *    user whose actions look random, all alike, or backwards keeps the rules.
+ *  - A user's base rate (answering everything, nothing) and how steeply the
+ *    rule score predicts them are learned but never added, so neither
+ *    reorders mentions.
  *  - Each action on a mention is learned from once (learn_record marks it
  *    in the store).
  *
- * What the engine calls, and when (at = when the action happened):
- *  - learn_load() at start; learn_score() instead of score_compute() when
- *    a mention is scored.
- *  - learn_record(..., LEARN_REPLIED, reply time) when a reply of the user
- *    to the mention is seen on the network (store_mark_replied gave its id),
+ * What the engine calls, and when. `in` is the score_input it builds to
+ * score the mention (replies, last_reply, prior_mentions, vip, muted,
+ * keyword), with in->m read from the store (learn_record needs in->m->id);
+ * `at` is when the action happened:
+ *  - learn_load() at start, learn_free() at exit; learn_score() instead of
+ *    score_compute() when a mention is scored.
+ *  - learn_record(..., LEARN_REPLIED, reply time) when the user's reply to
+ *    the mention is seen on the network (the id store_mark_replied returns),
  *    or the user picks "reply" on the notification;
  *    LEARN_DONE for Done without a reply; LEARN_SNOOZED for a snooze;
- *    LEARN_OPENED when the user opens the post;
- *    LEARN_IGNORED for each mention store_learn_ignored(now -
- *    LEARN_IGNORED_AFTER) returns (shown, then untouched for days).
+ *    LEARN_OPENED when the user opens the post (heed open, the "open"
+ *    action); LEARN_IGNORED, at = now, for each mention that
+ *    store_learn_ignored(st, now - LEARN_IGNORED_AFTER, limit) returns (shown,
+ *    then untouched for days), e.g. on the hourly tick.
  *  - learn_forget_saved() for `heed forget` (one person, or everything).
  * learn_observe/learn_adjust/learn_forget are the pure parts; the ones
- * taking a store persist through store_learn_*.
+ * taking a store persist through store_learn_* (learn_store.c).
  */
 #ifndef HEED_LEARN_H
 #define HEED_LEARN_H
