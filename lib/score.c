@@ -55,7 +55,7 @@ void score_weights_default(struct score_weights *w)
         .mass_per_account = 3, .mass_max = 35,
         .bot = -35, .vip = 25, .keyword = 8,
         .no_reply = -25, .alarm = 15, .deadline = 8, .never_replied = -8,
-        .threshold_normal = 45, .threshold_critical = 85,
+        .threshold_normal = 45, .threshold_critical = 85, .learn = true,
     };
 }
 
@@ -76,6 +76,17 @@ bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path,
         return true;
     g_auto(GStrv) keys = g_key_file_get_keys(kf, "score", NULL, NULL);
     for (char **k = keys; k && *k; k++) {
+        if (strcmp(*k, "learn") == 0) {
+            GError *e = NULL;
+            w->learn = g_key_file_get_boolean(kf, "score", *k, &e);
+            if (e) {
+                g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                            "%s: [score] learn: expected true or false", path);
+                g_error_free(e);
+                return false;
+            }
+            continue;
+        }
         size_t i;
         for (i = 0; i < G_N_ELEMENTS(score_fields); i++)
             if (strcmp(*k, score_fields[i].key) == 0)
@@ -102,6 +113,16 @@ bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path,
         return false;
     }
     return true;
+}
+
+/* Lower case; most text is ASCII, and g_utf8_strdown's Unicode tables
+ * were a quarter of the cost of scoring it. */
+static char *score_lower(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            return g_utf8_strdown(s, -1);
+    return g_ascii_strdown(s, -1);
 }
 
 static void score_add(json_t *reasons, int *total, int points, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -569,7 +590,7 @@ static void score_read(const char *text, struct score_text *t)
     memset(t, 0, sizeof *t);
     if (!text)
         return;
-    g_autofree char *lower = g_utf8_strdown(text, -1);
+    g_autofree char *lower = score_lower(text);
     int words, chars;
     g_autofree char *clean = score_clean(lower, &words, &chars);
     struct score_scan sc = { .n = 0 };
@@ -599,7 +620,7 @@ static void score_read(const char *text, struct score_text *t)
 /* Alarm words in a short text that is not read as sentences (a title). */
 static bool score_mentions_alarm(const char *text)
 {
-    g_autofree char *lower = g_utf8_strdown(text, -1);
+    g_autofree char *lower = score_lower(text);
     struct score_scan sc = { .n = 0 };
     score_find(lower, &sc);
     return sc.found & SCORE_ALARM;
@@ -612,6 +633,22 @@ int score_question_strength(const char *text)
     if (t.request || t.addressed)
         return 2;
     return t.any_question || t.interrogative || t.rhetorical || t.crowd || t.to_other ? 1 : 0;
+}
+
+unsigned score_signals(const struct mention *m)
+{
+    struct score_text t;
+    score_read(m->text, &t);
+    if (!t.alarm && m->context)
+        t.alarm = score_mentions_alarm(m->context);
+    const bool bits[SCORE_SIGNAL_COUNT] = {
+        t.any_question, t.addressed, t.interrogative, t.request, t.to_other, t.rhetorical, t.crowd,
+        t.joking, t.thanks_only, t.resolved, t.tiny, t.alarm, t.deadline, t.no_rush,
+    };
+    unsigned out = 0;
+    for (int i = 0; i < SCORE_SIGNAL_COUNT; i++)
+        out |= bits[i] ? 1u << i : 0;
+    return out;
 }
 
 int score_wait_points(const struct score_weights *w, int64_t created_at, int64_t now)

@@ -275,7 +275,7 @@ static void test_open_creates_dirs_and_schema(void **state)
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
 
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
     g_autofree char *mode = raw_text(f->path, "PRAGMA journal_mode");
     assert_string_equal(mode, "wal");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -350,7 +350,7 @@ static void test_reopen_keeps_data(void **state)
     g_autofree char *js = store_account_state(f->st, "home", &err);
     assert_string_equal(js, "{\"since_id\":\"5\"}");
     /* Migrations ran once: same schema, same version. */
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master"), objects);
     /* Ids keep growing after a reopen. */
     int64_t id2 = add(f->st, "113402875522116022", "alice", T0, 1);
