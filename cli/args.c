@@ -106,7 +106,7 @@ static bool cli_positional(const struct cmd_entry *spec, const char *arg, int *n
 {
     g_autofree char *q = cli_quote(arg);
     int pos = (*n_pos)++;
-    if ((spec->flags & CMD_F_ID) && pos == 0) {
+    if ((spec->flags & (CMD_F_ID | CMD_F_ID_OPTIONAL)) && pos == 0) {
         long long id;
         if (!cli_parse_number(arg, 1, INT64_MAX, &id))
             return cli_fail(error, "%s: %s is not a mention id; expected a number from heed list", spec->name, q);

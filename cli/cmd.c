@@ -22,7 +22,7 @@
 static const struct cmd_entry *const cmd_entries[] = {
     &cmd_status_entry, &cmd_list_entry,   &cmd_show_entry,   &cmd_explain_entry,      &cmd_open_entry,
     &cmd_done_entry,   &cmd_snooze_entry, &cmd_wake_entry,   &cmd_stats_entry,        &cmd_reload_entry,
-    &cmd_check_config_entry, &cmd_login_entry, &cmd_doctor_entry, &cmd_help_entry, NULL,
+    &cmd_check_config_entry, &cmd_login_entry, &cmd_doctor_entry, &cmd_forget_entry, &cmd_help_entry, NULL,
 };
 
 const struct cmd_entry *const *cmd_table(void)

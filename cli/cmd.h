@@ -28,6 +28,7 @@ enum cmd_flag {
     CMD_F_DAYS = 1 << 5,     /* --days */
     CMD_F_LOGIN = 1 << 6,    /* NETWORK [TARGET] and the login options */
     CMD_F_COMMAND = 1 << 7,  /* takes an optional COMMAND (help) */
+    CMD_F_ID_OPTIONAL = 1 << 8, /* takes a mention id, or none */
 };
 
 /* What an exec function gets: the parsed line and the terminal. */
@@ -52,7 +53,7 @@ struct cmd_entry {
 /* The verbs, one per cli/cmd-NAME.c. */
 extern const struct cmd_entry cmd_status_entry, cmd_list_entry, cmd_show_entry, cmd_explain_entry, cmd_open_entry,
     cmd_done_entry, cmd_snooze_entry, cmd_wake_entry, cmd_stats_entry, cmd_reload_entry, cmd_check_config_entry,
-    cmd_login_entry, cmd_doctor_entry, cmd_help_entry;
+    cmd_login_entry, cmd_doctor_entry, cmd_forget_entry, cmd_help_entry;
 
 /* Every verb, NULL-terminated, in the order of the overview. */
 const struct cmd_entry *const *cmd_table(void);

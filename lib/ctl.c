@@ -11,6 +11,7 @@ static const struct ctl_cmd ctl_table[] = {
     { "show", CTL_MENTION, ctl_show },
     { "explain", CTL_MENTION, ctl_explain },
     { "stats", 0, ctl_stats },
+    { "forget", 0, ctl_forget },
     { "status", 0, ctl_status },
     { "open", CTL_MENTION, ctl_open },
     { "done", CTL_MENTION, ctl_done },

@@ -5,7 +5,7 @@
  * id that exists, test hooks enabled) and bounds the numbers it takes, so
  * exec functions get valid input. Adding a command is one row here and one
  * function in a ctl-*.c file:
- *   ctl-mentions.c  list, show, explain, stats
+ *   ctl-mentions.c  list, show, explain, stats, forget
  *   ctl-act.c       open, done, wake, snooze
  *   ctl-status.c    status
  *   ctl-admin.c     reload, test-clock, test-stall
@@ -44,6 +44,7 @@ json_t *ctl_list(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_show(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_explain(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_stats(struct engine *e, json_t *args, struct mention *m);
+json_t *ctl_forget(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_status(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_open(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_done(struct engine *e, json_t *args, struct mention *m);

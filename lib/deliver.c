@@ -12,6 +12,8 @@
 #define DELIVER_EXCERPT_BYTES 280
 #define DELIVER_MAX_NUDGES_A_PASS 3
 #define DELIVER_NOTIFY_MAX_RETRY_S 300
+#define DELIVER_IGNORED_EVERY_S 3600
+#define DELIVER_IGNORED_BATCH 200
 
 struct deliver {
     struct deliver_env env;
@@ -24,6 +26,7 @@ struct deliver {
     bool server_ok, server_said_down, was_holding;
     bool dnd;                     /* the desktop asked not to be disturbed, last we heard */
     bool stall;
+    int64_t ignored_due;          /* next look for mentions shown and left untouched for days */
     int notify_failures;
     int64_t notify_retry_at;
 };
@@ -197,6 +200,24 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
     return true;
 }
 
+/* Shown, then left alone for days: that says something too (learn.h). */
+static void deliver_note_ignored(struct deliver *d, int64_t now)
+{
+    if (now < d->ignored_due || !d->env.judge->learn || !d->env.judge->weights->learn)
+        return;
+    d->ignored_due = now + DELIVER_IGNORED_EVERY_S;
+    GError *err = NULL;
+    GPtrArray *list = store_learn_ignored(d->env.store, now - LEARN_IGNORED_AFTER, DELIVER_IGNORED_BATCH, &err);
+    if (!list) {
+        log_debug("mentions left alone: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    for (guint i = 0; i < list->len; i++)
+        judge_learn(d->env.judge, ((struct mention *)g_ptr_array_index(list, i))->id, LEARN_IGNORED, now);
+    g_ptr_array_unref(list);
+}
+
 static void deliver_pass(struct deliver *d, int64_t now)
 {
     GError *err = NULL;
@@ -231,6 +252,7 @@ static void deliver_pass(struct deliver *d, int64_t now)
         d->was_holding = holding;
         if (!attention_nudges_held(&d->attention, holding, attention_local_minute(now), d->dnd))
             deliver_nudge(d, now);
+        deliver_note_ignored(d, now);
         if (more)
             deliver_soon(d, 0);
     }

@@ -24,6 +24,7 @@ struct engine {
     struct http *http;
     struct score_weights weights;
     struct judge judge;
+    struct learn *learn;          /* the user's model (learn.h), saved in the store */
     struct lane_env lane_env;     /* shared by all lanes; holds the progress counter */
     GPtrArray *lanes;             /* struct lane*, one per account */
     struct deliver *deliver;

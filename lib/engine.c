@@ -98,7 +98,7 @@ static void engine_apply_config(struct engine *e)
         g_error_free(err);
         score_weights_default(&e->weights);
     }
-    e->judge = (struct judge){ .weights = &e->weights, .cfg = e->cfg, .store = e->store };
+    e->judge = (struct judge){ .weights = &e->weights, .cfg = e->cfg, .store = e->store, .learn = e->learn };
     e->lane_env.cfg = e->cfg;
     e->actions.cfg = e->cfg;
     for (guint i = 0; e->cfg->problems && i < e->cfg->problems->len; i++)
@@ -156,8 +156,8 @@ static void engine_wire(struct engine *e)
     };
     e->deliver = deliver_new(&de);
     e->actions = (struct actions_env){
-        .store = e->store, .deliver = e->deliver, .cfg = e->cfg, .allowed_host = engine_hook_allowed_host,
-        .ctx = e,
+        .store = e->store, .deliver = e->deliver, .judge = &e->judge, .cfg = e->cfg,
+        .allowed_host = engine_hook_allowed_host, .ctx = e,
     };
 }
 
@@ -186,6 +186,13 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
     e->http = http;
     e->started_at = clock_now();
     e->lanes = g_ptr_array_new();
+    GError *lerr = NULL;
+    e->learn = learn_load(st, NULL, &lerr);
+    if (!e->learn) {
+        log_warn("what heed learned from you could not be read (%s); starting afresh", lerr->message);
+        g_error_free(lerr);
+        e->learn = learn_new(NULL);
+    }
     if (opts->demo)
         engine_add_demo_account(e);
     engine_apply_config(e);
@@ -214,6 +221,7 @@ void engine_free(struct engine *e)
     engine_stop_lanes(e);
     deliver_free(e->deliver);
     http_free(e->http);
+    learn_free(e->learn);
     g_ptr_array_unref(e->lanes);
     store_close(e->store);
     config_free(e->cfg);

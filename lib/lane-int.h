@@ -55,7 +55,12 @@ void lane_fill_net_account(struct lane *l, struct net_account *na);
 void lane_schedule(struct lane *l, int64_t delay_s);
 /* Judge and store one step's mentions and replies with the driver's state
  * (when res->state_changed) in one transaction; *added counts new
- * mentions, answered gets the ids of mentions answered on the network. */
+ * mentions, answered gets a struct lane_answer for each mention answered on
+ * the network. */
+struct lane_answer {
+    int64_t id;     /* the mention */
+    int64_t at;     /* when the user's reply was posted */
+};
 bool lane_ingest(struct lane *l, struct net_result *res, int *added, GArray *answered);
 /* A message with the token (if a server echoed it) replaced. */
 char *lane_redact(const struct lane *l, const char *msg);

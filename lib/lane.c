@@ -222,8 +222,10 @@ static bool lane_store_replies(struct lane *l, struct net_result *res, int64_t n
             int64_t id = store_mark_replied(st, l->cfg->name, r->to_post_id, now, err);
             if (id < 0)
                 return false;
-            if (id > 0)
-                g_array_append_val(answered, id);
+            if (id > 0) {
+                struct lane_answer a = { .id = id, .at = r->at > 0 ? r->at : now };
+                g_array_append_val(answered, a);
+            }
         }
     }
     return true;
@@ -407,11 +409,15 @@ static void lane_step(struct lane *l, const struct net_response *resp, const cha
     lane_take_hints(l, &res);
 
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     bool stored = lane_ingest(l, &res, &added, answered);
-    /* Answered on the network itself: the banner has done its job. */
-    for (guint i = 0; stored && i < answered->len; i++)
-        l->env->withdraw(l->env->ctx, g_array_index(answered, int64_t, i));
+    /* Answered on the network itself: the banner has done its job, and the
+     * model learns whom the user answers, and how soon. */
+    for (guint i = 0; stored && i < answered->len; i++) {
+        const struct lane_answer *a = &g_array_index(answered, struct lane_answer, i);
+        l->env->withdraw(l->env->ctx, a->id);
+        judge_learn(l->env->judge, a->id, LEARN_REPLIED, a->at);
+    }
     g_array_unref(answered);
     bool was_history = l->in_history;
     if (!res.next || res.outcome != NET_OK || !stored)

@@ -115,7 +115,7 @@ static void stream_on_event(const char *event, const char *data, size_t len, voi
     l->drv->stream_event(&na, l->state, event, data, len, &res);
     res.state_changed = false; /* a stream never moves the polling cursor */
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     if (res.mentions->len && lane_ingest(l, &res, &added, answered) && added) {
         l->streamed += (unsigned long)added;
         log_info("%s: %d new mention%s (stream)", l->cfg->name, added, added == 1 ? "" : "s");
@@ -175,7 +175,7 @@ static void stream_chain_step(struct lane *l, struct net_request *req, struct ht
         l->drv->handle(&na, l->state, req, &resp, &res);
     net_request_free(req);
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     if (res.outcome != NET_OK) {
         stream_failed(l, res.outcome == NET_FATAL || res.outcome == NET_AUTH, res.error ? res.error : "failed");
     } else if (!lane_ingest(l, &res, &added, answered)) {
