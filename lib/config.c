@@ -36,7 +36,8 @@ G_DEFINE_QUARK(config-error-quark, config_error)
 
 static const char *const config_heed_keys[] = {
     "poll_interval", "open_command", "snooze", "digest_threshold", "digest_window", "nudge",
-    "quiet_hours", "quiet_hours_allow", "vip", "muted", "keywords", NULL,
+    "quiet_hours", "quiet_hours_allow", "vip", "muted", "keywords", "mute_repos", "mute_kinds",
+    "keyword_points", "sound", "avatars", NULL,
 };
 static const char *const config_account_keys[] = {
     "network", "server", "web_host", "identifier", "token_file", "token_command", "ca_file",
@@ -424,6 +425,79 @@ static void config_parse_nudges(const struct config_group *g, const char *v, str
     cfg->n_nudges = n;
 }
 
+/* mute_repos, mute_kinds, keyword_points. */
+static void config_parse_filters(const struct config_group *g, struct config *cfg)
+{
+    cfg->mute_repos = config_get_list(g, "mute_repos");
+    for (char **r = cfg->mute_repos; r && *r; r++) {
+        const char *slash = strchr(*r, '/');
+        if (!slash || slash == *r || !slash[1] || strchr(slash + 1, '/')) {
+            char *q = config_quote(*r);
+            config_error_at(g, "mute_repos", "%s is not a repository; expected OWNER/REPO or OWNER/* (GitHub)", q);
+            g_free(q);
+        }
+    }
+    cfg->mute_kinds = config_get_list(g, "mute_kinds");
+    for (char **k = cfg->mute_kinds; k && *k; k++) {
+        bool known = false;
+        for (int i = 0; i < MENTION_KIND__COUNT && !known; i++)
+            known = g_ascii_strcasecmp(*k, mention_kind_name((enum mention_kind)i)) == 0;
+        if (!known) {
+            char *q = config_quote(*k);
+            config_error_at(g, "mute_kinds", "%s is not a kind of mention; expected some of mention, reply, quote, "
+                            "direct, review, assign, team", q);
+            g_free(q);
+        }
+    }
+    char **pairs = config_get_list(g, "keyword_points");
+    for (char **p = pairs; p && *p; p++) {
+        char *colon = strrchr(*p, ':');
+        char *end = NULL;
+        long pts = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == *p || !end || end == colon + 1 || *end || pts < -100 || pts > 100 || pts == 0) {
+            char *q = config_quote(*p);
+            config_error_at(g, "keyword_points",
+                            "%s is not WORD:POINTS; expected e.g. invoice:+20;newsletter:-40 (points from -100 to 100)",
+                            q);
+            g_free(q);
+            continue;
+        }
+        cfg->keyword_points = g_renew(struct config_keyword, cfg->keyword_points, cfg->n_keyword_points + 1);
+        cfg->keyword_points[cfg->n_keyword_points++] =
+            (struct config_keyword){ .word = g_strstrip(g_strndup(*p, (gsize)(colon - *p))), .points = (int)pts };
+    }
+    g_strfreev(pairs);
+}
+
+/* sound = off | on | NAME (a freedesktop sound theme name). */
+static void config_parse_sound(const struct config_group *g, struct config *cfg)
+{
+    char *v = config_get(g, "sound", NULL);
+    if (!v)
+        return;
+    g_strstrip(v);
+    if (g_ascii_strcasecmp(v, "off") == 0 || *v == '\0') {
+        g_free(v);
+        return;
+    }
+    if (g_ascii_strcasecmp(v, "on") == 0) {
+        cfg->sound = g_strdup("message-new-instant");
+        g_free(v);
+        return;
+    }
+    for (const char *c = v; *c; c++) {
+        if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.') {
+            char *q = config_quote(v);
+            config_error_at(g, "sound", "%s is not a sound name; expected on, off or a sound theme name such as "
+                            "message-new-instant", q);
+            g_free(q);
+            g_free(v);
+            return;
+        }
+    }
+    cfg->sound = v;
+}
+
 static void config_parse_heed(const struct config_group *g, struct config *cfg)
 {
     char *v;
@@ -468,6 +542,9 @@ static void config_parse_heed(const struct config_group *g, struct config *cfg)
     cfg->vip = config_get_list(g, "vip");
     cfg->muted = config_get_list(g, "muted");
     cfg->keywords = config_get_list(g, "keywords");
+    config_parse_filters(g, cfg);
+    config_parse_sound(g, cfg);
+    config_get_bool(g, "avatars", &cfg->avatars);
     config_check_unknown_keys(g, config_heed_keys);
 }
 
@@ -921,6 +998,7 @@ static struct config *config_new_defaults(const char *path)
     cfg->poll_interval = 60;
     cfg->open_command = NULL;
     cfg->snooze_seconds = 3600;
+    cfg->avatars = true;
     cfg->digest_threshold = 5;
     cfg->digest_window = 120;
     cfg->nudge_schedule = g_new(int, 2);
@@ -1070,6 +1148,12 @@ void config_free(struct config *cfg)
     g_strfreev(cfg->vip);
     g_strfreev(cfg->muted);
     g_strfreev(cfg->keywords);
+    g_strfreev(cfg->mute_repos);
+    g_strfreev(cfg->mute_kinds);
+    for (int i = 0; i < cfg->n_keyword_points; i++)
+        g_free(cfg->keyword_points[i].word);
+    g_free(cfg->keyword_points);
+    g_free(cfg->sound);
     if (cfg->score_group)
         g_key_file_free(cfg->score_group);
     for (int i = 0; i < cfg->n_accounts; i++)

@@ -52,6 +52,11 @@ struct config_quiet {
     int end_min;
 };
 
+struct config_keyword {
+    char *word;                   /* matched case-insensitively inside the text */
+    int points;                   /* -100..100 */
+};
+
 struct config {
     char *path;                   /* as given (or the default path); used in every message */
     int poll_interval;            /* seconds, default 60, 1..86400 */
@@ -68,6 +73,12 @@ struct config {
     char **vip;                   /* handles (any network), NULL-terminated, NULL when empty */
     char **muted;
     char **keywords;
+    char **mute_repos;            /* GitHub "owner/repo", or "owner/" and a star: muted repositories */
+    char **mute_kinds;            /* mention kinds muted ("quote", "review", ...; mention_kind_name) */
+    struct config_keyword *keyword_points; /* words that raise or lower a score */
+    int n_keyword_points;
+    char *sound;                  /* sound-name hint for popups, or NULL (off, the default) */
+    bool avatars;                 /* show the sender's picture (default true) */
     GKeyFile *score_group;        /* the raw [score] group for score_weights_load(), or NULL */
     struct config_account *accounts; /* usable accounts in file order; NULL when none */
     int n_accounts;

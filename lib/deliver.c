@@ -65,27 +65,40 @@ static char *deliver_body(const struct mention *m)
 
 /* ---------------------------------------------------------------- showing */
 
-static void deliver_show(struct deliver *d, const char *key, const char *summary, const char *body, const char *hint,
-                         int urgency, bool mention_actions, bool bypass_dnd)
+static void deliver_show(struct deliver *d, const struct notify_item *item)
 {
-    struct notify_item item = {
-        .key = key, .summary = summary, .body = body, .hint_text = hint,
-        .urgency = (enum notify_urgency)urgency, .mention_actions = mention_actions, .resident = mention_actions,
-        .bypass_dnd = bypass_dnd,
-    };
-    notify_show(d->notify, &item);
+    notify_show(d->notify, item);
 }
 
+/* A mention's own banner; a new one (not a reminder) may make a sound,
+ * never in quiet hours (a VIP may pass them, silently). */
 static void deliver_show_mention(struct deliver *d, const struct mention *m, int64_t now, const char *prefix)
 {
     struct judgement j = judge_now(d->env.judge, m, now);
+    bool quiet = attention_in_quiet_hours(&d->attention.quiet, attention_local_minute(now));
     g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, m->id);
     g_autofree char *summary0 = deliver_summary(m);
     g_autofree char *summary = prefix ? g_strdup_printf("%s%s", prefix, summary0) : g_strdup(summary0);
     g_autofree char *body = deliver_body(m);
     g_autofree char *hint = g_strdup_printf("heed open %" G_GINT64_FORMAT " · heed snooze %" G_GINT64_FORMAT
                                             " · heed done %" G_GINT64_FORMAT, m->id, m->id, m->id);
-    deliver_show(d, key, summary, body, hint, j.urgency, true, j.vip && j.urgency == 2);
+    struct notify_item item = {
+        .key = key, .summary = summary, .body = body, .hint_text = hint, .urgency = (enum notify_urgency)j.urgency,
+        .mention_actions = true, .resident = true, .bypass_dnd = j.vip && j.urgency == 2,
+        .sound = !prefix && !quiet ? d->env.cfg->sound : NULL,
+    };
+    deliver_show(d, &item);
+}
+
+/* The digest's banner: no actions but "Open", no sound. */
+static void deliver_show_digest(struct deliver *d, const char *summary, const char *body, const char *hint,
+                                int urgency)
+{
+    struct notify_item item = {
+        .key = "digest", .summary = summary, .body = body, .hint_text = hint,
+        .urgency = (enum notify_urgency)urgency,
+    };
+    deliver_show(d, &item);
 }
 
 static void deliver_digest_flush(struct deliver *d)
@@ -107,14 +120,14 @@ static void deliver_digest_flush(struct deliver *d)
         if (m) {
             g_autofree char *summary = deliver_summary(m);
             g_autofree char *body = deliver_body(m);
-            deliver_show(d, "digest", summary, body, "heed list", g->need_you ? 1 : 0, false, false);
+            deliver_show_digest(d, summary, body, "heed list", g->need_you ? 1 : 0);
             mention_free(m);
             return;
         }
     }
     g_autofree char *summary = NULL, *body = NULL;
     attention_digest_text(g, &summary, &body);
-    deliver_show(d, "digest", summary, body, "see them all with: heed list", g->need_you ? 1 : 0, false, false);
+    deliver_show_digest(d, summary, body, "see them all with: heed list", g->need_you ? 1 : 0);
 }
 
 /* ---------------------------------------------------------------- the attend pass */

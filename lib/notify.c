@@ -17,6 +17,8 @@
 #include "log.h"
 #include "text.h"
 
+#define NOTIFY_APP_ICON "heed" /* data/icons, installed into the hicolor theme */
+
 struct notify {
     /* loop thread */
     struct event_base *base;
@@ -59,7 +61,7 @@ static struct notify *notify_abandoned;
 struct notify_request {
     struct notify *n;
     bool close, check_dnd, bypass_dnd;
-    char *key, *summary, *body, *hint_text;
+    char *key, *summary, *body, *hint_text, *sound, *image_path;
     enum notify_urgency urgency;
     bool mention_actions, resident;
 };
@@ -186,10 +188,10 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
     body = n->cap_markup ? text_markup_escape(b->str) : g_strdup(b->str);
     g_string_free(b, TRUE);
     if (nn) {
-        notify_notification_update(nn, r->summary, body, NULL);
+        notify_notification_update(nn, r->summary, body, NOTIFY_APP_ICON);
         notify_notification_clear_actions(nn);
     } else {
-        nn = notify_notification_new(r->summary, body, NULL);
+        nn = notify_notification_new(r->summary, body, NOTIFY_APP_ICON);
         g_object_set_data_full(G_OBJECT(nn), "heed-key", g_strdup(r->key), g_free);
         g_object_set_data(G_OBJECT(nn), "heed-notify", n);
         g_signal_connect(nn, "closed", G_CALLBACK(notify_on_closed), n);
@@ -199,6 +201,9 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
     notify_notification_set_category(nn, "im.received");
     notify_notification_set_hint(nn, "desktop-entry", g_variant_new_string("heed"));
     notify_notification_set_urgency(nn, (NotifyUrgency)r->urgency);
+    /* A banner updated in place must not keep the sound or picture of what it showed before. */
+    notify_notification_set_hint(nn, "sound-name", r->sound ? g_variant_new_string(r->sound) : NULL);
+    notify_notification_set_hint(nn, "image-path", r->image_path ? g_variant_new_string(r->image_path) : NULL);
     if (r->resident && n->cap_persistence)
         notify_notification_set_hint(nn, "resident", g_variant_new_boolean(TRUE));
     notify_notification_add_action(nn, "default", "Open", notify_on_action, g_strdup(r->key), g_free);
@@ -312,6 +317,8 @@ static void notify_request_free(gpointer data)
     g_free(r->summary);
     g_free(r->body);
     g_free(r->hint_text);
+    g_free(r->sound);
+    g_free(r->image_path);
     g_free(r);
 }
 
@@ -481,6 +488,8 @@ void notify_show(struct notify *n, const struct notify_item *item)
     r->summary = g_strdup(item->summary);
     r->body = g_strdup(item->body);
     r->hint_text = g_strdup(item->hint_text);
+    r->sound = g_strdup(item->sound);
+    r->image_path = g_strdup(item->image_path);
     r->urgency = item->urgency;
     r->mention_actions = item->mention_actions;
     r->resident = item->resident;

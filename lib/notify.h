@@ -12,7 +12,8 @@
  * Showing a key that is still on screen updates it in place; after the
  * server closed one, the next show uses a fresh NotifyNotification (0.8.1
  * emits "closed" only once per object). Bodies are given as plain text and
- * escaped here only if the server advertises body-markup.
+ * escaped here only if the server advertises body-markup. Every banner
+ * carries heed's icon (app_icon "heed", from the hicolor theme).
  */
 #ifndef HEED_NOTIFY_H
 #define HEED_NOTIFY_H
@@ -32,6 +33,8 @@ struct notify_item {
     bool mention_actions;    /* offer Reply / Snooze / Done; else only a default "Open" */
     bool resident;           /* ask servers with "persistence" to keep it after an action */
     bool bypass_dnd;         /* show even in do-not-disturb (critical VIPs) */
+    const char *sound;       /* "sound-name" hint (freedesktop sound theme), or NULL for silence */
+    const char *image_path;  /* "image-path" hint: the sender's picture (a local file), or NULL */
 };
 
 enum notify_event_kind {

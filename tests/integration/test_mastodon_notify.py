@@ -44,6 +44,7 @@ class MastodonNotify(unittest.TestCase):
         self.assertNotIn("&lt;b&gt;", body, "HTML tags from the post must be removed, not escaped")
         self.assertEqual(n.hints.get("category"), "im.received", str(n))
         self.assertEqual(n.hints.get("desktop-entry"), "heed", str(n))
+        self.assertEqual(n.app_icon, "heed", "every banner carries heed's icon: " + str(n))
 
     def test_new_mention_notified_once_and_not_after_restart(self):
         with Harness() as h:
@@ -95,6 +96,41 @@ class MastodonNotify(unittest.TestCase):
             self.assert_alice_notification(h, shown[0])
             scores = {m["author"]["name"]: m["score"] for m in h.heed_list()}
             self.assertEqual(scores["Growth Hacks 24/7"], 0, scores)
+            h.stop_heedd()
+
+    def test_sound_when_asked_never_in_quiet_hours(self):
+        """sound = on: a new mention's banner asks for message-new-instant;
+        off by default; never during quiet hours (a VIP passes them, but
+        silently); reminders and digests are silent."""
+        with Harness() as h:
+            fake = h.mastodon()
+            h.write_config([h.mastodon_account(fake)], poll_interval=1, extra={"sound": "on"})
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            add_alice(fake)
+            n = h.wait_until(lambda: h.shown(), 10, "Alice's notification")[0]
+            self.assertEqual(n.hints.get("sound-name"), "message-new-instant", str(n))
+            h.stop_heedd()
+            # Quiet hours all day, Alice a VIP: shown, without a sound.
+            h.write_config([h.mastodon_account(fake)], poll_interval=1,
+                           extra={"sound": "on", "quiet_hours": "00:00-23:59", "vip": "alice@fake.social"})
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            before = len(h.shown())
+            fake.add_mention(acct="alice@fake.social", display_name="Alice Example",
+                             text_html="<p>Are you awake? The server is down and I need your help now!</p>")
+            n = h.wait_until(lambda: len(h.shown()) > before and h.shown()[-1], 10, "the VIP's notification")
+            self.assertNotIn("sound-name", n.hints, str(n))
+            h.stop_heedd()
+            # Off by default.
+            h.write_config([h.mastodon_account(fake)], poll_interval=1)
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            before = len(h.shown())
+            fake.add_mention(acct="bob@fake.social", display_name="Bob",
+                             text_html="<p>Could you send me the slides?</p>")
+            n = h.wait_until(lambda: len(h.shown()) > before and h.shown()[-1], 10, "Bob's notification")
+            self.assertNotIn("sound-name", n.hints, str(n))
             h.stop_heedd()
 
     def test_default_action_opens_status_url(self):

@@ -131,6 +131,11 @@ static void test_full_config(void **state)
         "vip = @alice@example.social; bob.bsky.social\n"
         "muted = spam@x.example\n"
         "keywords = heed; #release ;\n"
+        "mute_repos = octo-org/noisy; bots/*\n"
+        "mute_kinds = quote; Review\n"
+        "keyword_points = invoice:+20; news letter: -40\n"
+        "sound = on\n"
+        "avatars = false\n"
         "\n"
         "[score]\n"
         "mention = 3\n"
@@ -195,6 +200,16 @@ static void test_full_config(void **state)
     assert_int_equal(g_strv_length(cfg->keywords), 2);
     assert_string_equal(cfg->keywords[0], "heed");
     assert_string_equal(cfg->keywords[1], "#release");
+    assert_int_equal(g_strv_length(cfg->mute_repos), 2);
+    assert_string_equal(cfg->mute_repos[1], "bots/*");
+    assert_int_equal(g_strv_length(cfg->mute_kinds), 2);
+    assert_int_equal(cfg->n_keyword_points, 2);
+    assert_string_equal(cfg->keyword_points[0].word, "invoice");
+    assert_int_equal(cfg->keyword_points[0].points, 20);
+    assert_string_equal(cfg->keyword_points[1].word, "news letter");
+    assert_int_equal(cfg->keyword_points[1].points, -40);
+    assert_string_equal(cfg->sound, "message-new-instant");
+    assert_false(cfg->avatars);
 
     assert_non_null(cfg->score_group);
     char *v = g_key_file_get_value(cfg->score_group, "score", "mention", NULL);
@@ -413,6 +428,15 @@ static void test_bad_heed_values_fatal(void **state)
         { "open_command = browser --url=%u", "open_command" },
         { "open_command = browser 'unterminated", "open_command" },
         { "vip = a\\qb", "vip" },
+        { "mute_repos = octo-org", "mute_repos" },
+        { "mute_repos = octo-org/a/b", "mute_repos" },
+        { "mute_kinds = quote; sarcasm", "mute_kinds" },
+        { "keyword_points = invoice", "keyword_points" },
+        { "keyword_points = invoice:+500", "keyword_points" },
+        { "keyword_points = :+5", "keyword_points" },
+        { "keyword_points = invoice:lots", "keyword_points" },
+        { "sound = bell; rm -rf", "sound" },
+        { "avatars = maybe", "avatars" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         GError *err = NULL;
