@@ -76,6 +76,7 @@ static void deliver_show_mention(struct deliver *d, const struct mention *m, int
 {
     struct judgement j = judge_now(d->env.judge, m, now);
     bool quiet = attention_in_quiet_hours(&d->attention.quiet, attention_local_minute(now));
+    g_autofree char *face = d->env.cfg->avatars ? avatar_path(d->env.avatars, m->network, m->author_id) : NULL;
     g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, m->id);
     g_autofree char *summary0 = deliver_summary(m);
     g_autofree char *summary = prefix ? g_strdup_printf("%s%s", prefix, summary0) : g_strdup(summary0);
@@ -85,7 +86,7 @@ static void deliver_show_mention(struct deliver *d, const struct mention *m, int
     struct notify_item item = {
         .key = key, .summary = summary, .body = body, .hint_text = hint, .urgency = (enum notify_urgency)j.urgency,
         .mention_actions = true, .resident = true, .bypass_dnd = j.vip && j.urgency == 2,
-        .sound = !prefix && !quiet ? d->env.cfg->sound : NULL,
+        .sound = !prefix && !quiet ? d->env.cfg->sound : NULL, .image_path = face,
     };
     deliver_show(d, &item);
 }

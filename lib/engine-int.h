@@ -28,6 +28,7 @@ struct engine {
     struct lane_env lane_env;     /* shared by all lanes; holds the progress counter */
     GPtrArray *lanes;             /* struct lane*, one per account */
     struct deliver *deliver;
+    struct avatar *avatars;       /* senders' pictures, cached on disk */
     struct actions_env actions;
     unsigned long progress_seen;
     bool stall;

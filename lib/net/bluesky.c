@@ -643,6 +643,9 @@ static struct mention *bluesky_parse_one(const struct net_account *acct, json_t 
                             : g_strdup_printf(BLUESKY_WEB "/profile/%s/post/%s", did, rkey);
     m->author_id = g_strdup(author_did);
     m->author_handle = text_sanitize(handle, false);
+    const char *avatar = json_string_value(json_object_get(author, "avatar"));
+    if (avatar && g_str_has_prefix(avatar, "https://"))
+        m->avatar_url = g_strdup(avatar);
     const char *dn = json_string_value(json_object_get(author, "displayName"));
     g_autofree char *name = text_sanitize(dn ? dn : "", false);
     m->author_name = *name ? g_steal_pointer(&name) : g_strdup(m->author_handle);

@@ -157,6 +157,9 @@ static struct mention *mastodon_parse_one(const struct net_account *acct, json_t
     const char *dn = json_string_value(json_object_get(account, "display_name"));
     m->author_name = text_sanitize(dn && *dn ? dn : (m->author_handle ? m->author_handle : "someone"), false);
     m->author_bot = mastodon_tri(json_object_get(account, "bot"));
+    const char *avatar = json_string_value(json_object_get(account, "avatar_static"));
+    if (avatar && !g_str_has_suffix(avatar, "/missing.png")) /* the server's stand-in: no face to show */
+        m->avatar_url = g_strdup(avatar);
 
     const char *content = json_string_value(json_object_get(status, "content"));
     g_autofree char *plain = text_html_to_plain(content ? content : "", content ? strlen(content) : 0);

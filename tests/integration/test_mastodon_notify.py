@@ -133,6 +133,61 @@ class MastodonNotify(unittest.TestCase):
             self.assertNotIn("sound-name", n.hints, str(n))
             h.stop_heedd()
 
+    def test_sender_face_cached_and_shown(self):
+        """The sender's picture: fetched without the token when the first
+        mention is stored, cached 0600 under $XDG_CACHE_HOME/heed/avatars,
+        and named in the image-path hint of later banners. A body that is
+        no image, or too big, is not kept, and the banner goes without."""
+        with Harness() as h:
+            fake = h.mastodon()
+            fake.avatars["mallory"] = (b"<html>not a picture</html>", "image/png")
+            fake.avatars["huge"] = (b"\x89PNG\r\n\x1a\n" + b"0" * (600 * 1024), "image/png")
+            # Every mention its own banner: no digest to fold them into.
+            h.write_config([h.mastodon_account(fake)], poll_interval=1, extra={"digest_threshold": 1000},
+                           score={"threshold_normal": 0})
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            add_alice(fake)
+            for who in ("mallory", "huge"):
+                fake.add_mention(acct=f"{who}@fake.social", display_name=who.title(),
+                                 text_html="<p>Could you send me the slides?</p>")
+            h.wait_until(lambda: len(h.shown()) >= 3, 10, "three banners")
+            cache = os.path.join(h.env["XDG_CACHE_HOME"], "heed", "avatars")
+            h.wait_until(lambda: len(fake.avatar_requests()) >= 3, 10, "the pictures to be fetched")
+            h.wait_until(lambda: os.path.isdir(cache) and len(os.listdir(cache)) == 1, 10,
+                         lambda: f"one picture cached (have {os.listdir(cache) if os.path.isdir(cache) else None})")
+            self.assertEqual(os.stat(cache).st_mode & 0o777, 0o700)
+            face = os.path.join(cache, os.listdir(cache)[0])
+            self.assertEqual(os.stat(face).st_mode & 0o777, 0o600)
+            with open(face, "rb") as f:
+                self.assertTrue(f.read().startswith(b"\x89PNG"))
+            for r in fake.avatar_requests():
+                self.assertIsNone(r.header("authorization"), "the token went to a picture's host")
+            before = len(h.shown())
+            fake.add_mention(acct="alice@fake.social", display_name="Alice Example",
+                             text_html="<p>One more question: are you free on Friday?</p>")
+            fake.add_mention(acct="mallory@fake.social", display_name="Mallory",
+                             text_html="<p>And could you also send the recording?</p>")
+            h.wait_until(lambda: len(h.shown()) >= before + 2, 10, "two more banners")
+            by_name = {("Alice" if "Alice" in n.summary else "Mallory"): n for n in h.shown()[before:]}
+            self.assertEqual(by_name["Alice"].hints.get("image-path"), face, str(by_name["Alice"]))
+            self.assertNotIn("image-path", by_name["Mallory"].hints, str(by_name["Mallory"]))
+            h.stop_heedd()
+
+    def test_avatars_false_fetches_nothing(self):
+        with Harness() as h:
+            fake = h.mastodon()
+            h.write_config([h.mastodon_account(fake)], poll_interval=1, extra={"avatars": "false"})
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            add_alice(fake)
+            h.wait_until(lambda: h.shown(), 10, "Alice's banner")
+            add_alice(fake)
+            h.wait_until(lambda: len(h.shown()) >= 2, 10, "Alice's second banner")
+            self.assertEqual(fake.avatar_requests(), [])
+            self.assertFalse([n for n in h.shown() if "image-path" in n.hints], h.describe_notifications())
+            h.stop_heedd()
+
     def test_default_action_opens_status_url(self):
         with Harness() as h:
             fake = start_watching(h)
