@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Render the PNG sizes of heed's icon from heed.svg (run after changing it,
 # then commit the PNGs: building and packaging need no SVG renderer).
 # Needs rsvg-convert (Debian: librsvg2-bin).
