@@ -190,7 +190,6 @@ int main(int argc, char **argv)
                     "--demo-file data/demo/mentions.json, as scripts/demo does)", looked);
             return 1;
         }
-        log_info("demo: replaying %s", demo_file);
     }
 
     struct heedd d = { 0 };
