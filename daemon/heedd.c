@@ -119,18 +119,56 @@ static json_t *heedd_control(json_t *request, void *arg)
     return answer;
 }
 
+/* The sample the demo replays: --demo-file or HEED_DEMO_FILE when given (an
+ * uninstalled build tree: scripts/demo), else the installed one, looked up
+ * beside this executable first (HEED_DATADIR_FROM_BINDIR, so an install moved
+ * to another prefix finds its own), then in the configured datadir. No path
+ * of the build or source tree is compiled in. NULL, and *looked says where,
+ * when there is none. */
+static char *heedd_demo_file(const char *given, char **looked)
+{
+    if (!given || !*given)
+        given = g_getenv("HEED_DEMO_FILE");
+    if (given && *given) {
+        char *f = g_canonicalize_filename(given, NULL); /* the engine makes a file:// URL of it */
+        if (g_file_test(f, G_FILE_TEST_IS_REGULAR))
+            return f;
+        *looked = f;
+        return NULL;
+    }
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *bindir = exe ? g_path_get_dirname(exe) : NULL;
+    g_autofree char *near = NULL;
+    if (bindir) {
+        g_autofree char *raw = g_build_filename(bindir, HEED_DATADIR_FROM_BINDIR, "demo", "mentions.json", NULL);
+        near = g_canonicalize_filename(raw, NULL);
+        if (g_file_test(near, G_FILE_TEST_IS_REGULAR))
+            return g_steal_pointer(&near);
+    }
+    char *f = g_build_filename(HEED_DATADIR, "demo", "mentions.json", NULL);
+    if (g_file_test(f, G_FILE_TEST_IS_REGULAR))
+        return f;
+    *looked = near ? g_strdup_printf("%s nor %s", near, f) : g_strdup(f);
+    g_free(f);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
-    gboolean demo = FALSE, verbose = FALSE, version = FALSE, debug = FALSE;
-    g_autofree char *config_path = NULL, *state_path = NULL;
+    gboolean demo = FALSE, verbose = FALSE, version = FALSE, debug = FALSE, test_hooks = FALSE;
+    g_autofree char *config_path = NULL, *state_path = NULL, *demo_file_opt = NULL;
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Read the configuration from FILE", "FILE" },
         { "demo", 0, 0, G_OPTION_ARG_NONE, &demo, "Replay a bundled sample of mentions; needs no account", NULL },
+        { "demo-file", 0, 0, G_OPTION_ARG_FILENAME, &demo_file_opt,
+          "With --demo, replay FILE instead of the installed sample", "FILE" },
         { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path, "Keep state in this SQLite file", "FILE" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log what heedd does, not only problems", NULL },
         { "debug", 0, 0, G_OPTION_ARG_NONE, &debug, "Log in detail", NULL },
-        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+        { "test-hooks", 0, HEED_TEST_HOOKS ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &test_hooks,
+          "Accept test-only control commands (test builds only)", NULL },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("- watch your mentions and tell you who is waiting");
@@ -145,8 +183,29 @@ int main(int argc, char **argv)
         printf("heedd %s\n", HEED_VERSION);
         return 0;
     }
+    /* HEED_TEST_HOOKS in the environment asks the same (the test harness, the systemd test). */
+    test_hooks = test_hooks || g_getenv("HEED_TEST_HOOKS") != NULL;
+    if (test_hooks && !HEED_TEST_HOOKS) {
+        fprintf(stderr, "heedd: this heedd has no test hooks (asked by --test-hooks or HEED_TEST_HOOKS): "
+                        "they are built only into test builds (cmake -DHEED_TEST_HOOKS=ON)\n");
+        return 2;
+    }
+    if (demo_file_opt && !demo) {
+        fprintf(stderr, "heedd: --demo-file goes with --demo (see heedd --help)\n");
+        return 2;
+    }
     log_setup("heedd", debug ? LOG_LVL_DEBUG : verbose ? LOG_LVL_INFO : LOG_LVL_NOTICE);
     signal(SIGPIPE, SIG_IGN);
+    g_autofree char *demo_file = NULL;
+    if (demo) {
+        g_autofree char *looked = NULL;
+        demo_file = heedd_demo_file(demo_file_opt, &looked);
+        if (!demo_file) {
+            log_err("the demo's sample of mentions is missing: there is no %s (an uninstalled build passes "
+                    "--demo-file data/demo/mentions.json, as scripts/demo does)", looked);
+            return 1;
+        }
+    }
 
     struct heedd d = { 0 };
     bool explicit_config = config_path != NULL;
@@ -163,7 +222,7 @@ int main(int argc, char **argv)
                  d.config_path);
 
     /* The demo keeps its state in a scratch directory so it never mixes with yours. */
-    g_autofree char *demo_dir = NULL, *demo_db = NULL, *demo_file = NULL;
+    g_autofree char *demo_dir = NULL, *demo_db = NULL;
     if (demo) {
         demo_dir = g_dir_make_tmp("heed-demo-XXXXXX", &err);
         if (!demo_dir) {
@@ -171,12 +230,6 @@ int main(int argc, char **argv)
             return 1;
         }
         demo_db = g_build_filename(demo_dir, "demo.db", NULL);
-        const char *env = g_getenv("HEED_DEMO_FILE");
-        demo_file = env ? g_strdup(env) : g_build_filename(HEED_SOURCE_DIR, "data", "demo", "mentions.json", NULL);
-        if (!env && !g_file_test(demo_file, G_FILE_TEST_EXISTS)) {
-            g_free(demo_file);
-            demo_file = g_build_filename(HEED_DATADIR, "demo", "mentions.json", NULL);
-        }
     }
 
     g_autofree char *default_state = store_default_path();
@@ -187,7 +240,7 @@ int main(int argc, char **argv)
         .state_path = demo ? demo_db : state_path,
         .demo = demo,
         .demo_file = demo_file,
-        .test_hooks = g_getenv("HEED_TEST_HOOKS") != NULL,
+        .test_hooks = test_hooks,
     };
     d.engine = engine_new(d.base, cfg, &opts, &err);
     if (!d.engine) {

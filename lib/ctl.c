@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "build_config.h"
 #include "clock.h"
 #include "control.h"
 
@@ -18,8 +19,10 @@ static const struct ctl_cmd ctl_table[] = {
     { "wake", CTL_MENTION, ctl_wake },
     { "snooze", CTL_MENTION, ctl_snooze },
     { "reload", 0, ctl_reload },
+#if HEED_TEST_HOOKS /* test builds only (build_config.h) */
     { "test-clock", CTL_TEST, ctl_test_clock },
     { "test-stall", CTL_TEST, ctl_test_stall },
+#endif
 };
 
 json_t *ctl_fail_error(GError *err)
