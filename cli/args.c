@@ -199,6 +199,27 @@ static bool cli_option(const struct cmd_entry *spec, int argc, char **argv, int 
             return true;
         }
     }
+    if (spec->flags & CMD_F_FORMAT) {
+        v = cli_option_value(argc, argv, i, "--format", &missing);
+        if (missing)
+            return cli_fail(error, "%s: --format needs a name", spec->name);
+        if (v) {
+            static const char *const formats[] = { "text", "json", "waybar", "polybar", "i3blocks" };
+            bool known = false;
+            for (size_t k = 0; k < G_N_ELEMENTS(formats) && !known; k++)
+                known = strcmp(v, formats[k]) == 0;
+            g_autofree char *q = cli_quote(v);
+            if (!known)
+                return cli_fail(error, "%s: --format %s is not known; expected text, json, waybar, polybar or i3blocks",
+                                spec->name, q);
+            out->format = v;
+            return true;
+        }
+        if (strcmp(arg, "--follow") == 0 || strcmp(arg, "-f") == 0) {
+            out->follow = true;
+            return true;
+        }
+    }
     if (spec->flags & CMD_F_LOGIN) {
         const char *const value_options[] = { "--name", "--server", "--ca-file" };
         const char **slots[] = { &out->name, &out->server, &out->ca_file };

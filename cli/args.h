@@ -54,6 +54,8 @@ struct cli_args {
     bool force;             /* --force: replace an account of the same name */
     bool keyring;           /* --keyring: keep the secret in the desktop keyring */
     bool no_browser;        /* --no-browser: only print the authorisation page's address */
+    const char *format;     /* status --format: waybar, polybar, i3blocks, json or text (points into argv) */
+    bool follow;            /* status --follow: a line on every change */
 };
 
 /* Parse argv[1..argc-1]. On success fills *out and returns true; on a usage

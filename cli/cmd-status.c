@@ -3,6 +3,8 @@
 #include <stdio.h>
 
 #include "args.h"
+#include "bar.h"
+#include "control.h"
 #include "cmd.h"
 #include "format.h"
 
@@ -61,8 +63,37 @@ static void cmd_status_accounts(const struct cmd_ctx *c, json_t *accounts)
     cli_table_free(t);
 }
 
+/* --json when heedd is down: still JSON, for scripts. */
+static int cmd_status_down_json(void)
+{
+    GError *err = NULL;
+    g_autofree char *path = control_default_path(&err);
+    json_t *res = path ? control_call(path, "status", NULL, 10000, &err) : NULL;
+    if (res) {
+        json_object_set_new(res, "running", json_true());
+        cmd_print_json(res);
+        json_decref(res);
+        return CLI_EXIT_OK;
+    }
+    bool down = !g_error_matches(err, CONTROL_ERROR, CONTROL_ERROR_REMOTE);
+    json_t *o = json_pack("{s:b, s:s}", "running", !down, "error", err->message);
+    cmd_print_json(o);
+    json_decref(o);
+    g_error_free(err);
+    return down ? CLI_EXIT_NOT_RUNNING : CLI_EXIT_ERROR;
+}
+
 static int cmd_status_exec(const struct cmd_ctx *c)
 {
+    const char *format = c->a->format;
+    if (c->a->follow && !format)
+        format = "json";
+    if (format && (c->a->follow || g_strcmp0(format, "text") != 0) && g_strcmp0(format, "json") != 0)
+        return bar_run(format, c->a->follow);
+    if (format && g_strcmp0(format, "json") == 0 && c->a->follow)
+        return bar_run("json", true);
+    if (c->a->json || g_strcmp0(format, "json") == 0)
+        return cmd_status_down_json();
     int rc = CLI_EXIT_OK;
     json_t *res = cmd_call("status", NULL, &rc);
     if (!res)
@@ -95,13 +126,21 @@ static int cmd_status_exec(const struct cmd_ctx *c)
 
 const struct cmd_entry cmd_status_entry = {
     .name = "status",
-    .args = "[--json]",
+    .args = "[--json] [--format F] [--follow]",
     .summary = "is heedd running, its accounts, who is waiting",
-    .flags = CMD_F_JSON,
+    .flags = CMD_F_JSON | CMD_F_FORMAT,
     .usage =
-        "usage: heed status [--json]\n"
+        "usage: heed status [--json] [--format waybar|polybar|i3blocks|json] [--follow]\n"
         "\n"
         "Whether heedd is running, each account's health and last successful\n"
-        "poll, how many people are waiting for you and for how long.\n",
+        "poll, how many people are waiting for you and for how long. With\n"
+        "--json, also when heedd is down: {\"running\": false, ...}, exit 3.\n"
+        "\n"
+        "--format prints one line for a status bar: the number of people\n"
+        "waiting and the most urgent one (waybar: its JSON with text, tooltip\n"
+        "and class none, waiting, critical or down; polybar, i3blocks: plain\n"
+        "text; json: heedd's glance). --follow keeps printing a line each time\n"
+        "that changes, as heedd says so (no polling); while heedd is down it\n"
+        "says so and tries again every few seconds.\n",
     .exec = cmd_status_exec,
 };

@@ -29,6 +29,7 @@ enum cmd_flag {
     CMD_F_LOGIN = 1 << 6,    /* NETWORK [TARGET] and the login options */
     CMD_F_COMMAND = 1 << 7,  /* takes an optional COMMAND (help) */
     CMD_F_ID_OPTIONAL = 1 << 8, /* takes a mention id, or none */
+    CMD_F_FORMAT = 1 << 9,   /* --format NAME and --follow (status) */
 };
 
 /* What an exec function gets: the parsed line and the terminal. */

@@ -25,6 +25,8 @@ struct heedd {
     const char *state_path;     /* absolute: told to clients in status (heed doctor reads it) */
     struct event *sig_term, *sig_int, *sig_hup, *watchdog;
     char *last_status;
+    struct event *glance_ev;    /* a change for the status bars (control.h: watch), sent at most every 250 ms */
+    json_t *last_glance;
     uint64_t watchdog_usec;
     int exit_code;
     bool stopping;
@@ -101,9 +103,32 @@ static void heedd_on_watchdog(evutil_socket_t fd, short what, void *arg)
         sd_notify(0, "WATCHDOG=1");
 }
 
+/* Tell the watching status bars, when what they show changed. */
+static void heedd_send_glance(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct heedd *d = arg;
+    if (!d->control || control_server_watchers(d->control) == 0)
+        return;
+    json_t *g = engine_glance(d->engine);
+    if (d->last_glance && json_equal(g, d->last_glance)) {
+        json_decref(g);
+        return;
+    }
+    control_server_broadcast(d->control, g);
+    json_decref(d->last_glance);
+    d->last_glance = g;
+}
+
 static void heedd_on_change(void *arg)
 {
-    heedd_send_status(arg);
+    struct heedd *d = arg;
+    heedd_send_status(d);
+    if (d->control && control_server_watchers(d->control) > 0 && !evtimer_pending(d->glance_ev, NULL)) {
+        struct timeval tv = { 0, 250 * 1000 };
+        evtimer_add(d->glance_ev, &tv);
+    }
 }
 
 /* The engine answers every command; heedd adds to status where its state
@@ -279,6 +304,7 @@ int main(int argc, char **argv)
         struct timeval tv = { (time_t)(d.watchdog_usec / 2 / 1000000), (suseconds_t)(d.watchdog_usec / 2 % 1000000) };
         event_add(d.watchdog, &tv);
     }
+    d.glance_ev = evtimer_new(d.base, heedd_send_glance, &d);
     engine_set_change_hook(d.engine, heedd_on_change, &d);
 
     g_autofree char *line = engine_status_line(d.engine);
@@ -288,6 +314,8 @@ int main(int argc, char **argv)
     event_base_dispatch(d.base);
 
     sd_notify(0, "STOPPING=1");
+    event_free(d.glance_ev);
+    json_decref(d.last_glance);
     control_server_free(d.control);
     engine_free(d.engine);
     event_free(d.sig_term);

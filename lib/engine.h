@@ -43,6 +43,9 @@ json_t *engine_control(json_t *request, void *engine);
  * heedd exits. The caller bounds the wait. */
 void engine_shutdown(struct engine *e, void (*done)(void *), void *user_data);
 
+/* What a status bar shows: {"waiting", "people", "top": {id, name, handle,
+ * network, score, urgency, waiting_seconds} or null} (new reference). */
+json_t *engine_glance(struct engine *e);
 /* One line for systemd's STATUS=: "2 people waiting, oldest 3 h · 3 accounts ok · checked 14:02". */
 char *engine_status_line(struct engine *e);
 /* True when the loop has made progress since the last call and nothing is

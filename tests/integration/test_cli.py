@@ -769,6 +769,51 @@ class ControlSocket(CLITestCase):
             self.assertEqual(len(h.heed_list()), 3, "heedd still answers its user")
             h.stop_heedd()
 
+    def test_status_for_bars_and_scripts(self):
+        """heed status --json says {"running": false} with exit 3 when heedd
+        is down; --format waybar/polybar/i3blocks print one line; --follow
+        prints a new line when heedd says something changed (a mention
+        handled) and says "down" when heedd stops."""
+        with Harness(dunst=False) as h:
+            rc, out, err = h.heed("status", "--json")
+            self.assertEqual(rc, 3, err)
+            self.assertEqual(json.loads(out)["running"], False)
+            rc, out, err = h.heed("status", "--format", "waybar")
+            self.assertEqual(rc, 3)
+            self.assertEqual(json.loads(out)["class"], "down")
+            fake, ms = self.watching(h, test_hooks=False)
+            rc, out, err = h.heed("status", "--json")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(json.loads(out)["running"], True)
+            rc, out, err = h.heed("status", "--format", "waybar")
+            self.assertEqual(rc, 0, err)
+            bar = json.loads(out)
+            self.assertRegex(bar["text"], r"^3 · ", bar)
+            self.assertIn(bar["class"], ("waiting", "critical"), bar)
+            self.assertIn("3 people waiting", bar["tooltip"])
+            rc, out, err = h.heed("status", "--format", "polybar")
+            self.assertEqual(out.count("\n"), 1)
+            self.assertTrue(out.startswith("3 · "), out)
+
+            p = subprocess.Popen([os.path.join(build_dir(), "heed"), "status", "--format", "waybar", "--follow"],
+                                 env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                first = json.loads(p.stdout.readline())
+                self.assertRegex(first["text"], r"^3 · ")
+                t0 = time.monotonic()
+                self.assertEqual(h.heed("done", str(ms["alice"]["id"]))[0], 0)
+                second = json.loads(p.stdout.readline())
+                self.assertLess(time.monotonic() - t0, 3.0, "the change came late: polling?")
+                self.assertRegex(second["text"], r"^2 · ", second)
+                h.stop_heedd()
+                third = json.loads(p.stdout.readline())
+                self.assertEqual(third["class"], "down", third)
+            finally:
+                p.kill()
+                p.wait(5)
+                p.stdout.close()
+                p.stderr.close()
+
     def test_daemon_bounds_numbers_itself(self):
         """The CLI checks durations and day counts, but the socket is open
         to any program of the user's: heedd refuses numbers out of range
