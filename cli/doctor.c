@@ -304,6 +304,27 @@ static GVariant *doctor_call(struct doctor *d, const char *iface, const char *me
                                        NULL, error);
 }
 
+/* What opens a post on this server, as it comes out of the box. */
+static const char *doctor_click_words(const char *server)
+{
+    static const struct {
+        const char *name, *words;
+    } servers[] = {
+        { "dunst", "on dunst (as Debian ships it) a left click closes a notification and a middle click opens the "
+                   "post; the Reply button is in the context menu (ctrl+shift+period, or dunstctl context)" },
+        { "mako", "on mako a left click opens the post (on-button-left=invoke-default-action); the buttons are in "
+                  "makoctl menu" },
+        { "gnome-shell", "on GNOME a click opens the post; Reply, Snooze and Done are buttons" },
+        { "Plasma", "on KDE Plasma a click opens the post; Reply, Snooze and Done are buttons" },
+        { "Xfce Notify Daemon", "on Xfce a click opens the post; Reply, Snooze and Done are buttons" },
+        { "SwayNotificationCenter", "on swaync a click opens the post; Reply, Snooze and Done are buttons" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(servers); i++)
+        if (g_ascii_strcasecmp(server, servers[i].name) == 0)
+            return servers[i].words;
+    return NULL;
+}
+
 static void doctor_notifications(struct doctor *d)
 {
     if (!d->bus)
@@ -347,6 +368,10 @@ static void doctor_notifications(struct doctor *d)
                    "will not show",
                    name, version, list->len ? list->str : "none");
     g_string_free(list, TRUE);
+    const char *clicks = doctor_click_words(name);
+    doctor_say(d, DOCTOR_OK, NULL, "clicks: %s",
+               clicks ? clicks : "this server's own settings say which click opens the post (the default action); "
+                                 "heed open ID always does");
     g_variant_unref(info);
 }
 

@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_bluesky import FakeBluesky  # noqa: E402
 from fake_github import FakeGitHub, github_account  # noqa: E402
 from fake_x import FakeX  # noqa: E402
-from harness import Harness, build_dir, main  # noqa: E402
+from harness import Harness, build_dir, main, source_dir  # noqa: E402
 
 LINE = re.compile(r"^(ok  |warn|FAIL)  (\S.*)$")
 
@@ -99,6 +99,7 @@ class Doctor(DoctorCase):
             self.assertEqual(sky.create_calls, creates, "doctor never calls createSession")
             self.find(lines, "ok", "the session bus answers")
             self.assertRegex(self.find(lines, "ok", "notification server: dunst"), r"capabilities: .*\bactions\b")
+            self.assertIn("middle click opens the post", self.find(lines, "ok", "clicks:"))
             self.find(lines, "ok", "do-not-disturb is off (dunst is not paused)")
             self.find(lines, "ok", "is running (pid")
             self.find(lines, "ok", "passes its integrity check")
@@ -196,7 +197,8 @@ class Doctor(DoctorCase):
         """During heedd --demo, doctor reads the demo's scratch database,
         which heed list shows, not the (absent) default one."""
         with Harness() as h:
-            h.start_heedd(["--demo"], config=False)
+            h.start_heedd(["--demo", "--demo-file", os.path.join(source_dir(), "data", "demo", "mentions.json")],
+                          config=False)
             h.wait_until(lambda: self.listed(h), 20, "demo mentions listed")
             rc, lines, summary, out, err = self.doctor(h)
             line = self.find(lines, "ok", "passes its integrity check")
