@@ -154,11 +154,32 @@ static bool avatar_fresh(const char *path)
     return g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && time(NULL) - st.st_mtime < AVATAR_MAX_AGE_S;
 }
 
-void avatar_want(struct avatar *a, const char *network, const char *author_id, const char *url, const char *ca_file)
+/* The demo's faces come with heed: copied into the cache like a fetch. */
+static void avatar_copy_local(struct avatar *a, const char *key, const char *path)
 {
-    if (!a || !network || !author_id || !url || !g_str_has_prefix(url, "https://") || strlen(url) > 2048)
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (!avatar_dir_ready(a) || !g_file_get_contents(path, &data, &len, NULL) || len > AVATAR_MAX_BYTES ||
+        !avatar_sniff((const guint8 *)data, len))
+        return;
+    GByteArray body = { .data = (guint8 *)data, .len = (guint)len };
+    avatar_store(a, key, &body);
+}
+
+void avatar_want(struct avatar *a, const char *network, const char *author_id, const char *url, const char *ca_file,
+                 bool local_ok)
+{
+    if (!a || !network || !author_id || !url || strlen(url) > 2048)
         return;
     g_autofree char *key = avatar_key(network, author_id);
+    if (local_ok && g_str_has_prefix(url, "file:///")) {
+        g_autofree char *cached = avatar_file(a, key);
+        if (!avatar_fresh(cached))
+            avatar_copy_local(a, key, url + strlen("file://"));
+        return;
+    }
+    if (!g_str_has_prefix(url, "https://"))
+        return;
     if (g_hash_table_contains(a->fetching, key) || g_hash_table_size(a->fetching) >= AVATAR_MAX_FETCHES)
         return;
     gint64 *failed_at = g_hash_table_lookup(a->failed, key);

@@ -29,8 +29,10 @@ struct avatar;
 struct avatar *avatar_new(struct http *http, const char *dir);
 void avatar_free(struct avatar *a);
 /* Fetch network/author_id's picture from url unless it is cached and fresh
- * or being fetched. ca_file: the account's CA, or NULL. */
-void avatar_want(struct avatar *a, const char *network, const char *author_id, const char *url, const char *ca_file);
+ * or being fetched. ca_file: the account's CA, or NULL. local_ok: url may
+ * be a file:// picture to copy (the demo's bundled faces), else https only. */
+void avatar_want(struct avatar *a, const char *network, const char *author_id, const char *url, const char *ca_file,
+                 bool local_ok);
 /* The cached picture's path (g_free), or NULL when there is none (yet). */
 char *avatar_path(struct avatar *a, const char *network, const char *author_id);
 

@@ -14,6 +14,16 @@
 
 #define DEMO_PER_POLL 2
 
+/* "avatar": a picture in avatars/ beside the sample (a bare file name). */
+static void demo_avatar(const struct net_account *acct, json_t *o, struct mention *m)
+{
+    const char *file = json_string_value(json_object_get(o, "avatar"));
+    if (!file || !*file || strchr(file, '/') || file[0] == '.' || !g_str_has_prefix(acct->server, "file://"))
+        return;
+    g_autofree char *dir = g_path_get_dirname(acct->server + strlen("file://"));
+    m->avatar_url = g_strconcat("file://", dir, "/avatars/", file, NULL);
+}
+
 static struct net_request *demo_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)state;
@@ -61,6 +71,7 @@ static void demo_handle(const struct net_account *acct, json_t *state, const str
         m->author_bot = demo_tri(json_object_get(o, "bot"));
         m->follows_me = demo_tri(json_object_get(o, "follows_me"));
         m->i_follow = demo_tri(json_object_get(o, "i_follow"));
+        demo_avatar(acct, o, m);
         g_ptr_array_add(out->mentions, m);
     }
     size_t taken = out->mentions->len;

@@ -25,6 +25,13 @@ class Demo(unittest.TestCase):
             h.start_heedd(DEMO, config=False, wait_ready=False)
             h.wait_until(lambda: h.shown(), 15, "a Notify from heedd --demo")
             self.assertTrue(h.heedd_running())
+            # heed's icon, and the sender's face from the demo's own pictures.
+            mira = h.wait_until(lambda: h.shown("Mira"), 10, "Mira's banner")[0]
+            self.assertEqual(mira.app_icon, "heed")
+            face = mira.hints.get("image-path", "")
+            self.assertTrue(face.startswith(os.path.join(h.env["XDG_CACHE_HOME"], "heed", "avatars")), str(mira))
+            with open(face, "rb") as f:
+                self.assertTrue(f.read(8).startswith(b"\x89PNG"))
             h.stop_heedd(timeout=10)
 
     def test_demo_without_notification_server(self):
