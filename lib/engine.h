@@ -48,8 +48,10 @@ void engine_shutdown(struct engine *e, void (*done)(void *), void *user_data);
 json_t *engine_glance(struct engine *e);
 /* One line for systemd's STATUS=: "2 people waiting, oldest 3 h · 3 accounts ok · checked 14:02". */
 char *engine_status_line(struct engine *e);
-/* True when the loop has made progress since the last call and nothing is
- * stuck: the watchdog is fed only then. */
+/* Whether to feed systemd's watchdog. It is asked from a timer on the loop,
+ * so being asked at all is the proof that matters: a loop stuck in a call
+ * never asks, and systemd restarts heedd. The answer is false only when a
+ * test asked the engine to stall (test hooks), to prove that restart. */
 bool engine_healthy(struct engine *e);
 /* Called (on the loop) whenever the status line may have changed. */
 void engine_set_change_hook(struct engine *e, void (*fn)(void *), void *user_data);
