@@ -1,10 +1,11 @@
 /* engine: the daemon's business, minus the process.
  *
- * The engine owns the accounts, the store, the HTTP client and the
- * notification thread, all on one libevent loop. It runs each account's
- * driver on a timer (poll -> store -> score -> attention -> notify), turns
- * the user's clicks into store updates, and answers control-socket
- * commands. heedd (daemon/) adds signals, sd_notify and argv.
+ * The engine assembles the rooms on one libevent loop: a lane per account
+ * (lane.h: poll, stream, ingest), delivery (deliver.h: attend pass, digest,
+ * reminders, the notification thread), actions (actions.h) and the control
+ * commands (ctl.h); it owns the store, the HTTP client, the user's learned
+ * model and the picture cache. docs/ARCHITECTURE.md draws the house.
+ * heedd (daemon/) adds signals, sd_notify and argv.
  */
 #ifndef HEED_ENGINE_H
 #define HEED_ENGINE_H
