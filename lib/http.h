@@ -6,7 +6,9 @@
  * transfers share one multi handle, so connections to the same host are
  * reused and multiplexed over HTTP/2 where the server offers it. The done
  * callback runs on the loop, outside any libcurl callback, exactly once per
- * transfer that was not cancelled.
+ * transfer that was not cancelled. A URL that is not https is refused
+ * (through the done callback, like any failure), except file:// when the
+ * caller allows local files: the demo's sample, read on the next loop turn.
  */
 #ifndef HEED_HTTP_H
 #define HEED_HTTP_H
@@ -34,6 +36,7 @@ struct http_options {
     size_t max_body;          /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
     long connect_timeout_ms;  /* 0 = 15 s */
     long timeout_ms;          /* whole transfer; 0 = 60 s */
+    bool local_files;         /* a file:// URL is read from disk (the demo network only) */
 };
 #define HTTP_DEFAULT_MAX_BODY (8u * 1024 * 1024)
 

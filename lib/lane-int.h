@@ -18,7 +18,6 @@ struct lane {
     json_t *state;
     char *saved_state;            /* the state as last written to the store */
     struct event *timer;
-    struct event *local_ev;       /* demo: deferred local "response" */
     struct http_transfer *xfer;
     struct net_request *req;      /* the request in flight */
     enum lane_health health;

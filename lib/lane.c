@@ -460,26 +460,6 @@ static void lane_http_done(struct http_result *hr, void *arg)
     lane_answer(l, &resp, hr->status == 0 ? (hr->error ? hr->error : "transfer failed") : NULL, hr->transient);
 }
 
-/* The demo network reads its sample from a file: same driver path, no HTTP. */
-static void lane_local_fetch(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct lane *l = arg;
-    g_autofree char *body = NULL;
-    gsize len = 0;
-    GError *err = NULL;
-    const char *path = l->req->url + strlen("file://");
-    if (!g_file_get_contents(path, &body, &len, &err)) {
-        g_autofree char *msg = g_strdup(err->message);
-        g_error_free(err);
-        lane_answer(l, NULL, msg, false);
-        return;
-    }
-    struct net_response resp = { .status = 200, .body = body, .body_len = len, .headers = NULL };
-    lane_answer(l, &resp, NULL, false);
-}
-
 static void lane_send(struct lane *l, struct net_request *req)
 {
     if (l->env->stopping) {
@@ -488,20 +468,8 @@ static void lane_send(struct lane *l, struct net_request *req)
         return;
     }
     l->req = req;
-    if (g_str_has_prefix(req->url, "file://")) {
-        if (g_strcmp0(l->drv->name, "demo") != 0) {
-            lane_answer(l, NULL, "local files are only for the demo network", false);
-            return;
-        }
-        struct timeval tv = { 0, 0 };
-        event_add(l->local_ev, &tv);
-        return;
-    }
-    if (!g_str_has_prefix(req->url, "https://")) {
-        lane_answer(l, NULL, "refusing a request that is not https", false);
-        return;
-    }
-    struct http_options ho = { .ca_file = l->cfg->ca_file };
+    /* The demo reads its sample from a file through the same path (http.h). */
+    struct http_options ho = { .ca_file = l->cfg->ca_file, .local_files = g_strcmp0(l->drv->name, "demo") == 0 };
     l->xfer = http_start(l->env->http, req, &ho, lane_http_done, l);
 }
 
@@ -541,7 +509,6 @@ struct lane *lane_new(struct lane_env *env, struct config_account *cfg, const st
     l->drv = drv;
     l->rate_remaining = -1;
     l->timer = evtimer_new(env->base, lane_poll, l);
-    l->local_ev = evtimer_new(env->base, lane_local_fetch, l);
     stream_setup(l);
     lane_reload_state(l);
     lane_schedule(l, 0);
@@ -558,7 +525,6 @@ void lane_free(struct lane *l)
     if (l->xfer)
         http_cancel(l->env->http, l->xfer);
     event_free(l->timer);
-    event_free(l->local_ev);
     net_request_free(l->req);
     json_decref(l->state);
     g_free(l->saved_state);
