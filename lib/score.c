@@ -2,7 +2,7 @@
  *
  * The defaults were checked against the hand-labelled mentions in
  * tests/data/triage/ (bench-triage prints the figures, docs/BENCHMARKS.md
- * records them). The text rules below are deliberately plain word lists:
+ * records them). The text rules (score-text.c) are deliberately plain word lists:
  * a reader can see why a mention scored as it did, and a wrong guess costs
  * a few points, never a hidden mention.
  */
