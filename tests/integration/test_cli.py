@@ -675,7 +675,8 @@ class Packaging(CLITestCase):
             self.assertEqual(sorted(got[5], key=int), ids, "mention ids come from heed list")
             got[5] = ["(ids)"]
             self.assertEqual(got, [
-                "status list show explain open done snooze wake stats reload check-config login doctor help".split(),
+                "status list show explain open done snooze wake stats reload check-config login doctor forget "
+                "help".split(),
                 ["list"],
                 ["--json"],
                 ["--all", "--limit", "--json", "--help"],
