@@ -348,6 +348,22 @@ static bool url_env_passable(const char *entry)
     return true;
 }
 
+/* The manager expands "${NAME}" and "$$" in a service's command line, and
+ * systemd-run has no way to turn that off before systemd 254 (where it is
+ * still on by default): "$$" keeps each "$" literal, so that a URL reaches the
+ * browser exactly as checked and no variable's value gets into it. */
+static void url_escape_dollars(char **argv)
+{
+    for (char **a = argv; *a; a++) {
+        if (!strchr(*a, '$'))
+            continue;
+        char **parts = g_strsplit(*a, "$", -1);
+        g_free(*a);
+        *a = g_strjoinv("$$", parts);
+        g_strfreev(parts);
+    }
+}
+
 /* The user manager remembers whether it understood ExitType= (systemd 250). */
 static bool url_no_exit_type;
 
@@ -594,6 +610,7 @@ bool url_open(const char *url, const char *allowed_host, char *const *open_argv,
             char **argv = url_build_argv(template, checked);
             g_free(argv[0]);
             argv[0] = g_strdup(program);
+            url_escape_dollars(argv);
             size_t before = tried->len;
             ok = url_open_service(argv, tried);
             failed_before = tried->len > before;

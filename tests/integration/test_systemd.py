@@ -17,7 +17,8 @@ directories; this manager runs as root, so the mount namespace is applied
 too), still polls with a token from token_command, and a link it opens runs
 in a transient service of the user manager (heed-open-*.service, Type=exec,
 ExitType=cgroup) with none of that: no no_new_privs, no seccomp filter, the
-manager's umask, heedd's display and bus, and a child that outlives the
+manager's umask, heedd's display and bus, the URL exactly as checked (the
+manager would expand ${HOME} and $$ in it), and a child that outlives the
 opener. (Before, links ran in a scope forked from heedd, with all of it.)
 
 Opening (no manager needed): a link goes to the desktop portal's
@@ -538,7 +539,7 @@ class Systemd(unittest.TestCase):
         self.assertEqual((rc, out), (0, f"Opened {url}\n"), err)
         opened = h.path("opened.json")
         rec = h.wait_until(lambda: read_json(opened), 15, "the opener to record itself")
-        self.assertEqual(rec["argv"], [url])
+        self.assertEqual(rec["argv"], [url], "the URL arrives as it was checked, ${HOME} and $$ unexpanded")
         units = cgroup_units(rec["cgroup"])
         self.assertEqual(len(units), 1, rec["cgroup"])
         opener_unit = units.pop()
@@ -597,8 +598,10 @@ class Systemd(unittest.TestCase):
         self.assertEqual(len(status_lines), 1, st)
         self.assertIn("nobody waiting", status_lines[0])
 
+        # Its link has what the user manager would expand in a command line.
         nid = fake.add_mention(acct="alice@fake.social", display_name="Alice Example",
-                               text_html="<p>Can you review my talk proposal?</p>")
+                               text_html="<p>Can you review my talk proposal?</p>",
+                               status_extra={"url": f"{fake.base_url}/@alice/1?q=${{HOME}}&r=$$"})
         h.wait_until(lambda: "1 person waiting" in m.show("heed", "StatusText")["StatusText"], 20,
                      lambda: "StatusText with 1 person waiting, have "
                      + repr(m.show("heed", "StatusText")["StatusText"]))

@@ -386,8 +386,8 @@ static void test_open_launch_failure(void **state)
  * program and the last argument after it, one per line, then "====";
  * HEED_TEST_SDRUN_MODE "fail" fails as systemd-run does, "old" refuses
  * ExitType= like systemd < 250; otherwise it runs the command with only the
- * variables named by --setenv, from its own environment, as the manager
- * would. */
+ * variables named by --setenv, from its own environment, expanding "${NAME}"
+ * and "$$" in its arguments, as the manager does. */
 static const char url_test_systemd_run[] =
     "#!" PYTHON "\n"
     "import os, sys\n"
@@ -407,7 +407,11 @@ static const char url_test_systemd_run[] =
     "    n = a[len('--setenv='):] if a.startswith('--setenv=') else None\n"
     "    if n is not None and n in os.environ:\n"
     "        env[n] = os.environ[n]\n"
-    "os.execve(args[i + 1], args[i + 1:], env)\n";
+    "import re\n"
+    "def expand(a):\n"
+    "    return re.sub(r'\\$\\$|\\$\\{(\\w+)\\}', lambda m: '$' if m.group(0) == '$$' else env.get(m.group(1), ''), a)\n"
+    "cmd = [expand(a) for a in args[i + 1:]]\n"
+    "os.execve(cmd[0], cmd, env)\n";
 
 struct url_sd_fixture {
     struct url_open_fixture open;
@@ -497,7 +501,8 @@ static void test_open_through_systemd_run(void **state)
     if (access(PYTHON, X_OK) != 0)
         HEED_SKIP(PYTHON " is missing (scripts/deps installs it)");
 
-    const char *url = "https://example.com/a$(id);b'c\"d&e|f?q=$HOME#frag";
+    /* "${HEED_TEST_KEEP}" and "$$" would be expanded by the manager */
+    const char *url = "https://example.com/a$(id);b'c\"d&e|f?q=$HOME&v=${HEED_TEST_KEEP}$$#frag";
     g_setenv("NOTIFY_SOCKET", "/run/user/1000/systemd/notify", TRUE);
     g_setenv("WATCHDOG_USEC", "30000000", TRUE);
     g_setenv("JOURNAL_STREAM", "8:1234", TRUE);
@@ -545,7 +550,7 @@ static void test_open_through_systemd_run(void **state)
     guint n = g_strv_length(c);
     assert_string_equal(c[n - 3], "--");
     assert_string_equal(c[n - 2], PYTHON);
-    assert_string_equal(c[n - 1], url);
+    assert_string_equal(c[n - 1], "https://example.com/a$$(id);b'c\"d&e|f?q=$$HOME&v=$${HEED_TEST_KEEP}$$$$#frag");
     g_ptr_array_unref(calls);
 
     char *got = url_wait_for_file(f->open.out);
