@@ -572,13 +572,14 @@ static bool url_launch_argv(char *const *argv, GString *tried)
 
 bool url_open(const char *url, const char *allowed_host, char *const *open_argv, GError **error)
 {
-    if (open_argv && (!open_argv[0] || !*open_argv[0])) {
-        g_set_error(error, URL_ERROR, URL_ERROR_LAUNCH, "cannot open URL: empty open command");
-        return false;
-    }
     char *checked = url_check(url, allowed_host, error);
     if (!checked)
         return false;
+    if (open_argv && (!open_argv[0] || !*open_argv[0])) {
+        g_set_error(error, URL_ERROR, URL_ERROR_LAUNCH, "cannot open URL: empty open command; check open_command in heed.conf");
+        g_free(checked);
+        return false;
+    }
 
     GString *tried = g_string_new(NULL);
     bool ok = false;
