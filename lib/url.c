@@ -576,7 +576,8 @@ bool url_open(const char *url, const char *allowed_host, char *const *open_argv,
     if (!checked)
         return false;
     if (open_argv && (!open_argv[0] || !*open_argv[0])) {
-        g_set_error(error, URL_ERROR, URL_ERROR_LAUNCH, "cannot open URL: empty open command; check open_command in heed.conf");
+        g_set_error(error, URL_ERROR, URL_ERROR_LAUNCH,
+                    "cannot open URL: empty open command; check open_command in heed.conf");
         g_free(checked);
         return false;
     }

@@ -409,7 +409,8 @@ static const char url_test_systemd_run[] =
     "        env[n] = os.environ[n]\n"
     "import re\n"
     "def expand(a):\n"
-    "    return re.sub(r'\\$\\$|\\$\\{(\\w+)\\}', lambda m: '$' if m.group(0) == '$$' else env.get(m.group(1), ''), a)\n"
+    "    return re.sub(r'\\$\\$|\\$\\{(\\w+)\\}',\n"
+    "                  lambda m: '$' if m.group(0) == '$$' else env.get(m.group(1), ''), a)\n"
     "cmd = [expand(a) for a in args[i + 1:]]\n"
     "os.execve(cmd[0], cmd, env)\n";
 
