@@ -40,8 +40,9 @@ Running a user manager where PID 1 is not systemd (a CI container):
     there) and logs to the console, here a file;
   - heedd gets its environment (the harness's directories, session bus and
     display, HEED_TEST_HOOKS=1) and a 6 s watchdog from a drop-in;
-  - the test's directory is not under /tmp (TMPDIR is moved to the build
-    directory), since the unit's PrivateTmp=yes would hide it from heedd.
+  - the test's temporary directories are not under /tmp but in
+    $HEED_BUILD_DIR/it-tmp (setUpModule), since the unit's PrivateTmp=yes
+    would hide them from heedd.
 This needs root (for /run/systemd/system and the cgroups). When the manager
 cannot run, the test fails and says why; it never skips.
 """
