@@ -221,8 +221,8 @@ static void http_local_done(evutil_socket_t fd, short what, void *arg)
     http_transfer_free(t);
 }
 
-static struct http_transfer *http_start_local(struct http *h, const char *url, const struct http_options *opts,
-                                              http_done_fn done, void *user_data)
+static struct http_transfer *http_transfer_new(struct http *h, const struct http_options *opts, http_done_fn done,
+                                              void *user_data)
 {
     struct http_transfer *t = g_new0(struct http_transfer, 1);
     t->h = h;
@@ -231,6 +231,13 @@ static struct http_transfer *http_start_local(struct http *h, const char *url, c
     t->max_body = opts && opts->max_body ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
     t->res.body = g_byte_array_new();
     t->res.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    return t;
+}
+
+static struct http_transfer *http_start_local(struct http *h, const char *url, const struct http_options *opts,
+                                              http_done_fn done, void *user_data)
+{
+    struct http_transfer *t = http_transfer_new(h, opts, done, user_data);
     if (g_str_has_prefix(url, "file://") && opts && opts->local_files)
         t->local_path = g_strdup(url + strlen("file://"));
     else
@@ -248,13 +255,7 @@ struct http_transfer *http_start(struct http *h, const struct net_request *req, 
 {
     if (!g_str_has_prefix(req->url, "https://"))
         return http_start_local(h, req->url, opts, done, user_data);
-    struct http_transfer *t = g_new0(struct http_transfer, 1);
-    t->h = h;
-    t->done = done;
-    t->user_data = user_data;
-    t->max_body = opts && opts->max_body ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
-    t->res.body = g_byte_array_new();
-    t->res.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    struct http_transfer *t = http_transfer_new(h, opts, done, user_data);
     t->easy = curl_easy_init();
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
