@@ -954,7 +954,7 @@ json_t *control_watch_next(struct control_watch *w, int timeout_ms, GError **err
 {
     gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     for (;;) {
-        guint8 *nl = memchr(w->buf->data, '\n', w->buf->len);
+        guint8 *nl = w->buf->len ? memchr(w->buf->data, '\n', w->buf->len) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - w->buf->data);
             json_t *result = control_decode_answer((const char *)w->buf->data, n, error);
