@@ -54,6 +54,7 @@ struct cli_args {
     bool force;             /* --force: replace an account of the same name */
     bool keyring;           /* --keyring: keep the secret in the desktop keyring */
     bool no_browser;        /* --no-browser: only print the authorisation page's address */
+    const char *client_id;  /* --client-id: the OAuth 2.0 client id of the user's own app (x) */
 };
 
 /* Parse argv[1..argc-1]. On success fills *out and returns true; on a usage
