@@ -55,6 +55,7 @@ static bool login_x_word_ok(const char *s, size_t max)
 static bool login_x_client_id(struct login *l)
 {
     login_print_help(l);
+    fflush(stdout);
     char *id = l->a->client_id ? g_strdup(l->a->client_id) : login_ask(l, "Client ID: ", false);
     if (!id)
         return false;
