@@ -267,7 +267,7 @@ static void test_login_from_drivers(void **state)
                                         "       heed login github [OPTIONS]\n"
                                         "       heed login x [OPTIONS]\n"));
     assert_non_null(strstr(usage, "GitHub: says which token"));
-    assert_non_null(strstr(usage, "your own developer app (--client-id)"));
+    assert_non_null(strstr(usage, "developer app"));
     assert_non_null(strstr(usage, "--client-id ID"));
 
     a = parse_ok("login x --client-id abc-123");
