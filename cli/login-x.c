@@ -249,7 +249,9 @@ static bool login_x(struct login *l)
     }
     /* 4. Prove the access token; keep the refresh token. */
     l->secret = g_steal_pointer(&t.access);
+    l->proving = "access token";
     ok = login_prove(l);
+    l->proving = NULL;
     secret_free(l->secret);
     l->secret = NULL;
     if (!ok) {

@@ -351,17 +351,23 @@ static void login_end_session(struct login *l, const struct net_account *acct)
     net_request_free(req);
 }
 
+/* What login_prove checks: the secret, or what the flow says it proves. */
+static const char *login_proof_word(const struct login *l)
+{
+    return l->proving ? l->proving : login_secret_word(l);
+}
+
 static void login_refused(const struct login *l, const struct https_answer *ans, const struct net_identity *id)
 {
     g_autofree char *why = https_problem(ans, l->secret);
     const char *sep = id->hint ? "; " : "";
     const char *hint = id->hint ? id->hint : "";
     if (ans->status == 0)
-        login_error("could not check the %s (%s); nothing was written", login_secret_word(l), why);
+        login_error("could not check the %s (%s); nothing was written", login_proof_word(l), why);
     else if (id->error)
         login_error("%s: %s%s%s; nothing was written", l->server, id->error, sep, hint);
     else
-        login_error("%s refused the %s (%s)%s%s; nothing was written", l->server, login_secret_word(l), why, sep,
+        login_error("%s refused the %s (%s)%s%s; nothing was written", l->server, login_proof_word(l), why, sep,
                     hint);
 }
 
@@ -381,7 +387,7 @@ bool login_prove(struct login *l)
     struct net_identity id;
     g_autofree char *error = NULL;
     if (!https_identity(l->drv, &acct, l->state, true, l->ca_file, &ans, &id, &error)) {
-        login_error("cannot check the %s: %s; nothing was written", login_secret_word(l),
+        login_error("cannot check the %s: %s; nothing was written", login_proof_word(l),
                     error ? error : "it needs a sign-in");
         return false;
     }

@@ -62,6 +62,8 @@ struct login {
     char *who;              /* "@alice@example.social", for the summary, cleaned */
     json_t *state;          /* what the identity check left (a session's did); tokens wiped */
     bool keyring;
+    const char *proving;    /* what login_prove checks when it is not the secret kept ("access
+                               token"), for its messages; NULL: the secret */
 };
 
 /* A kind of login: how the secret is obtained. It sets l->secret and

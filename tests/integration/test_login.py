@@ -757,6 +757,16 @@ class XLogin(LoginCase):
             self.assertEqual(len(fake.revoked), 1)
             self.assertEqual(fake.live_refresh_token(), None)
             self.assert_nothing_written(h, None, "bird")
+            # The access token does not work (an app without access to the
+            # API): said as such, and the refresh token is given back.
+            fake.fail_next(1, status=403, path=r"^/2/users/me$")
+            rc, out, err, _, _ = self.x_login(h, fake)
+            self.assertEqual(rc, 1, out)
+            self.assertIn("refused the access token (HTTP 403", err)
+            self.assertIn("user-context", err)
+            self.assertEqual(len(fake.revoked), 2)
+            self.assertEqual(fake.live_refresh_token(), None)
+            self.assert_nothing_written(h, None, "bird")
             # A client id that cannot be one: said before anything is sent.
             before = len(fake.requests)
             p = h.run([os.path.join(build_dir(), "heed"), "login", "x", "--server", fake.base_url,
