@@ -70,7 +70,7 @@ enum { X_STEP_ME = 1, X_STEP_PAGE, X_STEP_HISTORY, X_STEP_REFRESH };
 #define X_REFRESH_AHEAD_S 300
 #define X_EXPIRES_DEFAULT_S 7200
 #define X_EXPIRES_MAX_S (30 * 24 * 3600)
-#define X_TOKEN_MAX_BYTES 4096
+#define X_TOKEN_MAX_BYTES 16384 /* as much as a token file may hold */
 
 #define X_PAGE_LIMIT 100
 #define X_HISTORY_LIMIT 100
