@@ -221,8 +221,8 @@ static bool cli_option(const struct cmd_entry *spec, int argc, char **argv, int 
         }
     }
     if (spec->flags & CMD_F_LOGIN) {
-        const char *const value_options[] = { "--name", "--server", "--ca-file" };
-        const char **slots[] = { &out->name, &out->server, &out->ca_file };
+        const char *const value_options[] = { "--name", "--server", "--ca-file", "--client-id" };
+        const char **slots[] = { &out->name, &out->server, &out->ca_file, &out->client_id };
         for (size_t k = 0; k < G_N_ELEMENTS(value_options); k++) {
             v = cli_option_value(argc, argv, i, value_options[k], &missing);
             if (missing || (v && !*v))
@@ -301,6 +301,8 @@ static bool cli_check_complete(const struct cmd_entry *spec, const struct cli_ar
     if (d->server_required && out->server)
         return cli_fail(error, "%s: --server is not for %s; the %s is the server", spec->name, d->name,
                         d->login_target);
+    if (d->login != NET_LOGIN_OAUTH_APP && out->client_id)
+        return cli_fail(error, "%s: --client-id is not for %s", spec->name, d->name);
     return true;
 }
 

@@ -56,6 +56,7 @@ struct cli_args {
     bool no_browser;        /* --no-browser: only print the authorisation page's address */
     const char *format;     /* status --format: waybar, polybar, i3blocks, json or text (points into argv) */
     bool follow;            /* status --follow: a line on every change */
+    const char *client_id;  /* --client-id: the OAuth 2.0 client id of the user's own app (x) */
 };
 
 /* Parse argv[1..argc-1]. On success fills *out and returns true; on a usage

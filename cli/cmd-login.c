@@ -35,6 +35,9 @@ static void cmd_login_kinds(GString *s)
                                 "for the code it shows." },
         { NET_LOGIN_APP_PASSWORD, "asks for an app password (never your main password)." },
         { NET_LOGIN_TOKEN, "says which token to create and asks for it." },
+        { NET_LOGIN_OAUTH_APP, "asks for the client id of your own developer app, opens the "
+                               "authorisation page and asks for the code, or the whole address the browser was "
+                               "sent to; heed keeps the refresh token, and heedd renews its access tokens." },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++) {
         g_autofree char *titles = cmd_login_titles(kinds[i].kind);
@@ -58,7 +61,7 @@ static char *cmd_login_usage(void)
     g_string_append(prose, " Every secret is checked with one request before anything is written, read without "
                            "echo on a terminal, or as one line from standard input when that is not a terminal, "
                            "and never printed. It goes to $XDG_CONFIG_HOME/heed/NAME.token (mode 0600) or, with "
-                           "secret-tool, to the desktop keyring. heed login never writes heedd's state database.");
+                           "secret-tool, to the desktop keyring. A login never writes heedd's state database.");
     g_autofree char *wrapped = cli_wrap(prose->str, 72);
     g_string_free(prose, TRUE);
     g_string_append_printf(s, "\n%s\n\n", wrapped);
@@ -68,7 +71,8 @@ static char *cmd_login_usage(void)
                        "  --ca-file FILE   trust this PEM CA bundle (a server behind a private CA)\n"
                        "  --force          replace an account of the same name\n"
                        "  --keyring        keep the secret in the desktop keyring (secret-tool)\n"
-                       "  --no-browser     print the authorisation page's address, do not open it\n");
+                       "  --no-browser     print the authorisation page's address, do not open it\n"
+                       "  --client-id ID   the OAuth 2.0 client id of your X app (else asked for)\n");
     return g_string_free(s, FALSE);
 }
 

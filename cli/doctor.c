@@ -245,6 +245,7 @@ static void doctor_auth(struct doctor *d, const struct net_driver *drv, const st
         .web_host = a->web_host,
         .identifier = a->identifier,
         .secret = secret,
+        .client_id = a->client_id,
         .now = g_get_real_time() / G_USEC_PER_SEC,
     };
     json_t *state = doctor_account_state(d, a);

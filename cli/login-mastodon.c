@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "format.h"
 #include "https.h"
@@ -31,71 +30,6 @@ static void login_client_clear(struct login_client *c)
     g_free(c->id);
     secret_free(c->secret);
     memset(c, 0, sizeof *c);
-}
-
-/* Form encoding for application/x-www-form-urlencoded bodies and queries. */
-static void login_form_add(GString *s, const char *key, const char *value)
-{
-    if (s->len)
-        g_string_append_c(s, '&');
-    g_autofree char *k = g_uri_escape_string(key, NULL, FALSE);
-    g_autofree char *v = g_uri_escape_string(value, NULL, FALSE);
-    g_string_append_printf(s, "%s=%s", k, v);
-    explicit_bzero(v, strlen(v));
-}
-
-/* POST form (wiped and freed here) to server + path; the answer in *ans. */
-static void login_form_post(const struct login *l, const char *path, GString *form, struct https_answer *ans)
-{
-    struct net_request *req = net_request_new("POST", g_strconcat(l->server, path, NULL), 0);
-    net_request_add_header(req, "Accept: application/json");
-    req->body = g_strdup(form->str);
-    req->content_type = g_strdup("application/x-www-form-urlencoded");
-    explicit_bzero(form->str, form->len);
-    g_string_free(form, TRUE);
-    https_send(req, l->ca_file, ans);
-    net_request_free(req); /* wipes the body */
-}
-
-static char *login_base64url(const guchar *data, gsize len)
-{
-    char *b = g_base64_encode(data, len);
-    for (char *p = b; *p; p++) {
-        if (*p == '+')
-            *p = '-';
-        else if (*p == '/')
-            *p = '_';
-    }
-    char *eq = strchr(b, '=');
-    if (eq)
-        *eq = '\0';
-    return b;
-}
-
-/* PKCE (RFC 7636): 32 bytes from the kernel's CSPRNG make a 43-character
- * verifier; GRand is a Mersenne twister and must not make secrets. */
-static bool login_pkce(char **verifier, char **challenge)
-{
-    guchar raw[32];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return false;
-        got += (size_t)n;
-    }
-    *verifier = login_base64url(raw, sizeof raw);
-    explicit_bzero(raw, sizeof raw);
-    guint8 digest[32];
-    gsize dlen = sizeof digest;
-    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(sum, (const guchar *)*verifier, (gssize)strlen(*verifier));
-    g_checksum_get_digest(sum, digest, &dlen);
-    g_checksum_free(sum);
-    *challenge = login_base64url(digest, dlen);
-    return true;
 }
 
 static bool login_has_scope(char **granted, const char *scope)
@@ -199,13 +133,7 @@ static bool login_mastodon_exchange(struct login *l, const struct login_client *
                         "again. Nothing was written.",
                         l->server, why);
     }
-    /* The answer's token lives in jansson's string too. */
-    const char *k;
-    json_t *v;
-    json_object_foreach(tok, k, v) {
-        if (json_is_string(v))
-            explicit_bzero((char *)json_string_value(v), json_string_length(v));
-    }
+    login_wipe_answer(tok); /* the answer's token lives in jansson's string too */
     json_decref(tok);
     https_answer_clear(&ans);
     return l->secret != NULL;

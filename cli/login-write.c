@@ -127,6 +127,10 @@ bool login_write(struct login *l)
         ok = conffile_set(l->cf, l->group, "identifier", l->identifier, NULL, &err);
     else
         conffile_unset(l->cf, l->group, "identifier");
+    if (ok && l->client_id)
+        ok = conffile_set(l->cf, l->group, "client_id", l->client_id, NULL, &err);
+    else
+        conffile_unset(l->cf, l->group, "client_id");
     if (ok && l->keyring) {
         conffile_unset(l->cf, l->group, "token_file");
         ok = conffile_set(l->cf, l->group, "token_command", command, NULL, &err);

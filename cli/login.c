@@ -30,6 +30,7 @@ static const struct login_flow *const login_flows[] = {
     &login_flow_mastodon,
     &login_flow_bluesky,
     &login_flow_token,
+    &login_flow_x,
 };
 
 char *login_network_list(const char *last_sep)
@@ -73,6 +74,7 @@ static void login_free(struct login *l)
     conffile_free(l->cf);
     secret_free(l->secret);
     g_free(l->identifier);
+    g_free(l->client_id);
     g_free(l->who);
     login_wipe_json(l->state);
     json_decref(l->state);
@@ -297,7 +299,8 @@ const char *login_secret_word(const struct login *l)
 static void login_show_plan(const struct login *l)
 {
     printf("heed login: %s account \"%s\" on %s\n", l->drv->name, l->name, l->server);
-    printf("Once the %s works, heed writes:\n", l->drv->login == NET_LOGIN_OAUTH_PKCE ? "sign-in" : "secret");
+    bool oauth = l->drv->login == NET_LOGIN_OAUTH_PKCE || l->drv->login == NET_LOGIN_OAUTH_APP;
+    printf("Once the %s works, heed writes:\n", oauth ? "sign-in" : "secret");
     if (l->a->keyring)
         printf("  - the %s to the desktop keyring (secret-tool: service heed account %s)\n", login_secret_word(l),
                l->name);
@@ -312,7 +315,7 @@ static void login_show_plan(const struct login *l)
 
 /* The network's web site: its own (github.com, bsky.app), or the server's
  * when a server of one's own serves the pages too (GitHub Enterprise). */
-static char *login_web_base(const struct login *l)
+char *login_web_base(const struct login *l)
 {
     if (l->drv->web_host && !(l->server_explicit && l->drv->web_follows_server))
         return g_strdup_printf("https://%s", l->drv->web_host);
@@ -325,7 +328,9 @@ void login_print_help(const struct login *l)
         return;
     g_autofree char *web = login_web_base(l);
     g_auto(GStrv) parts = g_strsplit(l->drv->secret_help, "{web}", -1);
-    g_autofree char *text = g_strjoinv(web, parts);
+    g_autofree char *with_web = g_strjoinv(web, parts);
+    g_auto(GStrv) parts2 = g_strsplit(with_web, "{redirect}", -1);
+    g_autofree char *text = g_strjoinv(l->drv->oauth_redirect ? l->drv->oauth_redirect : "", parts2);
     fputs(text, stdout);
 }
 
@@ -346,17 +351,23 @@ static void login_end_session(struct login *l, const struct net_account *acct)
     net_request_free(req);
 }
 
+/* What login_prove checks: the secret, or what the flow says it proves. */
+static const char *login_proof_word(const struct login *l)
+{
+    return l->proving ? l->proving : login_secret_word(l);
+}
+
 static void login_refused(const struct login *l, const struct https_answer *ans, const struct net_identity *id)
 {
     g_autofree char *why = https_problem(ans, l->secret);
     const char *sep = id->hint ? "; " : "";
     const char *hint = id->hint ? id->hint : "";
     if (ans->status == 0)
-        login_error("could not check the %s (%s); nothing was written", login_secret_word(l), why);
+        login_error("could not check the %s (%s); nothing was written", login_proof_word(l), why);
     else if (id->error)
         login_error("%s: %s%s%s; nothing was written", l->server, id->error, sep, hint);
     else
-        login_error("%s refused the %s (%s)%s%s; nothing was written", l->server, login_secret_word(l), why, sep,
+        login_error("%s refused the %s (%s)%s%s; nothing was written", l->server, login_proof_word(l), why, sep,
                     hint);
 }
 
@@ -376,7 +387,7 @@ bool login_prove(struct login *l)
     struct net_identity id;
     g_autofree char *error = NULL;
     if (!https_identity(l->drv, &acct, l->state, true, l->ca_file, &ans, &id, &error)) {
-        login_error("cannot check the %s: %s; nothing was written", login_secret_word(l),
+        login_error("cannot check the %s: %s; nothing was written", login_proof_word(l),
                     error ? error : "it needs a sign-in");
         return false;
     }

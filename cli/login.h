@@ -16,7 +16,9 @@
  * login-write.c (the token file, the keyring, heed.conf); how a secret is
  * obtained is one flow per kind of login: login-mastodon.c (OAuth with
  * PKCE), login-bluesky.c (an app password), login-token.c (a token made on
- * the network's web site).
+ * the network's web site), login-x.c (OAuth with PKCE through the user's
+ * own app, keeping a refresh token); login-oauth.c has what the OAuth
+ * flows share.
  */
 #ifndef HEED_CLI_LOGIN_H
 #define HEED_CLI_LOGIN_H
@@ -56,9 +58,12 @@ struct login {
     /* What the network told: */
     char *secret;           /* what is stored (wiped) */
     char *identifier;       /* the account's identifier (a Bluesky handle), as typed */
+    char *client_id;        /* the user's OAuth client (X), written as client_id = */
     char *who;              /* "@alice@example.social", for the summary, cleaned */
     json_t *state;          /* what the identity check left (a session's did); tokens wiped */
     bool keyring;
+    const char *proving;    /* what login_prove checks when it is not the secret kept ("access
+                               token"), for its messages; NULL: the secret */
 };
 
 /* A kind of login: how the secret is obtained. It sets l->secret and
@@ -67,7 +72,7 @@ struct login_flow {
     enum net_login kind;
     bool (*obtain)(struct login *l);
 };
-extern const struct login_flow login_flow_mastodon, login_flow_bluesky, login_flow_token;
+extern const struct login_flow login_flow_mastodon, login_flow_bluesky, login_flow_token, login_flow_x;
 
 /* "heed login: ..." on stderr. */
 void login_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -88,5 +93,22 @@ bool login_prove(struct login *l);
 bool login_write(struct login *l);
 /* What the secret is called: "access token", "app password", "token". */
 const char *login_secret_word(const struct login *l);
+/* The network's web site: "https://x.com", or a server of one's own. g_free it. */
+char *login_web_base(const struct login *l);
+
+/* ---- OAuth 2.0 (login-oauth.c) ------------------------------------------- */
+
+struct https_answer;
+/* key=value to an application/x-www-form-urlencoded body or query; the
+ * encoded copy of the value is wiped. */
+void login_form_add(GString *s, const char *key, const char *value);
+/* POST form (wiped and freed here) to server + path; the answer in *ans. */
+void login_form_post(const struct login *l, const char *path, GString *form, struct https_answer *ans);
+/* 32 random bytes from the kernel, base64url (43 characters), or NULL. */
+char *login_random(void);
+/* PKCE (RFC 7636) S256: a 43-character verifier and its challenge. */
+bool login_pkce(char **verifier, char **challenge);
+/* Wipe the strings of a token endpoint's answer before it is freed. */
+void login_wipe_answer(json_t *answer);
 
 #endif

@@ -40,7 +40,7 @@ static const char *const config_heed_keys[] = {
     "keyword_points", "sound", "avatars", NULL,
 };
 static const char *const config_account_keys[] = {
-    "network", "server", "web_host", "identifier", "token_file", "token_command", "ca_file",
+    "network", "server", "web_host", "identifier", "client_id", "token_file", "token_command", "ca_file",
     "poll_interval", "catchup_max_pages", "reasons", "participating", "streaming", "stream_timeout", NULL,
 };
 
@@ -702,6 +702,7 @@ static void config_free_account(struct config_account *a)
     g_free(a->server);
     g_free(a->web_host);
     g_free(a->identifier);
+    g_free(a->client_id);
     g_free(a->token_file);
     g_strfreev(a->token_command);
     g_free(a->ca_file);
@@ -846,6 +847,29 @@ static void config_parse_account_identifier(const struct config_group *g, const 
     }
 }
 
+/* client_id = : an OAuth client of the user's own (x). It is sent in a
+ * form body, so it keeps to printable ASCII without spaces. */
+static void config_parse_account_client_id(const struct config_group *g, const struct net_driver *net,
+                                           struct config_account *a)
+{
+    g_autofree char *v = config_get(g, "client_id", NULL);
+    if (!v || !*v)
+        return;
+    bool ok = strlen(v) <= 256;
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            ok = false;
+    if (!ok) {
+        char *q = config_quote(v);
+        config_error_at(g, "client_id", "%s is not a client id; expected the OAuth 2.0 Client ID of your app "
+                        "(letters, digits and punctuation, no spaces)", q);
+        g_free(q);
+        return;
+    }
+    a->client_id = g_steal_pointer(&v);
+    config_check_network_key(g, net, "client_id");
+}
+
 static void config_parse_account_reasons(const struct config_group *g, const struct net_driver *net,
                                          struct config_account *a)
 {
@@ -896,6 +920,7 @@ static void config_parse_account(const struct config_group *g, const char *name,
     const struct net_driver *net = config_parse_account_network(g, a);
     config_parse_account_server(g, net, a);
     config_parse_account_identifier(g, net, a);
+    config_parse_account_client_id(g, net, a);
     config_parse_account_secret(g, net, a);
     config_parse_account_ca_file(g, a);
     config_get_duration(g, "poll_interval", 1, CONFIG_MAX_POLL, &a->poll_interval);

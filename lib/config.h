@@ -32,6 +32,7 @@ struct config_account {
                             web_host (unless web_follows_server and the server is not the
                             default), else the server's host (NULL if no server) */
     char *identifier;    /* where the driver has an identifier_hint (bluesky): handle or DID */
+    char *client_id;     /* x: the user's OAuth 2.0 client; the secret is then its refresh token */
     char *token_file;    /* absolute path ("~/" expanded, relative = next to the config
                             file; not opened by config_load), or NULL */
     char **token_command;/* argv, or NULL; exactly one of the two is set when the network

@@ -174,6 +174,7 @@ void lane_fill_net_account(struct lane *l, struct net_account *na)
         .web_host = l->cfg->web_host,
         .identifier = l->cfg->identifier,
         .secret = l->secret,
+        .client_id = l->cfg->client_id,
         .reasons = (const char *const *)l->cfg->reasons,
         .participating = l->cfg->participating,
         .catchup_max_pages = l->cfg->catchup_max_pages > 0 ? l->cfg->catchup_max_pages : 10,

@@ -34,6 +34,8 @@ struct net_account {
     const char *web_host;    /* where the network's web pages are (links are built on it), or NULL */
     const char *identifier;  /* bluesky login handle */
     const char *secret;      /* token / app password; never logged */
+    const char *client_id;   /* the user's OAuth client (x): with one, secret is a refresh token, and
+                                the driver keeps the session it gives in the state; NULL otherwise */
     const char *const *reasons; /* github reason filter or NULL */
     bool participating;
     int catchup_max_pages;
@@ -100,7 +102,10 @@ enum net_login {
                                 browser; the code shown is exchanged with PKCE (Mastodon) */
     NET_LOGIN_APP_PASSWORD,  /* a password made for heed alone, which heedd exchanges for a
                                 session (Bluesky) */
-    NET_LOGIN_TOKEN,         /* a token the user makes on the network's web site (GitHub, X) */
+    NET_LOGIN_TOKEN,         /* a token the user makes on the network's web site (GitHub) */
+    NET_LOGIN_OAUTH_APP,     /* the user registers an app on the network's developer site and gives heed
+                                its client id; the user approves heed in the browser and the code is
+                                exchanged with PKCE for a refresh token, which is the secret (X) */
 };
 
 /* What the answer to an identity request says (heed login, heed doctor). */
@@ -163,7 +168,15 @@ struct net_driver {
                                          or tells the user to grant; NULL when there are none */
     const char *secret_help;          /* printed before login asks for the secret: where to make it
                                          and how; "{web}" stands for the network's web site
-                                         ("https://github.com", or a server of one's own) */
+                                         ("https://github.com", or a server of one's own), "{redirect}"
+                                         for oauth_redirect */
+    /* NET_LOGIN_OAUTH_APP only (NULL otherwise): the OAuth 2.0 endpoints of a
+     * sign-in with the user's own client id. */
+    const char *oauth_authorize;      /* the authorisation page's path on the web site */
+    const char *oauth_token;          /* the token endpoint's path on the server (code and refresh) */
+    const char *oauth_revoke;         /* the revocation endpoint's path on the server, or NULL */
+    const char *oauth_redirect;       /* the callback address heed's sign-in uses; the user registers
+                                         it with the app */
     /* The request that proves the secret and says whose it is, made by heed
      * login and heed doctor (never by heedd). state: the account's saved
      * state, or an empty object. Where the proof would start a session (a

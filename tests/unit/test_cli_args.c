@@ -266,7 +266,14 @@ static void test_login_from_drivers(void **state)
                                         "       heed login bluesky HANDLE [OPTIONS]\n"
                                         "       heed login github [OPTIONS]\n"
                                         "       heed login x [OPTIONS]\n"));
-    assert_non_null(strstr(usage, "GitHub, X: says which token"));
+    assert_non_null(strstr(usage, "GitHub: says which token"));
+    assert_non_null(strstr(usage, "developer app"));
+    assert_non_null(strstr(usage, "--client-id ID"));
+
+    a = parse_ok("login x --client-id abc-123");
+    assert_string_equal(a.client_id, "abc-123");
+    parse_fails("login x --client-id", "--client-id needs a value");
+    parse_fails("login github --client-id abc", "--client-id is not for github");
 }
 
 static void test_messages_quote_control_characters(void **state)

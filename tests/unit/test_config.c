@@ -626,6 +626,8 @@ static void test_account_errors(void **state)
         { "network = github\ntoken_file = t\nreasons = Mention!", "reasons" },
         { "network = github\ntoken_file = t\nparticipating = maybe", "participating" },
         { "network = github\ntoken_file = t\nweb_host = https://github.com", "web_host" },
+        { "network = x\ntoken_file = t\nclient_id = two words", "client_id" },
+        { "network = x\ntoken_file = t\nclient_id = caf\xc3\xa9", "client_id" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         GError *err = NULL;
@@ -745,13 +747,21 @@ static void test_account_warnings_do_not_disable(void **state)
         "identifier = me\n"
         "reasons = mention\n"
         "participating = true\n"
+        "client_id = abc\n"
+        "[account bird]\n"
+        "network = x\n"
+        "client_id = cl-ient_ID.42~\n"
+        "token_file = t\n"
         "[account play]\n"
         "network = demo\n"
         "token_command = echo hi\n",
         &err);
     assert_non_null(cfg);
     print_problems(cfg);
-    assert_int_equal(cfg->n_accounts, 2);
+    assert_int_equal(cfg->n_accounts, 3);
+    assert_true(has_problem(cfg, "client_id: ignored for mastodon accounts; expected only in x accounts", NULL));
+    assert_false(has_problem(cfg, "[account bird]", NULL));
+    assert_string_equal(cfg->accounts[1].client_id, "cl-ient_ID.42~");
     assert_true(has_problem(cfg, f->conf, "[account work] colour: ", "unknown key", "; expected ", NULL));
     assert_true(has_problem(cfg, "[account work] identifier: ", "ignored", NULL));
     assert_true(has_problem(cfg, "[account work] reasons: ", "ignored", NULL));
@@ -762,7 +772,7 @@ static void test_account_warnings_do_not_disable(void **state)
     assert_true(has_problem(cfg, "reasons: ignored for mastodon accounts; expected only in github accounts", NULL));
     assert_true(has_problem(cfg, "[account play] token_command: ", "ignored", NULL));
     assert_false(has_problem(cfg, "account disabled", NULL));
-    assert_null(cfg->accounts[1].token_command);
+    assert_null(cfg->accounts[2].token_command);
     config_free(cfg);
 }
 

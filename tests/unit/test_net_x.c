@@ -1036,6 +1036,421 @@ static void test_token_never_logged(void **unused)
     g_string_free(errors, TRUE);
 }
 
+/* ---- the OAuth 2.0 session (client_id) ---------------------------------------- */
+
+#define CLIENT_ID "cl-ient-ID_42"
+#define REFRESH0 "xrt-SAVED-SECRET-0-from-heed-login"
+#define ACCESS1 "xat-NEW-SECRET-1-dGhpcyBpcyBhbiBhY2Nlc3MgdG9rZW4"
+#define REFRESH1 "xrt-NEW-SECRET-1-dGhpcyBpcyBhIHJlZnJlc2ggdG9rZW4"
+#define TOKEN_URL SERVER "/2/oauth2/token"
+
+static struct net_account acct_oauth(const char *secret, int64_t now)
+{
+    struct net_account a = acct_with(10);
+    a.secret = secret;
+    a.client_id = CLIENT_ID;
+    a.now = now;
+    return a;
+}
+
+static char *token_answer(const char *access, const char *refresh, int expires_in)
+{
+    json_t *j = json_pack("{s:s, s:i, s:s, s:s}", "token_type", "bearer", "expires_in", expires_in, "access_token",
+                          access, "scope", "tweet.read users.read offline.access");
+    if (refresh)
+        json_object_set_new(j, "refresh_token", json_string(refresh));
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static void assert_refresh_request(const struct net_request *req, const char *refresh)
+{
+    assert_string_equal(req->method, "POST");
+    assert_string_equal(req->url, TOKEN_URL);
+    assert_string_equal(req->content_type, "application/x-www-form-urlencoded");
+    g_autofree char *want = g_strdup_printf("grant_type=refresh_token&refresh_token=%s&client_id=%s", refresh,
+                                            CLIENT_ID);
+    assert_string_equal(req->body, want);
+    /* A public client: nothing in an Authorization header. */
+    for (guint i = 0; i < req->headers->len; i++)
+        assert_false(g_str_has_prefix(g_ptr_array_index(req->headers, i), "Authorization"));
+}
+
+/* The state after a first refresh from REFRESH0 (ACCESS1/REFRESH1, 2 h). */
+static json_t *state_with_session(const struct net_account *acct, json_t *state)
+{
+    struct net_request *req = begin(acct, state);
+    assert_refresh_request(req, acct->secret);
+    struct net_result out;
+    handle_file(acct, state, req, 200, "oauth-token.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    net_request_free(req);
+    /* A session from the secret asks who the user is first (it may be a new sign-in). */
+    req = g_steal_pointer(&out.next);
+    assert_string_equal(req->url, SERVER "/2/users/me");
+    net_result_clear(&out);
+    handle_file(acct, state, req, 200, "me.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_null(json_object_get(state, "me_check"));
+    net_result_clear(&out);
+    net_request_free(req);
+    return state;
+}
+
+static void test_oauth_first_poll_refreshes_from_secret(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = json_object();
+    struct net_request *req = begin(&acct, state);
+    assert_refresh_request(req, REFRESH0);
+    assert_int_equal(req->step & 0xff, 4);
+
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "oauth-token.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    /* Saved with this step: the refresh token used is spent now. */
+    assert_true(out.state_changed);
+    assert_int_equal(out.mentions->len, 0);
+    assert_string_equal(state_str(state, "access_token"), ACCESS1);
+    assert_string_equal(state_str(state, "refresh_token"), REFRESH1);
+    assert_int_equal(json_integer_value(json_object_get(state, "access_expires")), NOW + 7200);
+    assert_int_equal(json_integer_value(json_object_get(state, "refresh_at")), NOW + 7200 - 300);
+    g_autofree char *dump = state_dump(state);
+    assert_null(strstr(dump, REFRESH0)); /* the secret itself is never kept in the state */
+    /* The poll goes on with the new access token: who the user is first. */
+    assert_non_null(out.next);
+    assert_string_equal(out.next->url, SERVER "/2/users/me");
+    assert_true(has_header(out.next, "Authorization: Bearer " ACCESS1));
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_oauth_session_reused_then_renewed_before_expiry(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    state_with_session(&acct, state);
+
+    /* After a restart, an hour later: the saved session, no refresh. */
+    g_autofree char *saved = state_dump(state);
+    g_autoptr(json_t) reloaded = json_loads(saved, 0, NULL);
+    acct.now = NOW + 3600;
+    struct net_request *req = begin(&acct, reloaded);
+    assert_string_equal(req->method, "GET");
+    assert_true(g_str_has_prefix(req->url, MENTIONS_URL));
+    assert_true(has_header(req, "Authorization: Bearer " ACCESS1));
+    net_request_free(req);
+    req = x_drv()->history_begin(&acct, reloaded, NULL);
+    assert_true(g_str_has_prefix(req->url, TWEETS_URL));
+    assert_true(has_header(req, "Authorization: Bearer " ACCESS1));
+    net_request_free(req);
+
+    /* Less than 5 minutes left: renewed first, with the rotated refresh token. */
+    acct.now = NOW + 7200 - 299;
+    req = begin(&acct, reloaded);
+    assert_refresh_request(req, REFRESH1);
+    g_autofree char *body = token_answer("xat-2", "xrt-2", 7200);
+    struct net_result out;
+    handle_str(&acct, reloaded, req, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(reloaded, "refresh_token"), "xrt-2");
+    assert_true(g_str_has_prefix(out.next->url, MENTIONS_URL));
+    assert_true(has_header(out.next, "Authorization: Bearer xat-2"));
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* The history chain renews too, and goes on with the user's posts. */
+    acct.now = NOW + 2 * 7200;
+    req = x_drv()->history_begin(&acct, reloaded, NULL);
+    assert_refresh_request(req, "xrt-2");
+    g_autofree char *body3 = token_answer("xat-3", "xrt-3", 7200);
+    handle_str(&acct, reloaded, req, 200, body3, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_true(g_str_has_prefix(out.next->url, TWEETS_URL));
+    assert_true(has_header(out.next, "Authorization: Bearer xat-3"));
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_oauth_short_lifetime_and_answers(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching(NULL);
+    struct net_request *req = begin(&acct, state);
+    /* A short lifetime is renewed a quarter before its end; without a new
+     * refresh token the one used stays. */
+    g_autofree char *body = token_answer("xat-short", NULL, 8);
+    struct net_result out;
+    handle_str(&acct, state, req, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(json_integer_value(json_object_get(state, "refresh_at")), NOW + 6);
+    assert_string_equal(state_str(state, "refresh_token"), REFRESH0);
+    net_result_clear(&out);
+    net_request_free(req);
+
+    /* Answers that cannot be used: nothing of them is kept. */
+    const char *bad[] = {
+        "{\"token_type\":\"bearer\",\"access_token\":\"a\\r\\nX-Evil: 1\",\"refresh_token\":\"r\"}",
+        "{\"token_type\":\"bearer\",\"access_token\":\"a b\",\"refresh_token\":\"r\"}",
+        "{\"token_type\":\"bearer\",\"access_token\":\"ok\",\"refresh_token\":\"r\\n\"}",
+        "{\"token_type\":\"mac\",\"access_token\":\"ok\",\"refresh_token\":\"r\"}",
+        "{\"token_type\":\"bearer\",\"refresh_token\":\"r\"}",
+        "[]",
+        "{\"access_token\":",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(json_t) st = json_object();
+        req = begin(&acct, st);
+        handle_str(&acct, st, req, 200, bad[i], &out);
+        assert_int_equal(out.outcome, NET_RETRY);
+        assert_null(out.next);
+        assert_null(json_object_get(st, "access_token"));
+        net_result_clear(&out);
+        net_request_free(req);
+    }
+}
+
+static void test_oauth_401_renews_once(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    state_with_session(&acct, state);
+    acct.now = NOW + 60;
+
+    /* Page two of a poll is refused: renew, then start the poll over. */
+    json_object_set_new(state, "poll_pages", json_integer(1));
+    struct net_request *page = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, page, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_non_null(out.next);
+    assert_refresh_request(out.next, REFRESH1);
+    struct net_request *refresh = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+
+    g_autofree char *body = token_answer("xat-2", "xrt-2", 7200);
+    handle_str(&acct, state, refresh, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "refresh_token"), "xrt-2");
+    assert_null(json_object_get(state, "poll_pages"));
+    struct net_request *again = g_steal_pointer(&out.next);
+    assert_true(g_str_has_prefix(again->url, MENTIONS_URL "&since_id=1700000000000000100"));
+    assert_true(has_header(again, "Authorization: Bearer xat-2"));
+    net_result_clear(&out);
+
+    /* Refused again with the new token: the user must look, no loop. */
+    handle_file(&acct, state, again, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    assert_null(out.next);
+    assert_non_null(strstr(out.error, "even with a freshly renewed access token"));
+    net_result_clear(&out);
+    net_request_free(again);
+    net_request_free(refresh);
+    net_request_free(page);
+
+    /* The history chain renews and repeats its own request. */
+    struct net_request *hist = x_drv()->history_begin(&acct, state, NULL);
+    handle_file(&acct, state, hist, 401, "error-401.json", NULL, &out);
+    assert_refresh_request(out.next, "xrt-2");
+    refresh = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    g_autofree char *body3 = token_answer("xat-3", "xrt-3", 7200);
+    handle_str(&acct, state, refresh, 200, body3, &out);
+    assert_true(g_str_has_prefix(out.next->url, TWEETS_URL));
+    net_result_clear(&out);
+    net_request_free(refresh);
+    net_request_free(hist);
+
+    /* Without client_id a 401 is the user's business at once, as before. */
+    struct net_account plain = acct_with(10);
+    g_autoptr(json_t) st2 = state_watching(NULL);
+    page = begin(&plain, st2);
+    handle_file(&plain, st2, page, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    assert_null(out.next);
+    net_result_clear(&out);
+    net_request_free(page);
+}
+
+static void test_oauth_refused_refresh_needs_the_user(void **unused)
+{
+    (void)unused;
+    static const struct {
+        long status;
+        const char *file;
+        enum net_outcome want;
+        const char *says;
+    } cases[] = {
+        { 400, "oauth-invalid-grant.json", NET_AUTH, "run heed login x again" },
+        { 400, "oauth-invalid-request.json", NET_AUTH, "HTTP 400 invalid_request: Value passed for the token" },
+        { 401, "oauth-invalid-client.json", NET_AUTH, "X refused client_id " CLIENT_ID },
+        { 429, "error-429.json", NET_RETRY, "renewing the X access token: HTTP 429" },
+        { 503, "error-401.json", NET_RETRY, "renewing the X access token: HTTP 503" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct net_account acct = acct_oauth(REFRESH0, NOW);
+        g_autoptr(json_t) state = state_watching(NULL);
+        struct net_request *req = begin(&acct, state);
+        struct net_result out;
+        handle_file(&acct, state, req, cases[i].status, cases[i].file, NULL, &out);
+        assert_int_equal(out.outcome, cases[i].want);
+        assert_null(out.next);
+        assert_non_null(strstr(out.error, cases[i].says));
+        assert_null(strstr(out.error, REFRESH0));
+        net_result_clear(&out);
+        net_request_free(req);
+    }
+    /* A description that quotes the token is left out. */
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = json_object();
+    struct net_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_str(&acct, state, req, 400, "{\"error\":\"invalid_grant\",\"error_description\":\"bad " REFRESH0 "\"}",
+               &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    assert_null(strstr(out.error, REFRESH0));
+    assert_non_null(strstr(out.error, "invalid_grant"));
+    net_result_clear(&out);
+    net_request_free(req);
+}
+
+static void test_oauth_new_login_drops_old_session(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    json_object_set_new(state, "history_since", json_string("1700000000000000050"));
+    state_with_session(&acct, state);
+
+    /* heed login x again: another refresh token in the secret. */
+    struct net_account again = acct_oauth("xrt-FROM-NEW-LOGIN", NOW + 60);
+    struct net_request *req = begin(&again, state);
+    assert_refresh_request(req, "xrt-FROM-NEW-LOGIN");
+    assert_null(json_object_get(state, "access_token"));
+    assert_null(x_drv()->history_begin(&again, state, NULL)); /* who is it now? the poll says first */
+    g_autofree char *body = token_answer("xat-new", "xrt-new", 7200);
+    struct net_result out;
+    handle_str(&again, state, req, 200, body, &out);
+    assert_true(out.state_changed);
+    /* The user may be someone else now: asked again before the cursor is used. */
+    assert_string_equal(out.next->url, SERVER "/2/users/me");
+    struct net_request *me = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    handle_str(&again, state, me, 200, "{\"data\":{\"id\":\"77\",\"username\":\"other\"}}", &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_string_equal(state_str(state, "me"), "77");
+    assert_null(json_object_get(state, "since_id"));
+    assert_null(json_object_get(state, "history_since"));
+    assert_null(json_object_get(state, "initialized"));
+    assert_null(json_object_get(state, "me_check"));
+    net_result_clear(&out);
+    net_request_free(me);
+    net_request_free(req);
+
+    /* Another client_id drops the session as well; the same user keeps the cursor. */
+    g_autoptr(json_t) st = state_watching("1700000000000000100");
+    state_with_session(&acct, st);
+    struct net_account other = acct_oauth(REFRESH0, NOW + 60);
+    other.client_id = "another-client";
+    req = begin(&other, st);
+    assert_string_equal(req->url, TOKEN_URL);
+    assert_non_null(strstr(req->body, "refresh_token=" REFRESH0));
+    handle_str(&other, st, req, 200, body, &out);
+    me = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    handle_file(&other, st, me, 200, "me.json", NULL, &out);
+    assert_string_equal(state_str(st, "since_id"), "1700000000000000100");
+    assert_true(g_str_has_prefix(out.next->url, MENTIONS_URL "&since_id=1700000000000000100"));
+    net_result_clear(&out);
+    net_request_free(me);
+    net_request_free(req);
+
+    /* No secret at all: said, nothing sent. */
+    struct net_account none = acct_oauth(NULL, NOW);
+    char *error = NULL;
+    assert_null(x_drv()->begin(&none, st, &error));
+    assert_non_null(strstr(error, "heed login x"));
+    g_free(error);
+}
+
+static void test_oauth_identity(void **unused)
+{
+    (void)unused;
+    const struct net_driver *d = x_drv();
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = json_object();
+    char *error = NULL;
+    /* No session yet: doctor must not spend the refresh token heedd holds. */
+    assert_null(d->identity_begin(&acct, state, true, &error));
+    assert_null(error);
+    state_with_session(&acct, state);
+    struct net_request *req = d->identity_begin(&acct, state, false, &error);
+    assert_string_equal(req->url, SERVER "/2/users/me");
+    assert_true(has_header(req, "Authorization: Bearer " ACCESS1));
+    struct net_response resp = { .status = 401, .body = "{}", .body_len = 2 };
+    struct net_identity id = { 0 };
+    d->identity_handle(&acct, state, req, &resp, &id);
+    assert_int_equal(id.outcome, NET_AUTH);
+    net_identity_clear(&id);
+    acct.now = NOW + 7200;
+    json_object_set_new(state, "me_username", json_string("heed_user"));
+    d->identity_handle(&acct, state, req, &resp, &id);
+    assert_int_equal(id.outcome, NET_OK);
+    assert_string_equal(id.handle, "@heed_user");
+    assert_non_null(strstr(id.note, "heedd renews it"));
+    net_identity_clear(&id);
+    net_request_free(req);
+    assert_string_equal(d->oauth_token, "/2/oauth2/token");
+    assert_int_equal(d->login, NET_LOGIN_OAUTH_APP);
+    assert_non_null(strstr(d->scopes, "offline.access"));
+}
+
+static void test_oauth_tokens_never_logged(void **unused)
+{
+    (void)unused;
+    log_setup("test_net_x", LOG_LVL_DEBUG);
+    struct capture cap;
+    capture_start(&cap);
+    GString *errors = g_string_new(NULL);
+    const char *files[] = { "oauth-token.json", "oauth-invalid-grant.json", "oauth-invalid-request.json",
+                            "oauth-invalid-client.json", "me.json", "mentions-kinds.json", "error-401.json",
+                            "tweets.json" };
+    const long statuses[] = { 200, 400, 401, 403, 429, 500 };
+    for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
+        for (size_t s = 0; s < G_N_ELEMENTS(statuses); s++) {
+            struct net_account acct = acct_oauth(REFRESH0, NOW);
+            g_autoptr(json_t) state = state_watching("1700000000000000100");
+            struct net_request *req = begin(&acct, state);
+            for (int step = 0; req && step < 4; step++) {
+                struct net_result out;
+                handle_file(&acct, state, req, statuses[s], files[f], NULL, &out);
+                if (out.error)
+                    g_string_append_printf(errors, "%s\n", out.error);
+                net_request_free(req);
+                req = g_steal_pointer(&out.next);
+                net_result_clear(&out);
+            }
+            net_request_free(req);
+        }
+    }
+    g_autofree char *log = capture_end(&cap);
+    log_setup("test_net_x", LOG_LVL_WARN);
+    assert_non_null(strstr(log, "renewed the X access token"));
+    assert_null(strstr(log, "SECRET"));
+    assert_null(strstr(errors->str, "SECRET"));
+    assert_non_null(strstr(errors->str, "run heed login x again"));
+    g_string_free(errors, TRUE);
+}
+
 int main(void)
 {
     log_setup("test_net_x", LOG_LVL_WARN);
@@ -1061,6 +1476,14 @@ int main(void)
         cmocka_unit_test(test_huge_ids),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_token_never_logged),
+        cmocka_unit_test(test_oauth_first_poll_refreshes_from_secret),
+        cmocka_unit_test(test_oauth_session_reused_then_renewed_before_expiry),
+        cmocka_unit_test(test_oauth_short_lifetime_and_answers),
+        cmocka_unit_test(test_oauth_401_renews_once),
+        cmocka_unit_test(test_oauth_refused_refresh_needs_the_user),
+        cmocka_unit_test(test_oauth_new_login_drops_old_session),
+        cmocka_unit_test(test_oauth_identity),
+        cmocka_unit_test(test_oauth_tokens_never_logged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
