@@ -42,7 +42,7 @@ static size_t https_header(char *buf, size_t size, size_t n, void *ud)
     return len;
 }
 
-static void https_set_body(CURL *c, const struct net_request *req, struct curl_slist **list)
+static void https_set_body(CURL *c, const struct wire_request *req, struct curl_slist **list)
 {
     if (req->body) {
         if (req->content_type) {
@@ -59,7 +59,7 @@ static void https_set_body(CURL *c, const struct net_request *req, struct curl_s
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
-bool https_send(const struct net_request *req, const char *ca_file, struct https_answer *out)
+bool https_send(const struct wire_request *req, const char *ca_file, struct https_answer *out)
 {
     memset(out, 0, sizeof *out);
     out->body = g_byte_array_new();
@@ -118,7 +118,7 @@ void https_answer_clear(struct https_answer *a)
     memset(a, 0, sizeof *a);
 }
 
-void https_answer_view(const struct https_answer *a, struct net_response *out)
+void https_answer_view(const struct https_answer *a, struct wire_response *out)
 {
     out->status = a->status;
     out->body = a->body ? (const char *)a->body->data : NULL;
@@ -212,16 +212,16 @@ bool https_identity(const struct net_driver *drv, const struct net_account *acct
         *error = g_strdup_printf("heed cannot check %s accounts", drv->name);
         return false;
     }
-    struct net_request *req = drv->identity_begin(acct, state, sign_in, error);
+    struct wire_request *req = drv->identity_begin(acct, state, sign_in, error);
     if (!req)
         return false;
     if (https_send(req, ca_file, ans)) {
-        struct net_response resp;
+        struct wire_response resp;
         https_answer_view(ans, &resp);
         drv->identity_handle(acct, state, req, &resp, id);
     } else {
         id->outcome = NET_RETRY;
     }
-    net_request_free(req);
+    wire_request_free(req);
     return true;
 }

@@ -1,7 +1,7 @@
 /* https: heed's own HTTPS requests, one at a time and blocking, for heed
  * login and heed doctor.
  *
- * A request is a net_request, as the drivers build them; the rules are
+ * A request is a wire_request (wire.h), as the drivers build them; the rules are
  * heedd's (lib/http_policy.h: https only, no redirects, verified, time
  * limits) with a 30 s limit in all and a 1 MiB body cap. Nothing here
  * prints: the answer, or why there was none, is handed back. Secrets that
@@ -30,10 +30,10 @@ struct https_answer {
 /* Send req (its method, URL, headers and body), trusting ca_file when
  * given. Returns false when no HTTP answer came (out->error says why); any
  * status counts as an answer. Clear out with https_answer_clear() either way. */
-bool https_send(const struct net_request *req, const char *ca_file, struct https_answer *out);
+bool https_send(const struct wire_request *req, const char *ca_file, struct https_answer *out);
 void https_answer_clear(struct https_answer *a);
 /* The answer as a driver reads it (borrowed: valid while a is). */
-void https_answer_view(const struct https_answer *a, struct net_response *out);
+void https_answer_view(const struct https_answer *a, struct wire_response *out);
 /* The body as a JSON value (new reference), or NULL. */
 json_t *https_answer_json(const struct https_answer *a);
 /* "HTTP 401: The access token is invalid": the status and what the body

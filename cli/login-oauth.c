@@ -20,14 +20,14 @@ void login_form_add(GString *s, const char *key, const char *value)
 
 void login_form_post(const struct login *l, const char *path, GString *form, struct https_answer *ans)
 {
-    struct net_request *req = net_request_new("POST", g_strconcat(l->server, path, NULL), 0);
-    net_request_add_header(req, "Accept: application/json");
+    struct wire_request *req = wire_request_new("POST", g_strconcat(l->server, path, NULL), 0);
+    wire_request_add_header(req, "Accept: application/json");
     req->body = g_strdup(form->str);
     req->content_type = g_strdup("application/x-www-form-urlencoded");
     explicit_bzero(form->str, form->len);
     g_string_free(form, TRUE);
     https_send(req, l->ca_file, ans);
-    net_request_free(req); /* wipes the body */
+    wire_request_free(req); /* wipes the body */
 }
 
 static char *login_base64url(const guchar *data, gsize len)

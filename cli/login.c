@@ -338,7 +338,7 @@ void login_print_help(const struct login *l)
  * itself, and a login leaves nothing open behind it. */
 static void login_end_session(struct login *l, const struct net_account *acct)
 {
-    struct net_request *req = l->drv->session_end ? l->drv->session_end(acct, l->state) : NULL;
+    struct wire_request *req = l->drv->session_end ? l->drv->session_end(acct, l->state) : NULL;
     if (!req)
         return;
     struct https_answer ans;
@@ -348,7 +348,7 @@ static void login_end_session(struct login *l, const struct net_account *acct)
         login_error("warning: could not end the session the check opened (%s); it expires by itself", why);
     }
     https_answer_clear(&ans);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* What login_prove checks: the secret, or what the flow says it proves. */

@@ -14,7 +14,7 @@
 struct avatar_fetch {
     struct avatar *a;
     char *key;
-    struct net_request *req;
+    struct wire_request *req;
     struct http_transfer *xfer;
 };
 
@@ -114,7 +114,7 @@ static bool avatar_store(struct avatar *a, const char *key, const GByteArray *bo
 
 static void avatar_fetch_free(struct avatar_fetch *f)
 {
-    net_request_free(f->req);
+    wire_request_free(f->req);
     g_free(f->key);
     g_free(f);
 }
@@ -191,7 +191,7 @@ void avatar_want(struct avatar *a, const char *network, const char *author_id, c
     struct avatar_fetch *f = g_new0(struct avatar_fetch, 1);
     f->a = a;
     f->key = g_strdup(key);
-    f->req = net_request_new("GET", g_strdup(url), 0);
+    f->req = wire_request_new("GET", g_strdup(url), 0);
     struct http_options ho = { .ca_file = ca_file, .max_body = AVATAR_MAX_BYTES, .timeout_ms = 30000 };
     g_hash_table_insert(a->fetching, g_strdup(key), f);
     f->xfer = http_start(a->http, f->req, &ho, avatar_done, f);

@@ -250,7 +250,7 @@ static struct http_transfer *http_start_local(struct http *h, const char *url, c
     return t;
 }
 
-struct http_transfer *http_start(struct http *h, const struct net_request *req, const struct http_options *opts,
+struct http_transfer *http_start(struct http *h, const struct wire_request *req, const struct http_options *opts,
                                  http_done_fn done, void *user_data)
 {
     if (!g_str_has_prefix(req->url, "https://"))
@@ -366,7 +366,7 @@ void http_get_stats(const struct http *h, struct http_stats *out)
     *out = h->stats;
 }
 
-void http_result_view(const struct http_result *res, struct net_response *out)
+void http_result_view(const struct http_result *res, struct wire_response *out)
 {
     out->status = res->status;
     out->body = res->body ? (const char *)res->body->data : "";

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "net/net.h"
+#include "wire.h"
 
 struct http;
 struct http_transfer;
@@ -54,7 +54,7 @@ struct http *http_new(struct event_base *base, GError **error);
 /* Cancels all transfers (no callbacks), then frees. */
 void http_free(struct http *h);
 
-struct http_transfer *http_start(struct http *h, const struct net_request *req, const struct http_options *opts,
+struct http_transfer *http_start(struct http *h, const struct wire_request *req, const struct http_options *opts,
                                  http_done_fn done, void *user_data);
 /* Stop a transfer; its callback is not called. */
 void http_cancel(struct http *h, struct http_transfer *t);
@@ -67,7 +67,7 @@ struct http_stats {
 };
 void http_get_stats(const struct http *h, struct http_stats *out);
 
-/* A net_response view of a result (headers and body borrowed). */
-void http_result_view(const struct http_result *res, struct net_response *out);
+/* A wire_response view of a result (headers and body borrowed). */
+void http_result_view(const struct http_result *res, struct wire_response *out);
 
 #endif

@@ -19,7 +19,7 @@ struct lane {
     char *saved_state;            /* the state as last written to the store */
     struct event *timer;
     struct http_transfer *xfer;
-    struct net_request *req;      /* the request in flight */
+    struct wire_request *req;      /* the request in flight */
     enum lane_health health;
     char *last_error;             /* logged once until it changes */
     char *last_notice;            /* the driver's last note, by shape: said once */
@@ -35,7 +35,7 @@ struct lane {
     int64_t history_due;
 
     /* The stream lane (networks that stream): its own requests, beside polling. */
-    struct net_request *stream_req;
+    struct wire_request *stream_req;
     struct http_transfer *stream_xfer;
     struct sse *sse;
     struct event *stream_silence, *stream_retry;

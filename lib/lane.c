@@ -20,7 +20,7 @@
 static const char *const lane_health_names[] = { "starting", "ok",    "retrying",
                                                  "needs-attention", "error", "waiting-for-token" };
 
-static void lane_send(struct lane *l, struct net_request *req);
+static void lane_send(struct lane *l, struct wire_request *req);
 
 /* ---------------------------------------------------------------- saying things once */
 
@@ -372,7 +372,7 @@ static void lane_poll_done(struct lane *l)
         struct net_account na;
         lane_fill_net_account(l, &na);
         char *herr = NULL;
-        struct net_request *hreq = l->drv->history_begin(&na, l->state, &herr);
+        struct wire_request *hreq = l->drv->history_begin(&na, l->state, &herr);
         g_free(herr);
         if (hreq) {
             l->in_history = true;
@@ -396,9 +396,9 @@ static void lane_poll_done(struct lane *l)
     l->env->stored(l->env->ctx);
 }
 
-static void lane_step(struct lane *l, const struct net_response *resp, const char *transport_error, bool transient)
+static void lane_step(struct lane *l, const struct wire_response *resp, const char *transport_error, bool transient)
 {
-    struct net_request *req = l->req;
+    struct wire_request *req = l->req;
     l->req = NULL;
     struct net_result res;
     net_result_init(&res);
@@ -409,7 +409,7 @@ static void lane_step(struct lane *l, const struct net_response *resp, const cha
         lane_fill_net_account(l, &na);
         l->drv->handle(&na, l->state, req, resp, &res);
     }
-    net_request_free(req);
+    wire_request_free(req);
     l->env->progress++;
     lane_take_hints(l, &res);
 
@@ -443,7 +443,7 @@ static void lane_step(struct lane *l, const struct net_response *resp, const cha
     net_result_clear(&res);
 }
 
-static void lane_answer(struct lane *l, const struct net_response *resp, const char *transport_error, bool transient)
+static void lane_answer(struct lane *l, const struct wire_response *resp, const char *transport_error, bool transient)
 {
     lane_step(l, resp, transport_error, transient);
     if (!l->req && !l->xfer && l->env->idle)
@@ -456,16 +456,16 @@ static void lane_http_done(struct http_result *hr, void *arg)
 {
     struct lane *l = arg;
     l->xfer = NULL;
-    struct net_response resp;
+    struct wire_response resp;
     http_result_view(hr, &resp);
     lane_answer(l, &resp, hr->status == 0 ? (hr->error ? hr->error : "transfer failed") : NULL, hr->transient);
 }
 
-static void lane_send(struct lane *l, struct net_request *req)
+static void lane_send(struct lane *l, struct wire_request *req)
 {
     if (l->env->stopping) {
         /* Stopping: what was answered is stored; the rest waits for the next start. */
-        net_request_free(req);
+        wire_request_free(req);
         return;
     }
     l->req = req;
@@ -490,7 +490,7 @@ static void lane_poll(evutil_socket_t fd, short what, void *arg)
     struct net_account na;
     lane_fill_net_account(l, &na);
     char *error = NULL;
-    struct net_request *req = l->drv->begin(&na, l->state, &error);
+    struct wire_request *req = l->drv->begin(&na, l->state, &error);
     if (!req) {
         lane_set_error(l, LANE_ERROR, error ? error : "cannot build a request");
         g_free(error);
@@ -526,7 +526,7 @@ void lane_free(struct lane *l)
     if (l->xfer)
         http_cancel(l->env->http, l->xfer);
     event_free(l->timer);
-    net_request_free(l->req);
+    wire_request_free(l->req);
     json_decref(l->state);
     g_free(l->saved_state);
     secret_free(l->secret);

@@ -58,43 +58,43 @@ void bluesky_drop_session(json_t *state);
  * wiped when the request is freed). */
 void bluesky_json_append(GString *s, const char *v);
 
-struct net_request *bluesky_login_request(const struct net_account *acct, int flags);
+struct wire_request *bluesky_login_request(const struct net_account *acct, int flags);
 
-struct net_request *bluesky_page_request(const struct net_account *acct, json_t *state, int flags);
+struct wire_request *bluesky_page_request(const struct net_account *acct, json_t *state, int flags);
 
-struct net_request *bluesky_history_request(const struct net_account *acct, json_t *state, int flags);
+struct wire_request *bluesky_history_request(const struct net_account *acct, json_t *state, int flags);
 
 /* Like net_parse_json, with two differences. A "\u0000" in some post must
  * not stall the account forever (the string is cut there instead). And for
  * session answers jansson's error text is left out: it quotes the input near
  * the error, which there is a token. */
-json_t *bluesky_parse_json(const struct net_response *resp, struct net_result *out, const char *what,
+json_t *bluesky_parse_json(const struct wire_response *resp, struct net_result *out, const char *what,
                            bool holds_tokens);
 
 /* RateLimit-* (draft-polli names, no X- prefix). Reset is epoch seconds on
  * Bluesky; a small number is taken as delta seconds, as the IETF draft has it. */
-void bluesky_rate(const struct net_account *acct, const struct net_request *req,
-                  const struct net_response *resp, struct net_result *out);
+void bluesky_rate(const struct net_account *acct, const struct wire_request *req,
+                  const struct wire_response *resp, struct net_result *out);
 
-void bluesky_handle_login(const struct net_account *acct, json_t *state, const struct net_request *req,
-                          const struct net_response *resp, struct net_result *out);
+void bluesky_handle_login(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                          const struct wire_response *resp, struct net_result *out);
 
-void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const struct net_request *req,
-                            const struct net_response *resp, struct net_result *out);
+void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                            const struct wire_response *resp, struct net_result *out);
 
 /* A listNotifications/getAuthorFeed answer other than 200. */
-void bluesky_handle_refused(const struct net_account *acct, json_t *state, const struct net_request *req,
-                            const struct net_response *resp, struct net_result *out);
+void bluesky_handle_refused(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                            const struct wire_response *resp, struct net_result *out);
 
 /* With a session saved for this identifier and server: getSession, which
  * spends nothing. Without: createSession, only when a sign-in is allowed. */
-struct net_request *bluesky_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+struct wire_request *bluesky_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
                                            char **error);
 
-void bluesky_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                             const struct net_response *resp, struct net_identity *out);
+void bluesky_identity_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                             const struct wire_response *resp, struct net_identity *out);
 
 /* deleteSession ends a session (it takes the refresh token). */
-struct net_request *bluesky_session_end(const struct net_account *acct, json_t *state);
+struct wire_request *bluesky_session_end(const struct net_account *acct, json_t *state);
 
 #endif

@@ -11,18 +11,18 @@
 
 /* ---------------------------------------------------------------- requests */
 
-static struct net_request *bluesky_xrpc(const struct net_account *acct, const char *method, const char *nsid,
+static struct wire_request *bluesky_xrpc(const struct net_account *acct, const char *method, const char *nsid,
                                         const char *query, int step)
 {
     char *url = g_strdup_printf("%s/xrpc/%s%s%s", acct->server, nsid, query ? "?" : "", query ? query : "");
-    struct net_request *req = net_request_new(method, url, step);
-    net_request_add_header(req, "Accept: application/json");
+    struct wire_request *req = wire_request_new(method, url, step);
+    wire_request_add_header(req, "Accept: application/json");
     return req;
 }
 
-struct net_request *bluesky_login_request(const struct net_account *acct, int flags)
+struct wire_request *bluesky_login_request(const struct net_account *acct, int flags)
 {
-    struct net_request *req =
+    struct wire_request *req =
         bluesky_xrpc(acct, "POST", "com.atproto.server.createSession", NULL, BLUESKY_STEP_LOGIN | flags);
     const char *id = acct->identifier ? acct->identifier : "";
     const char *pw = acct->secret ? acct->secret : "";
@@ -39,15 +39,15 @@ struct net_request *bluesky_login_request(const struct net_account *acct, int fl
     return req;
 }
 
-static struct net_request *bluesky_refresh_request(const struct net_account *acct, json_t *state, int flags)
+static struct wire_request *bluesky_refresh_request(const struct net_account *acct, json_t *state, int flags)
 {
-    struct net_request *req =
+    struct wire_request *req =
         bluesky_xrpc(acct, "POST", "com.atproto.server.refreshSession", NULL, BLUESKY_STEP_REFRESH | flags);
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
+    wire_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
     return req;
 }
 
-struct net_request *bluesky_page_request(const struct net_account *acct, json_t *state, int flags)
+struct wire_request *bluesky_page_request(const struct net_account *acct, json_t *state, int flags)
 {
     GString *q = g_string_new(NULL);
     g_string_append_printf(q, "limit=%d&reasons=mention&reasons=reply&reasons=quote", BLUESKY_PAGE_LIMIT);
@@ -57,13 +57,13 @@ struct net_request *bluesky_page_request(const struct net_account *acct, json_t 
         g_string_append_printf(q, "&cursor=%s", e);
     }
     g_autofree char *query = g_string_free(q, FALSE);
-    struct net_request *req = bluesky_xrpc(acct, "GET", "app.bsky.notification.listNotifications", query,
+    struct wire_request *req = bluesky_xrpc(acct, "GET", "app.bsky.notification.listNotifications", query,
                                            BLUESKY_STEP_PAGE | (flags & ~BLUESKY_STEP_MASK & ~BLUESKY_F_HISTORY));
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
+    wire_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
     return req;
 }
 
-struct net_request *bluesky_history_request(const struct net_account *acct, json_t *state, int flags)
+struct wire_request *bluesky_history_request(const struct net_account *acct, json_t *state, int flags)
 {
     g_autofree char *actor = net_uri_escape(bluesky_str(state, "did"));
     GString *q = g_string_new(NULL);
@@ -74,14 +74,14 @@ struct net_request *bluesky_history_request(const struct net_account *acct, json
         g_string_append_printf(q, "&cursor=%s", e);
     }
     g_autofree char *query = g_string_free(q, FALSE);
-    struct net_request *req = bluesky_xrpc(acct, "GET", "app.bsky.feed.getAuthorFeed", query,
+    struct wire_request *req = bluesky_xrpc(acct, "GET", "app.bsky.feed.getAuthorFeed", query,
                                            BLUESKY_STEP_HISTORY | (flags & ~BLUESKY_STEP_MASK));
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
+    wire_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
     return req;
 }
 
 /* The request a session step was made for, repeated with the new session. */
-static struct net_request *bluesky_resume(const struct net_account *acct, json_t *state, int flags)
+static struct wire_request *bluesky_resume(const struct net_account *acct, json_t *state, int flags)
 {
     if (flags & BLUESKY_F_HISTORY)
         return bluesky_history_request(acct, state, flags);
@@ -94,7 +94,7 @@ static struct net_request *bluesky_resume(const struct net_account *acct, json_t
  * not stall the account forever (the string is cut there instead). And for
  * session answers jansson's error text is left out: it quotes the input near
  * the error, which there is a token. */
-json_t *bluesky_parse_json(const struct net_response *resp, struct net_result *out, const char *what,
+json_t *bluesky_parse_json(const struct wire_response *resp, struct net_result *out, const char *what,
                            bool holds_tokens)
 {
     /* net_parse_json never quotes the body (a session answer holds tokens,
@@ -104,7 +104,7 @@ json_t *bluesky_parse_json(const struct net_response *resp, struct net_result *o
 }
 
 /* The XRPC error name ({"error":"ExpiredToken",...}) if it looks like one. */
-static char *bluesky_error_name(const struct net_response *resp)
+static char *bluesky_error_name(const struct wire_response *resp)
 {
     g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     const char *name = json_string_value(json_object_get(body, "error"));
@@ -123,7 +123,7 @@ static bool bluesky_contains(const char *hay, const char *needle)
 
 /* "HTTP 400 ExpiredToken: Token has expired" for the log. The server's
  * message is dropped if it echoes the password or a token. */
-static char *bluesky_describe(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static char *bluesky_describe(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                               const char *name)
 {
     GString *s = g_string_new(NULL);
@@ -150,12 +150,12 @@ static bool bluesky_is(const char *name, const char *want)
 
 /* RateLimit-* (draft-polli names, no X- prefix). Reset is epoch seconds on
  * Bluesky; a small number is taken as delta seconds, as the IETF draft has it. */
-void bluesky_rate(const struct net_account *acct, const struct net_request *req,
-                  const struct net_response *resp, struct net_result *out)
+void bluesky_rate(const struct net_account *acct, const struct wire_request *req,
+                  const struct wire_response *resp, struct net_result *out)
 {
     int kind = req->step & BLUESKY_STEP_MASK;
-    const char *rem = net_response_header(resp, "ratelimit-remaining");
-    const char *reset = net_response_header(resp, "ratelimit-reset");
+    const char *rem = wire_response_header(resp, "ratelimit-remaining");
+    const char *reset = wire_response_header(resp, "ratelimit-reset");
     int remaining = -1;
     if (rem) {
         char *end;
@@ -221,8 +221,8 @@ static bool bluesky_take_session(json_t *state, json_t *root, const char **why)
     return true;
 }
 
-void bluesky_handle_login(const struct net_account *acct, json_t *state, const struct net_request *req,
-                          const struct net_response *resp, struct net_result *out)
+void bluesky_handle_login(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                          const struct wire_response *resp, struct net_result *out)
 {
     int flags = req->step & ~BLUESKY_STEP_MASK;
     if (resp->status != 200) {
@@ -262,8 +262,8 @@ void bluesky_handle_login(const struct net_account *acct, json_t *state, const s
     out->next = bluesky_resume(acct, state, flags | BLUESKY_F_LOGGED_IN);
 }
 
-void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const struct net_request *req,
-                            const struct net_response *resp, struct net_result *out)
+void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                            const struct wire_response *resp, struct net_result *out)
 {
     int flags = req->step & ~BLUESKY_STEP_MASK;
     if (resp->status != 200) {
@@ -299,8 +299,8 @@ void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const
 }
 
 /* A listNotifications/getAuthorFeed answer other than 200. */
-void bluesky_handle_refused(const struct net_account *acct, json_t *state, const struct net_request *req,
-                            const struct net_response *resp, struct net_result *out)
+void bluesky_handle_refused(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                            const struct wire_response *resp, struct net_result *out)
 {
     int flags = req->step & ~BLUESKY_STEP_MASK;
     if ((req->step & BLUESKY_STEP_MASK) == BLUESKY_STEP_HISTORY)
@@ -349,7 +349,7 @@ static char *bluesky_jwt_scope(const char *jwt)
 
 /* With a session saved for this identifier and server: getSession, which
  * spends nothing. Without: createSession, only when a sign-in is allowed. */
-struct net_request *bluesky_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+struct wire_request *bluesky_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
                                            char **error)
 {
     if (!acct->identifier || !*acct->identifier) {
@@ -359,15 +359,15 @@ struct net_request *bluesky_identity_begin(const struct net_account *acct, json_
     bool ours = g_strcmp0(bluesky_str(state, "login_identifier"), acct->identifier) == 0 &&
                 g_strcmp0(bluesky_str(state, "login_server"), acct->server) == 0;
     if (ours && bluesky_has_session(state)) {
-        struct net_request *req =
+        struct wire_request *req =
             bluesky_xrpc(acct, "GET", "com.atproto.server.getSession", NULL, BLUESKY_STEP_PAGE);
-        net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
+        wire_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
         return req;
     }
     return sign_in ? bluesky_login_request(acct, 0) : NULL;
 }
 
-static void bluesky_identity_login(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void bluesky_identity_login(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                                    struct net_identity *out)
 {
     g_autoptr(json_t) root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
@@ -392,8 +392,8 @@ static void bluesky_identity_login(const struct net_account *acct, json_t *state
     }
 }
 
-void bluesky_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                             const struct net_response *resp, struct net_identity *out)
+void bluesky_identity_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                             const struct wire_response *resp, struct net_identity *out)
 {
     net_identity_from_status(resp, out);
     bool login = (req->step & BLUESKY_STEP_MASK) == BLUESKY_STEP_LOGIN;
@@ -416,13 +416,13 @@ void bluesky_identity_handle(const struct net_account *acct, json_t *state, cons
 }
 
 /* deleteSession ends a session (it takes the refresh token). */
-struct net_request *bluesky_session_end(const struct net_account *acct, json_t *state)
+struct wire_request *bluesky_session_end(const struct net_account *acct, json_t *state)
 {
     if (!bluesky_token_ok(bluesky_str(state, "refreshJwt")))
         return NULL;
-    struct net_request *req =
+    struct wire_request *req =
         bluesky_xrpc(acct, "POST", "com.atproto.server.deleteSession", NULL, BLUESKY_STEP_REFRESH);
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
+    wire_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
     return req;
 }
 

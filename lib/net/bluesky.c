@@ -358,9 +358,9 @@ static int64_t bluesky_http_date(const char *s)
 /* The server's clock from the Date header, else ours: where the first poll
  * found nothing, "seen until now" must be in the server's time, which item
  * timestamps are in. */
-static int64_t bluesky_server_now(const struct net_account *acct, const struct net_response *resp)
+static int64_t bluesky_server_now(const struct net_account *acct, const struct wire_response *resp)
 {
-    int64_t t = bluesky_http_date(net_response_header(resp, "date"));
+    int64_t t = bluesky_http_date(wire_response_header(resp, "date"));
     return t > 0 ? t : acct->now;
 }
 
@@ -464,8 +464,8 @@ static void bluesky_page_item(const struct net_account *acct, json_t *state, str
     }
 }
 
-static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                const struct net_response *resp, struct net_result *out)
+static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                                const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = bluesky_parse_json(resp, out, "listNotifications", false);
     if (!root)
@@ -547,7 +547,7 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
 /* ---------------------------------------------------------------- history */
 
 /* The user's own recent posts: whom they answered. */
-static struct net_request *bluesky_history_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *bluesky_history_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     bluesky_clear_inflight(state, "history_");
@@ -556,8 +556,8 @@ static struct net_request *bluesky_history_begin(const struct net_account *acct,
     return bluesky_history_request(acct, state, 0);
 }
 
-static void bluesky_handle_history(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                   const struct net_response *resp, struct net_result *out)
+static void bluesky_handle_history(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                                   const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = bluesky_parse_json(resp, out, "getAuthorFeed", false);
     if (!root)
@@ -641,7 +641,7 @@ static void bluesky_handle_history(const struct net_account *acct, json_t *state
 
 /* ---------------------------------------------------------------- the driver */
 
-static struct net_request *bluesky_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *bluesky_begin(const struct net_account *acct, json_t *state, char **error)
 {
     bluesky_clear_inflight(state, "poll_");
     if (!acct->identifier || !*acct->identifier) {
@@ -661,8 +661,8 @@ static struct net_request *bluesky_begin(const struct net_account *acct, json_t 
     return bluesky_login_request(acct, 0);
 }
 
-static void bluesky_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                           const struct net_response *resp, struct net_result *out)
+static void bluesky_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                           const struct wire_response *resp, struct net_result *out)
 {
     bluesky_rate(acct, req, resp, out);
     switch (req->step & BLUESKY_STEP_MASK) {

@@ -24,11 +24,11 @@ static void demo_avatar(const struct net_account *acct, json_t *o, struct mentio
     m->avatar_url = g_strconcat("file://", dir, "/avatars/", file, NULL);
 }
 
-static struct net_request *demo_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *demo_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)state;
     (void)error;
-    return net_request_new("GET", g_strdup(acct->server), 0);
+    return wire_request_new("GET", g_strdup(acct->server), 0);
 }
 
 static enum mention_tri demo_tri(json_t *v)
@@ -36,8 +36,8 @@ static enum mention_tri demo_tri(json_t *v)
     return json_is_boolean(v) ? (json_is_true(v) ? MENTION_YES : MENTION_NO) : MENTION_UNKNOWN;
 }
 
-static void demo_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                        const struct net_response *resp, struct net_result *out)
+static void demo_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                        const struct wire_response *resp, struct net_result *out)
 {
     (void)req;
     g_autoptr(json_t) root = net_parse_json(resp, out, "demo sample");

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "mention.h"
+#include "wire.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
 
@@ -40,23 +41,6 @@ struct net_account {
     bool participating;
     int catchup_max_pages;
     int64_t now;             /* clock_now() at the start of this step */
-};
-
-struct net_request {
-    char *method;            /* "GET" or "POST" */
-    char *url;
-    GPtrArray *headers;      /* char* "Name: value" (Authorization included) */
-    char *body;              /* POST body or NULL */
-    char *content_type;      /* for body */
-    int step;                /* driver-private tag, handed back in handle() */
-    bool stream;             /* open as a long-lived event stream: events go to stream_event() */
-};
-
-struct net_response {
-    long status;             /* HTTP status; 0 when the transport failed */
-    const char *body;
-    size_t body_len;
-    GHashTable *headers;     /* lower-cased name -> value (last one wins) */
 };
 
 enum net_outcome {
@@ -81,7 +65,7 @@ struct net_result {
     enum net_outcome outcome;
     GPtrArray *mentions;     /* struct mention*, owned (mention_free) */
     GPtrArray *replies;      /* struct net_reply*, owned: the user's own replies (history chains) */
-    struct net_request *next;/* follow-up request in the same poll, or NULL */
+    struct wire_request *next;/* follow-up request in the same poll, or NULL */
     bool state_changed;      /* persist the state with this step's mentions */
     bool initial_sync;       /* the mentions are history from before heed watched: store, don't pop up */
     int64_t retry_at;        /* epoch seconds before which no request should be made (rate limits), or 0 */
@@ -122,7 +106,7 @@ struct net_identity {
 void net_identity_clear(struct net_identity *id);
 /* The outcome an identity answer's status alone gives: 200 NET_OK, 400/401/403
  * NET_AUTH, no answer (0), 429 and 5xx NET_RETRY, anything else NET_FATAL. */
-void net_identity_from_status(const struct net_response *resp, struct net_identity *out);
+void net_identity_from_status(const struct wire_response *resp, struct net_identity *out);
 
 struct net_driver {
     const char *name;                 /* config "network =" value */
@@ -131,22 +115,22 @@ struct net_driver {
     bool needs_secret;
     /* Build the first request of a poll from state. Returns NULL with *error
      * set when the account cannot poll (e.g. missing identifier). */
-    struct net_request *(*begin)(const struct net_account *acct, json_t *state, char **error);
+    struct wire_request *(*begin)(const struct net_account *acct, json_t *state, char **error);
     /* Optional: first request of a history chain that reads the user's own
      * recent posts (results come back as replies). NULL when the network
      * has nothing to offer, or when nothing is due. */
-    struct net_request *(*history_begin)(const struct net_account *acct, json_t *state, char **error);
+    struct wire_request *(*history_begin)(const struct net_account *acct, json_t *state, char **error);
     /* Optional streaming. stream_begin() starts a chain (discovery, health
      * check) whose responses go to handle() like any other; its last request
      * has .stream set, and the engine then feeds each event of that stream
      * to stream_event(). Mentions from a stream never move the polling
      * cursor: the poll after a reconnect closes any hole. */
-    struct net_request *(*stream_begin)(const struct net_account *acct, json_t *state, char **error);
+    struct wire_request *(*stream_begin)(const struct net_account *acct, json_t *state, char **error);
     void (*stream_event)(const struct net_account *acct, json_t *state, const char *event, const char *data,
                          size_t len, struct net_result *out);
     /* Interpret a response to a request built by this driver (any chain). */
-    void (*handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
-                   const struct net_response *resp, struct net_result *out);
+    void (*handle)(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                   const struct wire_response *resp, struct net_result *out);
 
     /* ---- The network described for heed.conf, heed login and heed doctor.
      * None of it is used by a poll. */
@@ -183,15 +167,15 @@ struct net_driver {
      * Bluesky createSession, about 100 a day) the driver uses the session
      * saved in state; without one it starts one only when sign_in, and
      * otherwise returns NULL with *error NULL: not signed in yet. */
-    struct net_request *(*identity_begin)(const struct net_account *acct, json_t *state, bool sign_in,
+    struct wire_request *(*identity_begin)(const struct net_account *acct, json_t *state, bool sign_in,
                                           char **error);
     /* Read its answer. A session it started is put in state (for session_end). */
-    void (*identity_handle)(const struct net_account *acct, json_t *state, const struct net_request *req,
-                            const struct net_response *resp, struct net_identity *out);
+    void (*identity_handle)(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                            const struct wire_response *resp, struct net_identity *out);
     /* Optional: the request that ends the session in state that identity
      * started (heed login keeps no session: heedd makes its own), or NULL
      * when state holds none. */
-    struct net_request *(*session_end)(const struct net_account *acct, json_t *state);
+    struct wire_request *(*session_end)(const struct net_account *acct, json_t *state);
 };
 
 const struct net_driver *net_driver_find(const char *name);
@@ -199,9 +183,6 @@ const struct net_driver *net_driver_find(const char *name);
 const struct net_driver *const *net_drivers(void);
 
 /* Helpers for drivers. */
-struct net_request *net_request_new(const char *method, char *url /* taken */, int step);
-void net_request_add_header(struct net_request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void net_request_free(struct net_request *req);
 void net_result_init(struct net_result *res);
 void net_result_clear(struct net_result *res);
 void net_result_fail(struct net_result *res, enum net_outcome outcome, const char *fmt, ...)
@@ -210,7 +191,6 @@ void net_result_fail(struct net_result *res, enum net_outcome outcome, const cha
 void net_result_skip(struct net_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A note for the log that the engine repeats only when it changes. */
 void net_result_notice(struct net_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *net_response_header(const struct net_response *resp, const char *lower_name);
 /* How far back the first start of an account reads (or catchup_max_pages,
  * whichever ends first): what it finds is listed, never popped up. */
 #define NET_FIRST_WINDOW_S (7 * 24 * 3600)
@@ -227,11 +207,11 @@ char *net_link_rel(const char *link_header, const char *rel);
 /* A reset time on the server's clock (a rate-limit header) on ours: the
  * server's Date header says what "now" is over there, so a local clock that
  * jumped does not turn a 2 s wait into days. 0 stays 0. */
-int64_t net_server_time_to_local(const struct net_account *acct, const struct net_response *resp, int64_t server_time);
+int64_t net_server_time_to_local(const struct net_account *acct, const struct wire_response *resp, int64_t server_time);
 /* Parse an ISO 8601 / RFC 3339 time to epoch seconds; 0 on failure. */
 int64_t net_parse_time(const char *iso);
 /* Parse a JSON body; on failure fills res with NET_RETRY and a message. */
-json_t *net_parse_json(const struct net_response *resp, struct net_result *res, const char *what);
+json_t *net_parse_json(const struct wire_response *resp, struct net_result *res, const char *what);
 /* A copy of a string member, or NULL when absent or not a string. */
 char *net_json_strdup(json_t *obj, const char *key);
 /* Percent-encode a query parameter value. */

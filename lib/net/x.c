@@ -223,14 +223,14 @@ static void x_form_add(GString *s, const char *key, const char *value)
 
 /* POST /2/oauth2/token grant_type=refresh_token, with the session's refresh
  * token or, with none, the secret. A public client names itself in the body. */
-static struct net_request *x_refresh_request(const struct net_account *acct, json_t *state, int flags)
+static struct wire_request *x_refresh_request(const struct net_account *acct, json_t *state, int flags)
 {
     const char *refresh = x_has_session(acct, state) ? x_str(state, "refresh_token") : acct->secret;
     if (!refresh)
         refresh = "";
-    struct net_request *req =
-        net_request_new("POST", g_strconcat(acct->server, X_TOKEN_PATH, NULL), X_STEP_REFRESH | flags);
-    net_request_add_header(req, "Accept: application/json");
+    struct wire_request *req =
+        wire_request_new("POST", g_strconcat(acct->server, X_TOKEN_PATH, NULL), X_STEP_REFRESH | flags);
+    wire_request_add_header(req, "Accept: application/json");
     GString *body = g_string_sized_new(64 + 3 * (strlen(refresh) + strlen(acct->client_id)));
     x_form_add(body, "grant_type", "refresh_token");
     x_form_add(body, "refresh_token", refresh);
@@ -240,24 +240,24 @@ static struct net_request *x_refresh_request(const struct net_account *acct, jso
     return req;
 }
 
-static void x_auth(const struct net_account *acct, json_t *state, struct net_request *req)
+static void x_auth(const struct net_account *acct, json_t *state, struct wire_request *req)
 {
     const char *token = x_client_mode(acct) ? x_str(state, "access_token") : acct->secret;
     if (!x_token_ok(token))
         token = ""; /* answered with a 401, which renews the session */
-    net_request_add_header(req, "Authorization: Bearer %s", token);
-    net_request_add_header(req, "Accept: application/json");
+    wire_request_add_header(req, "Authorization: Bearer %s", token);
+    wire_request_add_header(req, "Accept: application/json");
 }
 
-static struct net_request *x_me_request(const struct net_account *acct, json_t *state, int flags)
+static struct wire_request *x_me_request(const struct net_account *acct, json_t *state, int flags)
 {
-    struct net_request *req =
-        net_request_new("GET", g_strconcat(acct->server, "/2/users/me", NULL), X_STEP_ME | flags);
+    struct wire_request *req =
+        wire_request_new("GET", g_strconcat(acct->server, "/2/users/me", NULL), X_STEP_ME | flags);
     x_auth(acct, state, req);
     return req;
 }
 
-static struct net_request *x_mentions_request(const struct net_account *acct, json_t *state, const char *me,
+static struct wire_request *x_mentions_request(const struct net_account *acct, json_t *state, const char *me,
                                               const char *since_id, const char *pagination_token, int flags)
 {
     g_autofree char *eme = net_uri_escape(me);
@@ -271,12 +271,12 @@ static struct net_request *x_mentions_request(const struct net_account *acct, js
         g_autofree char *e = net_uri_escape(pagination_token);
         g_string_append_printf(url, "&pagination_token=%s", e);
     }
-    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), X_STEP_PAGE | flags);
+    struct wire_request *req = wire_request_new("GET", g_string_free(url, FALSE), X_STEP_PAGE | flags);
     x_auth(acct, state, req);
     return req;
 }
 
-static struct net_request *x_history_request(const struct net_account *acct, json_t *state, const char *me,
+static struct wire_request *x_history_request(const struct net_account *acct, json_t *state, const char *me,
                                              int flags)
 {
     g_autofree char *eme = net_uri_escape(me);
@@ -287,14 +287,14 @@ static struct net_request *x_history_request(const struct net_account *acct, jso
         g_autofree char *e = net_uri_escape(since);
         g_string_append_printf(url, "&since_id=%s", e);
     }
-    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), X_STEP_HISTORY | flags);
+    struct wire_request *req = wire_request_new("GET", g_string_free(url, FALSE), X_STEP_HISTORY | flags);
     x_auth(acct, state, req);
     return req;
 }
 
 /* The first request of a poll: who the user is, when that is not known (or
  * must be checked again), else the newest page. */
-static struct net_request *x_poll_first(const struct net_account *acct, json_t *state, int flags)
+static struct wire_request *x_poll_first(const struct net_account *acct, json_t *state, int flags)
 {
     json_object_del(state, "poll_newest");
     json_object_del(state, "poll_pages");
@@ -305,7 +305,7 @@ static struct net_request *x_poll_first(const struct net_account *acct, json_t *
     return x_mentions_request(acct, state, me, x_id_member(state, "since_id"), NULL, flags);
 }
 
-static struct net_request *x_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *x_begin(const struct net_account *acct, json_t *state, char **error)
 {
     if (x_client_mode(acct)) {
         if (!acct->secret || !*acct->secret) {
@@ -349,10 +349,10 @@ static char *x_error_detail(json_t *root)
     return NULL;
 }
 
-static void x_rate(const struct net_account *acct, const struct net_response *resp, struct net_result *out)
+static void x_rate(const struct net_account *acct, const struct wire_response *resp, struct net_result *out)
 {
-    const char *rem = net_response_header(resp, "x-rate-limit-remaining");
-    const char *reset = net_response_header(resp, "x-rate-limit-reset");
+    const char *rem = wire_response_header(resp, "x-rate-limit-remaining");
+    const char *reset = wire_response_header(resp, "x-rate-limit-reset");
     if (rem) {
         char *end;
         long r = strtol(rem, &end, 10);
@@ -373,7 +373,7 @@ static void x_rate(const struct net_account *acct, const struct net_response *re
     out->retry_at = at > acct->now + X_MAX_RETRY_S ? acct->now + X_MAX_RETRY_S : (int64_t)at;
 }
 
-static void x_handle_status(const struct net_response *resp, struct net_result *out)
+static void x_handle_status(const struct wire_response *resp, struct net_result *out)
 {
     json_t *body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     g_autofree char *msg = x_error_detail(body);
@@ -396,7 +396,7 @@ static void x_handle_status(const struct net_response *resp, struct net_result *
  * both are present the data is good and the errors concern extras (an
  * author that could not be expanded, ...). "data" may be missing when there
  * is nothing to return. */
-static json_t *x_parse_body(const struct net_account *acct, const struct net_response *resp, struct net_result *out,
+static json_t *x_parse_body(const struct net_account *acct, const struct wire_response *resp, struct net_result *out,
                             const char *what)
 {
     json_t *root = net_parse_json(resp, out, what);
@@ -439,8 +439,8 @@ static bool x_data_array(json_t *root, struct net_result *out, const char *what,
     return true;
 }
 
-static void x_handle_me(const struct net_account *acct, json_t *state, const struct net_request *req,
-                        const struct net_response *resp, struct net_result *out)
+static void x_handle_me(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                        const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = x_parse_body(acct, resp, out, "users/me");
     if (!root)
@@ -594,8 +594,8 @@ static struct mention *x_parse_one(const struct net_account *acct, const char *m
     return m;
 }
 
-static void x_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
-                          const struct net_response *resp, struct net_result *out)
+static void x_handle_page(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                          const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = x_parse_body(acct, resp, out, "mentions");
     if (!root)
@@ -693,7 +693,7 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
 
 /* The user's own recent posts: whom they answered, and which mentions are
  * answered already. */
-static struct net_request *x_history_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *x_history_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     const char *me = x_id_member(state, "me");
@@ -711,7 +711,7 @@ static struct net_request *x_history_begin(const struct net_account *acct, json_
     return x_history_request(acct, state, me, 0);
 }
 
-static void x_handle_history(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void x_handle_history(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                              struct net_result *out)
 {
     g_autoptr(json_t) root = x_parse_body(acct, resp, out, "tweets");
@@ -759,7 +759,7 @@ static void x_handle_history(const struct net_account *acct, json_t *state, cons
 
 /* The token endpoint's error ("invalid_grant") and what it says about it,
  * made safe for a log line; a description that quotes a token is left out. */
-static char *x_oauth_problem(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static char *x_oauth_problem(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                              char **name)
 {
     g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
@@ -788,8 +788,8 @@ static char *x_oauth_problem(const struct net_account *acct, json_t *state, cons
 
 /* The answer to a refresh: the new session, saved at once (the refresh
  * token it replaces is spent), and the chain's first request again. */
-static void x_handle_refresh(const struct net_account *acct, json_t *state, const struct net_request *req,
-                             const struct net_response *resp, struct net_result *out)
+static void x_handle_refresh(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                             const struct wire_response *resp, struct net_result *out)
 {
     int flags = req->step & ~X_STEP_MASK;
     if (resp->status != 200) {
@@ -846,8 +846,8 @@ static void x_handle_refresh(const struct net_account *acct, json_t *state, cons
         out->next = x_poll_first(acct, state, flags);
 }
 
-static void x_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                     const struct net_response *resp, struct net_result *out)
+static void x_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                     const struct wire_response *resp, struct net_result *out)
 {
     x_rate(acct, resp, out);
     int kind = req->step & X_STEP_MASK;
@@ -884,7 +884,7 @@ static void x_handle(const struct net_account *acct, json_t *state, const struct
  * session heedd keeps can be tried: a refresh here would spend the refresh
  * token heedd holds (X rotates it), so without a session the answer is
  * "not signed in yet". */
-static struct net_request *x_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+static struct wire_request *x_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
                                             char **error)
 {
     (void)sign_in;
@@ -894,8 +894,8 @@ static struct net_request *x_identity_begin(const struct net_account *acct, json
     return x_me_request(acct, state, 0);
 }
 
-static void x_identity_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                              const struct net_response *resp, struct net_identity *out)
+static void x_identity_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                              const struct wire_response *resp, struct net_identity *out)
 {
     (void)req;
     net_identity_from_status(resp, out);

@@ -42,13 +42,13 @@ static void run(struct event_base *base)
 
 static void fetch(struct http *h, struct event_base *base, const char *url, bool local, struct answer *a)
 {
-    struct net_request *req = net_request_new("GET", g_strdup(url), 0);
+    struct wire_request *req = wire_request_new("GET", g_strdup(url), 0);
     struct http_options ho = { .local_files = local };
     *a = (struct answer){ .base = base };
     assert_non_null(http_start(h, req, &ho, done, a));
     assert_int_equal(a->calls, 0); /* never from inside http_start */
     run(base);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_local_and_refused(void **unused)
@@ -89,13 +89,13 @@ static void test_local_and_refused(void **unused)
     }
 
     /* Cancelled before the loop turns: no answer. */
-    struct net_request *req = net_request_new("GET", g_strdup(url), 0);
+    struct wire_request *req = wire_request_new("GET", g_strdup(url), 0);
     struct http_options ho = { .local_files = true };
     a = (struct answer){ .base = base };
     http_cancel(h, http_start(h, req, &ho, done, &a));
     run(base);
     assert_int_equal(a.calls, 0);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* A file missing: said, not transient. */
     g_autofree char *gone = g_strconcat("file://", dir, "/missing.json", NULL);

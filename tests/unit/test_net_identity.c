@@ -24,7 +24,7 @@ static struct net_account account(const char *network, const char *server)
     return a;
 }
 
-static bool has_header(const struct net_request *req, const char *want)
+static bool has_header(const struct wire_request *req, const char *want)
 {
     for (guint i = 0; i < req->headers->len; i++)
         if (strcmp(g_ptr_array_index(req->headers, i), want) == 0)
@@ -34,13 +34,13 @@ static bool has_header(const struct net_request *req, const char *want)
 
 /* identity_handle of drv on (status, body, one header or NULL). */
 static void answer(const struct net_driver *drv, const struct net_account *a, json_t *state,
-                   const struct net_request *req, long status, const char *body, const char *hname,
+                   const struct wire_request *req, long status, const char *body, const char *hname,
                    const char *hvalue, struct net_identity *out)
 {
     GHashTable *headers = g_hash_table_new(g_str_hash, g_str_equal);
     if (hname)
         g_hash_table_insert(headers, (gpointer)hname, (gpointer)hvalue);
-    struct net_response resp = { status, body, body ? strlen(body) : 0, headers };
+    struct wire_response resp = { status, body, body ? strlen(body) : 0, headers };
     memset(out, 0, sizeof *out);
     drv->identity_handle(a, state, req, &resp, out);
     g_hash_table_unref(headers);
@@ -88,7 +88,7 @@ static void test_outcome_from_status(void **unused)
     } cases[] = { { 200, NET_OK },    { 400, NET_AUTH },  { 401, NET_AUTH },  { 403, NET_AUTH },
                   { 404, NET_FATAL }, { 410, NET_FATAL }, { 429, NET_RETRY }, { 502, NET_RETRY }, { 0, NET_RETRY } };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-        struct net_response resp = { cases[i].status, NULL, 0, NULL };
+        struct wire_response resp = { cases[i].status, NULL, 0, NULL };
         struct net_identity id = { 0 };
         net_identity_from_status(&resp, &id);
         assert_int_equal(id.outcome, cases[i].want);
@@ -104,7 +104,7 @@ static void test_mastodon(void **unused)
     struct net_account a = account("mastodon", "https://m.example");
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = d->identity_begin(&a, state, false, &error);
+    struct wire_request *req = d->identity_begin(&a, state, false, &error);
     assert_non_null(req);
     assert_string_equal(req->method, "GET");
     assert_string_equal(req->url, "https://m.example/api/v1/accounts/verify_credentials");
@@ -121,7 +121,7 @@ static void test_mastodon(void **unused)
     answer(d, &a, state, req, 200, "[]", NULL, NULL, &id);
     assert_int_equal(id.outcome, NET_FATAL);
     net_identity_clear(&id);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(json_object_size(state), 0);
 }
 
@@ -132,7 +132,7 @@ static void test_github(void **unused)
     struct net_account a = account("github", "https://api.github.com");
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = d->identity_begin(&a, state, false, &error);
+    struct wire_request *req = d->identity_begin(&a, state, false, &error);
     assert_string_equal(req->url, "https://api.github.com/notifications?per_page=1");
     assert_true(has_header(req, "Accept: application/vnd.github+json"));
     struct net_identity id;
@@ -148,7 +148,7 @@ static void test_github(void **unused)
     assert_int_equal(id.outcome, NET_AUTH);
     assert_non_null(strstr(id.hint, "fine-grained"));
     net_identity_clear(&id);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_x(void **unused)
@@ -158,7 +158,7 @@ static void test_x(void **unused)
     struct net_account a = account("x", "https://api.x.com");
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = d->identity_begin(&a, state, false, &error);
+    struct wire_request *req = d->identity_begin(&a, state, false, &error);
     assert_string_equal(req->url, "https://api.x.com/2/users/me");
     struct net_identity id;
     answer(d, &a, state, req, 200, "{\"data\":{\"id\":\"7\",\"username\":\"bird\"}}", NULL, NULL, &id);
@@ -172,7 +172,7 @@ static void test_x(void **unused)
     answer(d, &a, state, req, 403, "{}", NULL, NULL, &id);
     assert_non_null(strstr(id.hint, "user-context"));
     net_identity_clear(&id);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ---- Bluesky ------------------------------------------------------------------ */
@@ -208,7 +208,7 @@ static void test_bluesky_sign_in(void **unused)
     assert_null(error);
     assert_null(d->session_end(&a, state));
 
-    struct net_request *req = d->identity_begin(&a, state, true, &error);
+    struct wire_request *req = d->identity_begin(&a, state, true, &error);
     assert_string_equal(req->method, "POST");
     assert_string_equal(req->url, "https://pds.example/xrpc/com.atproto.server.createSession");
     assert_non_null(strstr(req->body, "\"password\":\"s3cret\""));
@@ -222,20 +222,20 @@ static void test_bluesky_sign_in(void **unused)
     net_identity_clear(&id);
 
     /* The session it opened is ended with its refresh token. */
-    struct net_request *end = d->session_end(&a, state);
+    struct wire_request *end = d->session_end(&a, state);
     assert_non_null(end);
     assert_string_equal(end->method, "POST");
     assert_string_equal(end->url, "https://pds.example/xrpc/com.atproto.server.deleteSession");
     assert_true(has_header(end, "Authorization: Bearer refresh-token-1"));
     assert_null(end->body);
-    net_request_free(end);
+    wire_request_free(end);
 
     /* A wrong password. */
     g_autoptr(json_t) fresh = json_object();
     answer(d, &a, fresh, req, 401, "{\"error\":\"AuthenticationRequired\"}", NULL, NULL, &id);
     assert_int_equal(id.outcome, NET_AUTH);
     net_identity_clear(&id);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_bluesky_main_password(void **unused)
@@ -246,7 +246,7 @@ static void test_bluesky_main_password(void **unused)
     a.identifier = "alice.test";
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = d->identity_begin(&a, state, true, &error);
+    struct wire_request *req = d->identity_begin(&a, state, true, &error);
     g_autofree char *main_pw = session_body("com.atproto.access");
     struct net_identity id;
     answer(d, &a, state, req, 200, main_pw, NULL, NULL, &id);
@@ -255,10 +255,10 @@ static void test_bluesky_main_password(void **unused)
     assert_non_null(id.hint);
     net_identity_clear(&id);
     /* Refused, but its session is in the state to be ended. */
-    struct net_request *end = d->session_end(&a, state);
+    struct wire_request *end = d->session_end(&a, state);
     assert_non_null(end);
-    net_request_free(end);
-    net_request_free(req);
+    wire_request_free(end);
+    wire_request_free(req);
 }
 
 static void test_bluesky_saved_session(void **unused)
@@ -272,7 +272,7 @@ static void test_bluesky_saved_session(void **unused)
                                         "login_identifier", "alice.test", "login_server", "https://pds.example");
     char *error = NULL;
     /* heedd's session: checked with getSession, never a new sign-in. */
-    struct net_request *req = d->identity_begin(&a, state, false, &error);
+    struct wire_request *req = d->identity_begin(&a, state, false, &error);
     assert_non_null(req);
     assert_string_equal(req->method, "GET");
     assert_string_equal(req->url, "https://pds.example/xrpc/com.atproto.server.getSession");
@@ -289,7 +289,7 @@ static void test_bluesky_saved_session(void **unused)
     answer(d, &a, state, req, 400, "{\"error\":\"InvalidToken\"}", NULL, NULL, &id);
     assert_int_equal(id.outcome, NET_AUTH);
     net_identity_clear(&id);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* A session made for another identifier is not this account's. */
     a.identifier = "bob.test";
