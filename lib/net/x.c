@@ -88,7 +88,7 @@ enum { X_STEP_ME = 1, X_STEP_PAGE, X_STEP_HISTORY, X_STEP_REFRESH };
 #define X_MENTION_FIELDS                                                                                   \
     "expansions=author_id"                                                                                 \
     "&tweet.fields=created_at,conversation_id,in_reply_to_user_id,referenced_tweets,entities"           \
-    "&user.fields=username,name"
+    "&user.fields=username,name,profile_image_url"
 #define X_HISTORY_FIELDS "tweet.fields=created_at,in_reply_to_user_id,referenced_tweets"
 
 /* Ids go into URLs and are compared by length then lexically
@@ -560,6 +560,9 @@ static struct mention *x_parse_one(const struct net_account *acct, const char *m
         username = NULL;
     m->author_id = g_strdup(author_id);
     m->author_handle = username ? g_strdup_printf("@%s", username) : NULL;
+    const char *picture = json_string_value(json_object_get(user, "profile_image_url"));
+    if (picture && g_str_has_prefix(picture, "https://"))
+        m->avatar_url = g_strdup(picture);
     const char *name = json_string_value(json_object_get(user, "name"));
     g_autofree char *clean_name = name ? text_sanitize(name, false) : NULL;
     if (clean_name && *clean_name)

@@ -26,7 +26,7 @@
 #define MENTIONS_URL                                                                                               \
     SERVER "/2/users/" ME "/mentions?max_results=100&expansions=author_id"                                      \
            "&tweet.fields=created_at,conversation_id,in_reply_to_user_id,referenced_tweets,entities"             \
-           "&user.fields=username,name"
+           "&user.fields=username,name,profile_image_url"
 #define TWEETS_URL SERVER "/2/users/" ME "/tweets?max_results=100&tweet.fields=created_at,in_reply_to_user_id,referenced_tweets"
 
 /* ---- helpers ---------------------------------------------------------------- */
