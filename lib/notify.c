@@ -233,7 +233,7 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
 
 #define NOTIFY_DND_CALL_MS 1000 /* one question to the desktop */
 #define NOTIFY_DND_SPAWN_MS 1000 /* makoctl is killed after this */
-#define NOTIFY_DND_POLL_S 5
+#define NOTIFY_DND_POLL_S 3
 #define NOTIFY_BUS_NAME "org.freedesktop.Notifications"
 #define NOTIFY_BUS_PATH "/org/freedesktop/Notifications"
 #define SWAYNC_BUS "org.erikreider.swaync.cc" /* bus name and interface */
