@@ -25,8 +25,11 @@ org.xfce.Xfconf, plasma-workspace's notification server) for the parts heedd
 uses; the rest is left out. Every call is logged to stdout as one JSON line
 (calls()).
 
-fake_makoctl() writes a `makoctl` that prints the modes kept in a file, for a
-PATH given to heedd.
+FakeMakoctl writes a `makoctl` that prints the modes kept in a file, for a
+PATH given to heedd. FakeSettings gives heedd and the test one GSettings
+store (the keyfile backend, which heedd sees change through a file monitor)
+with the two schemas heedd reads: GNOME's and Cinnamon's notification
+settings, reduced to the key heedd uses.
 """
 
 import json
@@ -365,6 +368,33 @@ class FakeMakoctl:
 
     def path_env(self, h):
         return {"PATH": self.bindir + ":" + h.env["PATH"]}
+
+
+SCHEMAS = """<schemalist>
+  <schema id="org.gnome.desktop.notifications" path="/org/gnome/desktop/notifications/">
+    <key name="show-banners" type="b"><default>true</default></key>
+  </schema>
+  <schema id="org.cinnamon.desktop.notifications" path="/org/cinnamon/desktop/notifications/">
+    <key name="display-notifications" type="b"><default>true</default></key>
+  </schema>
+</schemalist>
+"""
+
+
+class FakeSettings:
+    """GSettings for heedd (env, for start_heedd) and the test (set())."""
+
+    def __init__(self, h):
+        self.h = h
+        d = h.path("schemas")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "heed-test.gschema.xml"), "w") as f:
+            f.write(SCHEMAS)
+        h.run(["glib-compile-schemas", d], check=True)
+        self.env = {"GSETTINGS_BACKEND": "keyfile", "GSETTINGS_SCHEMA_DIR": d}
+
+    def set(self, schema, key, value):
+        self.h.run(["gsettings", "set", schema, key, value], env=dict(self.h.env, **self.env), check=True)
 
 
 if __name__ == "__main__":

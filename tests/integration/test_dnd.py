@@ -10,7 +10,9 @@
   /do-not-disturb, PropertyChanged) and KDE (Inhibit, "Inhibited",
   PropertiesChanged) end the hold within a few seconds; mako (a fake
   makoctl, asked only when the server says it is mako) announces nothing
-  and is asked again every 3 s while in do-not-disturb;
+  and is asked again every 3 s while in do-not-disturb; GNOME
+  (show-banners) and Cinnamon (display-notifications) through GSettings'
+  "changed", each only when the server is theirs;
 - a server without the "actions" capability: the body says how to act from
   the terminal (heed open/snooze/done ID);
 - the server killed mid-run and restarted: the mentions that arrived in the
@@ -28,7 +30,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fake_desktop import FakeDesktop, FakeMakoctl  # noqa: E402
+from fake_desktop import FakeDesktop, FakeMakoctl, FakeSettings  # noqa: E402
 from harness import Harness, main  # noqa: E402
 
 # What makes a mention "need you" is pinned here, so that these tests do not
@@ -168,6 +170,28 @@ class DoNotDisturb(unittest.TestCase):
             settle(h, fake)
             self.assertEqual(mako.runs(), runs, "makoctl is not polled once do-not-disturb is over")
             self.assertTrue(desk.calls("GetServerInformation"))
+            h.stop_heedd()
+
+    def test_gnome_show_banners(self):
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="gnome-shell"):
+            gs = FakeSettings(h)
+            gs.set("org.cinnamon.desktop.notifications", "display-notifications", "false")  # not GNOME's
+            fake = start(h, env=gs.env)
+            held_then_one_summary(
+                self, h, fake, lambda: gs.set("org.gnome.desktop.notifications", "show-banners", "false"),
+                lambda: gs.set("org.gnome.desktop.notifications", "show-banners", "true"), SIGNALLED_S)
+            h.stop_heedd()
+
+    def test_cinnamon_display_notifications(self):
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="cinnamon"):
+            gs = FakeSettings(h)
+            gs.set("org.gnome.desktop.notifications", "show-banners", "false")  # not Cinnamon's
+            fake = start(h, env=gs.env)
+            held_then_one_summary(
+                self, h, fake,
+                lambda: gs.set("org.cinnamon.desktop.notifications", "display-notifications", "false"),
+                lambda: gs.set("org.cinnamon.desktop.notifications", "display-notifications", "true"),
+                SIGNALLED_S)
             h.stop_heedd()
 
     def test_no_actions_capability_body_says_how(self):
