@@ -335,6 +335,12 @@ MAKOCTL = """#!/bin/sh
 # fake makoctl: "makoctl mode" prints the modes kept in {modes}; each run is logged.
 echo "$*" >> {log}
 [ "$1" = mode ] && [ $# -eq 1 ] || exit 2
+if [ -e {hang} ]; then
+    # A makoctl that never answers, and leaves a child behind.
+    sleep 60 &
+    echo $! >> {children}
+    wait
+fi
 cat {modes}
 """
 
@@ -347,11 +353,29 @@ class FakeMakoctl:
         os.makedirs(self.bindir, exist_ok=True)
         self.modes_file = h.path("mako-modes")
         self.log = h.path("logs", "makoctl.log")
+        self.hang_file = h.path("makoctl-hangs")
+        self.children_file = h.path("makoctl-children")
         self.set_modes(*modes)
         exe = os.path.join(self.bindir, "makoctl")
         with open(exe, "w") as f:
-            f.write(MAKOCTL.format(modes=self.modes_file, log=self.log))
+            f.write(MAKOCTL.format(modes=self.modes_file, log=self.log, hang=self.hang_file,
+                                   children=self.children_file))
         os.chmod(exe, 0o755)
+
+    def hang(self, on=True):
+        """From now on makoctl starts a child and waits for it (60 s)."""
+        if on:
+            open(self.hang_file, "w").close()
+        elif os.path.exists(self.hang_file):
+            os.unlink(self.hang_file)
+
+    def children(self):
+        """Pids of the children hung makoctls started."""
+        try:
+            with open(self.children_file) as f:
+                return [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            return []
 
     def set_modes(self, *modes):
         tmp = self.modes_file + ".tmp"

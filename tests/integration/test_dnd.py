@@ -172,6 +172,34 @@ class DoNotDisturb(unittest.TestCase):
             self.assertTrue(desk.calls("GetServerInformation"))
             h.stop_heedd()
 
+    def test_mako_makoctl_hangs(self):
+        # A makoctl that never answers is killed with what it started, and
+        # heedd shows the mention as if mako were not in do-not-disturb.
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="mako"):
+            mako = FakeMakoctl(h, modes=("do-not-disturb",))
+            mako.hang()
+            fake = start(h, env=mako.path_env(h))
+            t0 = time.monotonic()
+            add(fake, "anna")
+            h.wait_until(lambda: h.shown("Anna"), 10, "Anna's notification despite makoctl")
+            self.assertLess(time.monotonic() - t0, 8)
+            self.assertTrue(h.control("status"))
+            kids = mako.children()
+            self.assertTrue(kids, "makoctl was run")
+
+            def state(pid):
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        return f.read().rsplit(")", 1)[1].split()[0]
+                except FileNotFoundError:
+                    return "gone"
+            h.wait_until(lambda: all(state(p) in ("gone", "Z") for p in kids), 5,
+                         lambda: "makoctl's children killed: " + str({p: state(p) for p in kids}))
+            h.stop_heedd()
+            kids = mako.children()
+            self.assertTrue(all(state(p) in ("gone", "Z") for p in kids),
+                            "no makoctl child outlives heedd: " + str({p: state(p) for p in kids}))
+
     def test_gnome_show_banners(self):
         with Harness(notification_server="none") as h, FakeDesktop(h, server="gnome-shell"):
             gs = FakeSettings(h)
