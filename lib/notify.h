@@ -46,7 +46,7 @@ enum notify_event_kind {
     NOTIFY_EV_SERVER_UP,     /* org.freedesktop.Notifications got an owner */
     NOTIFY_EV_SERVER_DOWN,
     NOTIFY_EV_HELD,          /* not shown: the desktop is in do-not-disturb mode */
-    NOTIFY_EV_DND,           /* answer to notify_check_dnd(): reason 1 = active, 0 = not */
+    NOTIFY_EV_DND,           /* do-not-disturb: reason 1 = active, 0 = not (see notify_check_dnd) */
 };
 
 struct notify_event {
@@ -69,9 +69,19 @@ void notify_free(struct notify *n);
 void notify_show(struct notify *n, const struct notify_item *item);
 void notify_close(struct notify *n, const char *key);
 /* Ask whether the desktop is in do-not-disturb mode; answered by an
- * NOTIFY_EV_DND event. Detection: dunst's "paused" property, KDE's
- * "Inhibited" property, GNOME's show-banners setting; when none answers,
- * the desktop is assumed not to be paused. Every show checks it too. */
+ * NOTIFY_EV_DND event. Every show checks it too (NOTIFY_EV_HELD), and a
+ * change is posted unasked as NOTIFY_EV_DND as soon as it is known: at once
+ * where the desktop announces it (dunst's and KDE's PropertiesChanged,
+ * swaync's SubscribeV2, xfconf's PropertyChanged, GSettings' "changed"),
+ * within NOTIFY_DND_POLL_S (3 s) for mako, which announces nothing.
+ * Detection, by the server's GetServerInformation name where only that
+ * tells: "mako": makoctl mode lists do-not-disturb (or dnd), run without a
+ * shell, killed after 1 s; "Xfce Notify Daemon": xfconf's xfce4-notifyd
+ * /do-not-disturb; "cinnamon": org.cinnamon.desktop.notifications
+ * display-notifications is false. Otherwise, the first that answers:
+ * swaync's GetDnd, dunst's "paused", KDE's "Inhibited", GNOME's
+ * show-banners false. When none answers the desktop is taken not to be in
+ * do-not-disturb mode. Nothing is ever started on the bus to ask. */
 void notify_check_dnd(struct notify *n);
 
 /* The demo's fallback: when no notification server shows something, print
