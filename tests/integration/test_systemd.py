@@ -41,7 +41,8 @@ Running a user manager where PID 1 is not systemd (a CI container):
   - heedd gets its environment (the harness's directories, session bus and
     display, HEED_TEST_HOOKS=1) and a 6 s watchdog from a drop-in;
   - the test's temporary directories are not under /tmp but in
-    $HEED_BUILD_DIR/it-tmp (setUpModule), since the unit's PrivateTmp=yes
+    $HEED_BUILD_DIR/it-tmp, or ~/.cache/heed-test/it-tmp when the build
+    itself is under /tmp (setUpModule), since the unit's PrivateTmp=yes
     would hide them from heedd.
 This needs root (for /run/systemd/system and the cgroups). When the manager
 cannot run, the test fails and says why; it never skips.
@@ -136,6 +137,10 @@ def setUpModule():
     servers' certificates, made once per process) outside /tmp and
     /var/tmp, which heed.service's PrivateTmp=yes hides from heedd."""
     d = os.path.join(os.path.abspath(build_dir()), "it-tmp")
+    if os.path.realpath(d).startswith(("/tmp/", "/var/tmp/")):
+        # A checkout under /tmp (a CI clone) would be hidden too: use the
+        # real home's cache, which ProtectHome=read-only leaves readable.
+        d = os.path.join(os.path.expanduser("~"), ".cache", "heed-test", "it-tmp")
     os.makedirs(d, exist_ok=True)
     tempfile.tempdir = d
 
