@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control: see control.h. */
 #include "control.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store: see store.h.
  *
  * Times are epoch seconds. The mention table keeps the network's record and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Respecting the desktop and surviving its notification server.
 
 - dunst paused (dunstctl set-paused true, read through dunst's D-Bus

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """heed as a systemd user service, under a real `systemd --user` manager.
 
 cmake --install (staged with DESTDIR) puts the unit, the binaries, the man
