@@ -159,6 +159,8 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
     GError *err = NULL;
     int local_minute = attention_local_minute(now);
     bool summarise = attention_summarise(&d->attention, d->was_holding, (int)list->len);
+    if (list->len == 0)
+        return true; /* nothing to record: no empty transaction after every idle poll */
     if (!store_begin(d->env.store, &err)) {
         log_warn("%s", err->message);
         g_error_free(err);

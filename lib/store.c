@@ -11,16 +11,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define STORE_DUE_MAX_SCHEDULE 16
+
+/* The raw times behind store_next_due, as of one generation. */
+struct store_due {
+    uint64_t gen;                 /* gen_due when read; 0: nothing cached */
+    int min_score, n;
+    int schedule[STORE_DUE_MAX_SCHEDULE];
+    int64_t snooze_min;           /* the earliest end of a snooze, 0 if none is snoozed */
+    int64_t nudge_min;            /* the earliest time a reminder falls due, 0 if none can */
+};
+
 struct store {
     sqlite3 *db;
     char *path;
     bool in_txn;
     GHashTable *stmts;       /* SQL text -> prepared statement, reused across calls */
+    /* Reads that visit the whole backlog are kept until a write could
+     * change them, so an idle poll does not read them again. Every write
+     * below bumps the generations it can move (store_touch); a rollback,
+     * or a commit by another connection (PRAGMA data_version), bumps both. */
+    uint64_t gen_rows;       /* which mentions exist, and their states */
+    uint64_t gen_due;        /* states, snoozes, notifications, reminders, scores */
+    int64_t data_version;
+    struct store_summary summary;
+    uint64_t summary_gen;    /* gen_rows when summary was read; 0: none */
+    struct store_due due;
 };
 
 G_DEFINE_QUARK(heed-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Each entry migrates from version (index) to (index + 1). */
 static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
@@ -49,6 +70,12 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "  account TEXT NOT NULL, author_id TEXT NOT NULL, remote_id TEXT NOT NULL, at INTEGER NOT NULL,\n"
     "  PRIMARY KEY(account, remote_id));\n"
     "CREATE INDEX reply_author ON reply(account, author_id, at);\n",
+    /* 2: indexes for the reads each attend pass makes, so they cost what
+     * they return rather than the backlog: the oldest unshown mentions in
+     * order (created_at added), and the reminders that fall due. */
+    "DROP INDEX IF EXISTS mention_unnotified;\n"
+    "CREATE INDEX mention_unnotified ON mention(notified_at, initial, state, created_at);\n"
+    "CREATE INDEX IF NOT EXISTS mention_nudge ON mention(state, nudges, notified_at, score);\n",
 };
 
 static bool store_fail(struct store *st, GError **error, const char *what)
@@ -108,6 +135,32 @@ static bool store_step_done(struct store *st, sqlite3_stmt *stmt, const char *wh
     return true;
 }
 
+enum { STORE_TOUCH_ROWS = 1, STORE_TOUCH_DUE = 2, STORE_TOUCH_ALL = 3 };
+
+/* A write changed what the cached reads saw (called when it changed rows). */
+static void store_touch(struct store *st, unsigned what)
+{
+    if (what & STORE_TOUCH_ROWS)
+        st->gen_rows++;
+    if (what & STORE_TOUCH_DUE)
+        st->gen_due++;
+}
+
+/* Before a cached read: another connection may have committed since. */
+static void store_sync(struct store *st)
+{
+    sqlite3_stmt *stmt = store_prepare(st, "PRAGMA data_version", NULL);
+    int64_t v = -1;
+    if (stmt) {
+        if (sqlite3_step(stmt) == SQLITE_ROW)
+            v = sqlite3_column_int64(stmt, 0);
+        store_done(stmt);
+    }
+    if (v < 0 || v != st->data_version)
+        store_touch(st, STORE_TOUCH_ALL);
+    st->data_version = v;
+}
+
 char *store_default_path(void)
 {
     return g_build_filename(g_get_user_state_dir(), "heed", "heed.db", NULL);
@@ -158,6 +211,8 @@ struct store *store_open(const char *path, GError **error)
     struct store *st = g_new0(struct store, 1);
     st->path = g_strdup(path);
     st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
+    st->gen_rows = st->gen_due = 1;
+    st->data_version = -1;
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
@@ -218,6 +273,8 @@ void store_rollback(struct store *st)
     if (st->in_txn || !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = false;
+    /* What was read inside the transaction may be gone. */
+    store_touch(st, STORE_TOUCH_ALL);
 }
 
 char *store_account_state(struct store *st, const char *account, GError **error)
@@ -296,6 +353,7 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
     *inserted = sqlite3_changes(st->db) > 0;
     if (*inserted) {
         m->id = sqlite3_last_insert_rowid(st->db);
+        store_touch(st, STORE_TOUCH_ALL);
         return true;
     }
     stmt = store_prepare(st, "SELECT id FROM mention WHERE account = ? AND remote_id = ?", error);
@@ -416,6 +474,7 @@ bool store_set_state(struct store *st, int64_t id, enum mention_state state, int
     sqlite3_bind_int64(stmt, 4, id);
     if (!store_step_done(st, stmt, "update mention", error))
         return false;
+    store_touch(st, STORE_TOUCH_ALL);
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no mention with id %" G_GINT64_FORMAT, id);
         return false;
@@ -431,6 +490,7 @@ bool store_set_score(struct store *st, int64_t id, int score, const char *reason
     sqlite3_bind_int(stmt, 1, score);
     store_bind_text(stmt, 2, reasons_json);
     sqlite3_bind_int64(stmt, 3, id);
+    store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "update score", error);
 }
 
@@ -455,20 +515,39 @@ bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **er
         return false;
     sqlite3_bind_int64(stmt, 1, when);
     sqlite3_bind_int64(stmt, 2, id);
+    store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "mark notified", error);
+}
+
+/* The cached raw times, if they were read for this schedule and nothing
+ * they depend on was written since; NULL otherwise. */
+static const struct store_due *store_due_cached(struct store *st, const int *schedule, int n_schedule,
+                                                int min_score)
+{
+    const struct store_due *d = &st->due;
+    if (d->gen == 0 || d->gen != st->gen_due || d->min_score != min_score || d->n != n_schedule ||
+        (n_schedule > 0 && memcmp(d->schedule, schedule, sizeof schedule[0] * (size_t)n_schedule) != 0))
+        return NULL;
+    return d;
 }
 
 GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score,
                             GError **error)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
+    store_sync(st);
+    const struct store_due *d = store_due_cached(st, schedule, n_schedule, min_score);
+    if (d && (d->nudge_min == 0 || d->nudge_min > now))
+        return out; /* nothing is due before nudge_min: no need to look */
     for (int i = 0; i < n_schedule; i++) {
         /* Each reminder also waits its own gap after the previous one, so
-         * after a suspend of days they do not all fire at once. */
+         * after a suspend of days they do not all fire at once. The range
+         * on notified_at (and +score, kept off the index choice) lets
+         * SQLite walk mention_nudge instead of every waiting mention. */
         sqlite3_stmt *stmt = store_prepare(st,
                                            "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
-                                           "WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?1\n"
-                                           "  AND notified_at + ?2 <= ?3 AND score >= ?4\n"
+                                           "WHERE state = 'waiting' AND nudges = ?1\n"
+                                           "  AND notified_at BETWEEN 1 AND ?3 - ?2 AND +score >= ?4\n"
                                            "  AND (?1 = 0 OR last_nudge_at + ?5 <= ?3)\n"
                                            "ORDER BY score DESC, created_at ASC",
                                            error);
@@ -501,45 +580,113 @@ bool store_mark_nudged(struct store *st, int64_t id, int64_t when, GError **erro
         return false;
     sqlite3_bind_int64(stmt, 1, when);
     sqlite3_bind_int64(stmt, 2, id);
+    store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "mark nudged", error);
+}
+
+/* One query's single integer answer; 0 when it has none (no row, NULL), -1 on error. */
+static int64_t store_step_int(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    int64_t v = rc == SQLITE_DONE ? 0 : rc != SQLITE_ROW ? -1
+              : sqlite3_column_type(stmt, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 0);
+    store_done(stmt);
+    return v;
+}
+
+/* The earliest time reminder i (0-based) falls due for any mention, 0 if
+ * none can, -1 on error. The first reminder's is the oldest notification's
+ * (an index walk that stops at the first mention scoring enough); later
+ * ones visit only the mentions already reminded that often. */
+static int64_t store_nudge_min(struct store *st, const int *schedule, int i, int min_score)
+{
+    sqlite3_stmt *stmt;
+    if (i == 0) {
+        stmt = store_prepare(st,
+                             "SELECT notified_at + ?1 FROM mention WHERE state = 'waiting' AND nudges = 0\n"
+                             "  AND notified_at > 0 AND score >= ?2 ORDER BY notified_at LIMIT 1",
+                             NULL);
+        if (!stmt)
+            return -1;
+        sqlite3_bind_int64(stmt, 1, schedule[0]);
+        sqlite3_bind_int(stmt, 2, min_score);
+        return store_step_int(stmt);
+    }
+    stmt = store_prepare(st,
+                         "SELECT min(max(notified_at + ?1, last_nudge_at + ?4)) FROM mention\n"
+                         "WHERE state = 'waiting' AND nudges = ?2 AND notified_at > 0 AND +score >= ?3",
+                         NULL);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, schedule[i]);
+    sqlite3_bind_int(stmt, 2, i);
+    sqlite3_bind_int(stmt, 3, min_score);
+    sqlite3_bind_int64(stmt, 4, schedule[i] - schedule[i - 1]);
+    return store_step_int(stmt);
+}
+
+/* Read the raw times again into st->due; false on error (nothing cached). */
+static bool store_due_read(struct store *st, const int *schedule, int n_schedule, int min_score)
+{
+    struct store_due d = { .min_score = min_score, .n = n_schedule };
+    sqlite3_stmt *stmt = store_prepare(st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed'", NULL);
+    if (!stmt || (d.snooze_min = store_step_int(stmt)) < 0)
+        return false;
+    for (int i = 0; i < n_schedule; i++) {
+        int64_t due = store_nudge_min(st, schedule, i, min_score);
+        if (due < 0)
+            return false;
+        if (due > 0 && (d.nudge_min == 0 || due < d.nudge_min))
+            d.nudge_min = due;
+    }
+    if (n_schedule > STORE_DUE_MAX_SCHEDULE) {
+        st->due.gen = 0; /* too long to remember: read every time */
+        st->due.snooze_min = d.snooze_min;
+        st->due.nudge_min = d.nudge_min;
+        return true;
+    }
+    if (n_schedule > 0)
+        memcpy(d.schedule, schedule, sizeof schedule[0] * (size_t)n_schedule);
+    d.gen = st->gen_due;
+    st->due = d;
+    return true;
+}
+
+/* The earliest snooze end after now; the exact query, for the rare case
+ * of a snooze that ended but was not woken (its wake failed). */
+static int64_t store_next_snooze_end(struct store *st, int64_t now)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed' AND snooze_until > ?", NULL);
+    if (!stmt)
+        return 0;
+    sqlite3_bind_int64(stmt, 1, now);
+    int64_t v = store_step_int(stmt);
+    return v > 0 ? v : 0;
 }
 
 int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score)
 {
-    int64_t next = 0;
-    sqlite3_stmt *stmt = store_prepare(
-        st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed' AND snooze_until > ?", NULL);
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, now);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            next = sqlite3_column_int64(stmt, 0);
-        store_done(stmt);
-    }
-    for (int i = 0; i < n_schedule; i++) {
-        stmt = store_prepare(st,
-                             "SELECT min(max(notified_at + ?1, CASE WHEN ?2 = 0 THEN 0 ELSE last_nudge_at + ?4 END))\n"
-                             "FROM mention WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?2 AND score >= ?3",
-                             NULL);
-        if (!stmt)
-            break;
-        sqlite3_bind_int64(stmt, 1, schedule[i]);
-        sqlite3_bind_int(stmt, 2, i);
-        sqlite3_bind_int(stmt, 3, min_score);
-        sqlite3_bind_int64(stmt, 4, i > 0 ? schedule[i] - schedule[i - 1] : 0);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
-            int64_t due = sqlite3_column_int64(stmt, 0);
-            if (due <= now)
-                due = now + 1; /* overdue but not yet shown (held): look again soon */
-            if (next == 0 || due < next)
-                next = due;
-        }
-        store_done(stmt);
+    store_sync(st);
+    if (!store_due_cached(st, schedule, n_schedule, min_score) &&
+        !store_due_read(st, schedule, n_schedule, min_score))
+        return 0;
+    const struct store_due *d = &st->due;
+    int64_t next = d->snooze_min > now ? d->snooze_min : d->snooze_min ? store_next_snooze_end(st, now) : 0;
+    if (d->nudge_min) {
+        /* overdue but not yet shown (held): look again soon */
+        int64_t due = d->nudge_min <= now ? now + 1 : d->nudge_min;
+        if (next == 0 || due < next)
+            next = due;
     }
     return next;
 }
 
 int store_wake_snoozed(struct store *st, int64_t now, GError **error)
 {
+    store_sync(st);
+    if (st->due.gen == st->gen_due && (st->due.snooze_min == 0 || st->due.snooze_min > now))
+        return 0; /* no snooze has ended: nothing to write */
     /* A woken mention pops up again: clear notified_at and its reminders. */
     sqlite3_stmt *stmt = store_prepare(st,
                                        "UPDATE mention SET state = 'waiting', snooze_until = 0, notified_at = 0,\n"
@@ -550,7 +697,10 @@ int store_wake_snoozed(struct store *st, int64_t now, GError **error)
     sqlite3_bind_int64(stmt, 1, now);
     if (!store_step_done(st, stmt, "wake snoozed", error))
         return -1;
-    return sqlite3_changes(st->db);
+    int woken = sqlite3_changes(st->db);
+    if (woken > 0)
+        store_touch(st, STORE_TOUCH_ALL);
+    return woken;
 }
 
 bool store_add_reply(struct store *st, const char *account, const char *author_id, const char *reply_remote_id,
@@ -584,6 +734,8 @@ int64_t store_mark_replied(struct store *st, const char *account, const char *po
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         id = sqlite3_column_int64(stmt, 0);
     store_done(stmt);
+    if (id > 0 || rc != SQLITE_DONE)
+        store_touch(st, STORE_TOUCH_ALL);
     if (rc != SQLITE_DONE) {
         store_fail(st, error, "mark replied");
         return -1;
@@ -652,6 +804,11 @@ int store_author_mentions(struct store *st, const char *account, const char *aut
 
 bool store_summary(struct store *st, struct store_summary *out, GError **error)
 {
+    store_sync(st);
+    if (st->summary_gen == st->gen_rows) {
+        *out = st->summary;
+        return true;
+    }
     sqlite3_stmt *stmt = store_prepare(
         st,
         "SELECT (SELECT count(*) FROM mention WHERE state = 'waiting'),\n"
@@ -668,6 +825,8 @@ bool store_summary(struct store *st, struct store_summary *out, GError **error)
         out->people = sqlite3_column_int(stmt, 1);
         out->oldest_created = sqlite3_column_int64(stmt, 2);
         out->total = sqlite3_column_int(stmt, 3);
+        st->summary = *out;
+        st->summary_gen = st->gen_rows;
     }
     store_done(stmt);
     return ok ? true : store_fail(st, error, "summary");
