@@ -28,6 +28,12 @@ Sections (all by default, in this order):
               mention to the Notify call on D-Bus, per network.
   burst       10,000 mentions arriving within a minute: popups, peak RSS
               over idle, time until heed list shows them all.
+  idle-backlog
+              CPU per idle poll (four accounts polling every second,
+              nothing new) with an empty store and with stores of 100,000
+              mentions of which 600 or 10,000 wait (plus a tenth as many
+              snoozed), written straight into heedd's SQLite file; against
+              the empty store in the same run. The goal: flat.
   cost        CPU time for heedd to ingest, score and store a catch-up of
               10,000 mentions served in pages, against bench-parse-cost
               (jansson alone) on the same bytes.
@@ -72,7 +78,7 @@ sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
 os.environ.setdefault("HEED_SOURCE_DIR", SOURCE)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-SECTIONS = ["footprint", "wakeups", "connections", "latency", "burst", "cost", "list"]
+SECTIONS = ["footprint", "wakeups", "connections", "latency", "burst", "idle-backlog", "cost", "list"]
 WATCHDOG_USEC = 60_000_000          # heed.service: WatchdogSec=60s
 
 
@@ -97,6 +103,10 @@ class Sizes:
         self.list_rows = 2_000 if smoke else 100_000
         self.list_waiting = 50 if smoke else 500
         self.list_repeat = 2 if smoke else 7
+        # idle-backlog: (waiting, stored) stores, and the window measured on each
+        self.backlogs = [(0, 0), (100, 2_000)] if smoke else [(0, 0), (600, 100_000), (10_000, 100_000)]
+        self.backlog_window = 3 if smoke else 20
+        self.backlog_runs = 1 if smoke else 3
 
 
 # ---------------------------------------------------------------- results
@@ -521,6 +531,52 @@ class OneHost:
         return None
 
 
+class ControlProbe:
+    """Asks heedd for one mention (`heed show 1`: a cheap command, so the
+    probe measures the loop, not the command) every `every` seconds on a new
+    connection, as the CLI does, from a thread; keeps each round trip."""
+
+    def __init__(self, sock_path, every=0.02):
+        self.path, self.every = sock_path, every
+        self.samples = []          # (monotonic time sent, seconds to the answer)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="control-probe")
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(30)
+        return self
+
+    def _run(self):
+        req = (json.dumps({"cmd": "show", "args": {"id": 1}}) + "\n").encode()
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(30)
+                    s.connect(self.path)
+                    s.sendall(req)
+                    buf = b""
+                    while not buf.endswith(b"\n"):
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        buf += chunk
+                self.samples.append((t0, time.monotonic() - t0))
+            except OSError:
+                pass
+            self._stop.wait(self.every)
+
+    def worst(self, t_from, t_to):
+        """The slowest answer to a request sent between t_from and t_to (seconds), and how many."""
+        xs = [d for t, d in self.samples if t_from <= t <= t_to]
+        return (max(xs) if xs else None), len(xs)
+
+
 def _free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -619,12 +675,14 @@ class Bench:
         threading.Thread(target=reader, daemon=True, name="notify-socket").start()
         return self.notify_sock_path
 
-    def start_baseline(self, fetch=None, cafile=None):
+    def start_baseline(self, fetch=None, cafile=None, every=None):
         argv = [self.baseline_exe, "--state", self.h.path(f"baseline.{time.monotonic_ns()}.db")]
         if fetch:
             argv += ["--fetch", fetch]
             if cafile:
                 argv += ["--cafile", cafile]
+            if every:
+                argv += ["--every", str(every)]
         err = open(self.h.path("logs", "baseline.stderr"), "ab")
         p = subprocess.Popen(argv, env=self.h.env, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
                              start_new_session=True)
@@ -1014,6 +1072,70 @@ class Bench:
         R.add("burst", "heed list --json then shows", listed, "", baseline=s.burst_n, fmt="{:.0f}",
               goal="all", met=listed >= s.burst_n, note=f"the list call took {list_wall * 1000:.0f} ms (wall)")
 
+    # -- idle polls against a backlog
+
+    def _idle_poll_cpu(self, nets, state, window):
+        """heedd polling four accounts every second over a store; CPU per poll
+        (all threads) over `window` seconds once the first polls are done."""
+        pid = self.start_heedd(nets, state, poll_interval=1)
+        self.wait_polls(2, timeout=60)
+        self.quiescent(pid, 0.3, timeout=30)
+        st_a, c_a = self.h.control("status"), proc_cpu_ns(pid)
+        self.h.pause(window)
+        st_b, c_b = self.h.control("status"), proc_cpu_ns(pid)
+        self.stop_heedd()
+        polls = sum(a["polls"] for a in st_b["accounts"]) - sum(a["polls"] for a in st_a["accounts"])
+        return ((c_b - c_a) / polls if polls else None), polls, st_b
+
+    def _bare_get_cpu(self, fake, window):
+        """CPU per request of bench-baseline repeating one small HTTPS GET every
+        second on its kept connection: the floor of any poll on this machine."""
+        path = "/api/v2/instance"
+        base = self.start_baseline(fetch=fake.base_url + path, cafile=fake.ca_file, every=1)
+        try:
+            time.sleep(1.5)
+            n0, c0 = len(fake.requests_to(path)), proc_cpu_ns(base.pid)
+            self.h.pause(window)
+            n1, c1 = len(fake.requests_to(path)), proc_cpu_ns(base.pid)
+        finally:
+            self.stop_baseline(base)
+        return (c1 - c0) / (n1 - n0) if n1 > n0 else None
+
+    def run_idle_backlog(self):
+        s = self.sizes
+        self.section("idle-backlog", "CPU per idle poll, empty store against a backlog")
+        nets = make_networks(self.h)
+        R = self.results
+        per = {}
+        floor = median(self._bare_get_cpu(nets[0].fake, s.backlog_window) for _ in range(s.backlog_runs))
+        R.add("idle-backlog", "CPU per bare HTTPS GET on a kept connection (bench-baseline --every 1)",
+              floor * 1000 if floor is not None else None, "ms", fmt="{:.3f}",
+              note="the floor of one poll here: curl + TLS + the kernel, nothing done with the answer")
+        for waiting, stored in s.backlogs:
+            runs = []
+            for run in range(s.backlog_runs):
+                state = self.state_path(f"backlog-{stored}-{waiting}-{run}")
+                if stored:
+                    self.start_heedd([], state, poll_interval=3600)
+                    self.stop_heedd()
+                    self._fill_store(state, stored, waiting, waiting // 10, shown_at=int(time.time()) - 60)
+                cpu, polls, st = self._idle_poll_cpu(nets, state, s.backlog_window)
+                if st["waiting"] != waiting or st["total"] != stored:
+                    raise AssertionError(f"idle-backlog: {st['waiting']} waiting of {st['total']}, "
+                                         f"want {waiting} of {stored}")
+                runs.append((cpu, polls))
+            per[(waiting, stored)] = (median(r[0] for r in runs), sum(r[1] for r in runs))
+        empty = per.get((0, 0), (None, 0))[0]
+        for (waiting, stored), (cpu, polls) in per.items():
+            label = "empty store" if not stored else f"{waiting:,} waiting of {stored:,} stored"
+            flat = empty is not None and cpu is not None and (not stored or cpu <= 1.25 * empty)
+            R.add("idle-backlog", f"CPU per idle poll, {label}", cpu * 1000 if cpu is not None else None, "ms",
+                  baseline=empty * 1000 if stored and empty is not None else None, fmt="{:.3f}",
+                  goal="≤ 0.5 ms" + ("; ≤ 1.25× empty" if stored else ""),
+                  met=cpu is not None and cpu <= 0.0005 and flat,
+                  note=f"{polls} polls of 4 accounts at poll_interval = 1 s; median of {s.backlog_runs} runs"
+                       + ("; baseline = the empty store, same run" if stored else ""))
+
     # -- 3. cost per mention
 
     MENTION_HTML = ('<p><span class="h-card" translate="no"><a href="https://fake.social/@me" class="u-url mention">'
@@ -1027,6 +1149,7 @@ class Bench:
         self.section("cost", f"CPU time for a catch-up of {s.cost_n} mentions vs jansson alone")
         import fakenet
         heed_cpu, heed_all, parse_cpu, files = [], [], [], []
+        attend, probe_ingest, probe_attend = [], [], []
         for run in range(s.cost_runs):
             fake = fakenet.FakeMastodon(rate_limit=10 ** 6).start()
             self.h.fakes.append(fake)
@@ -1052,6 +1175,7 @@ class Bench:
                                         self.args.perf_record], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
                 time.sleep(1.0)
+            probe = ControlProbe(self.h.control_socket()).start()
             cpu0 = proc_cpu(pid)
             t0 = time.monotonic()
             self.h.control("reload")
@@ -1061,9 +1185,15 @@ class Bench:
                     f.seek(log_pos)
                     return want in f.read()
             self.h.wait_until(done, 300, f"the log line {want!r}", interval=0.02)
-            cpu1 = proc_cpu(pid)
+            cpu1, cpu1_ns = proc_cpu(pid), proc_cpu_ns(pid)
             t1 = time.monotonic()
             cpu2 = self.quiescent(pid, 0.5)
+            t2 = time.monotonic() - 0.5
+            cpu2_ns = proc_cpu_ns(pid)
+            probe.stop()
+            attend.append(cpu2_ns - cpu1_ns)
+            probe_ingest.append(probe.worst(t0, t1))
+            probe_attend.append(probe.worst(t1, t2))
             if rec:
                 rec.send_signal(2)
                 rec.wait(60)
@@ -1110,7 +1240,19 @@ class Bench:
                    f"{hc / s.cost_n * 1e6:.0f} µs vs {pc / s.cost_n * 1e6:.0f} µs")
         R.add("cost", "… until idle again (attention and notifications included)", ha * 1000, "ms",
               baseline=pc * 1000, ratio=ratio_all, fmt="{:.0f}")
-        self.cost = {"heed": heed_cpu, "parse": parse_cpu, "all": heed_all}
+        am = median(attend)
+        R.add("cost", f"attend pass after the catch-up (stored → idle, {s.cost_n} to show)", am * 1000, "ms",
+              goal="< 200 ms", met=am < 0.2, fmt="{:.0f}",
+              note=f"heedd's CPU (all threads) from the log's 'new mentions' line until idle; median of "
+                   f"{s.cost_runs}; runs {', '.join(f'{a * 1000:.0f}' for a in attend)} ms")
+        for label, got in (("during the attend pass", probe_attend), ("during the catch-up", probe_ingest)):
+            worst = max((w for w, n in got if w is not None), default=None)
+            n = sum(n for _, n in got)
+            R.add("cost", f"slowest control answer {label}", worst * 1000 if worst is not None else None, "ms",
+                  goal="≤ 50 ms" if "attend" in label else None,
+                  met=(worst is not None and worst <= 0.05) if "attend" in label else None, fmt="{:.0f}",
+                  note=f"heed show 1 asked every 20 ms on a new connection; {n} answers over {s.cost_runs} runs")
+        self.cost = {"heed": heed_cpu, "parse": parse_cpu, "all": heed_all, "attend": attend}
 
     def _parse_cost(self, files):
         out = subprocess.run([self.parse_exe, "--repeat", str(self.sizes.parse_repeat)] + files,
@@ -1119,7 +1261,11 @@ class Bench:
 
     # -- 5. list latency
 
-    def _fill_store(self, path, rows, waiting, snoozed):
+    def _fill_store(self, path, rows, waiting, snoozed, shown_at=None):
+        """rows mentions straight into heedd's SQLite file: the first `waiting`
+        waiting, the next `snoozed` snoozed, the rest done or replied. Open
+        ones were shown 6 s after they came, or at shown_at when given (then
+        no reminder falls due for two hours)."""
         db = sqlite3.connect(path)
         now = int(time.time())
         rng = random.Random(11)
@@ -1139,7 +1285,7 @@ class Bench:
                                f"https://example.org/notes/{i} before Friday.",
                 f"https://fake.social/@person{a}/{100000000 + i}", None, None, created, created + 5,
                 state, now + 3600 if state == "snoozed" else 0, created + 600 if state in ("done", "replied") else 0,
-                created + 6, rng.randrange(10, 95),
+                shown_at if shown_at and state in ("waiting", "snoozed") else created + 6, rng.randrange(10, 95),
                 json.dumps([{"reason": "mentions you", "points": 20}, {"reason": "asks a question", "points": 15}])))
             if len(batch) >= 5000:
                 self._insert(db, batch)
@@ -1235,7 +1381,7 @@ class Bench:
                 if only and name not in only:
                     continue
                 t0 = time.monotonic()
-                getattr(self, "run_" + name)()
+                getattr(self, "run_" + name.replace("-", "_"))()
                 print(f"  ({name}: {time.monotonic() - t0:.0f} s)", flush=True)
             self._stop_notify = True
             if self.notify_sock:

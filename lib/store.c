@@ -28,15 +28,15 @@ struct store {
     bool in_txn;
     GHashTable *stmts;       /* SQL text -> prepared statement, reused across calls */
     /* Reads that visit the whole backlog are kept until a write could
-     * change them, so an idle poll does not read them again. Every write
-     * below bumps the generations it can move (store_touch); a rollback,
-     * or a commit by another connection (PRAGMA data_version), bumps both. */
+     * change them, so an idle poll reads nothing from the file. Every write
+     * below bumps the generations it can move (store_touch), a rollback
+     * bumps both. heedd is the only writer of mentions (store.h). */
     uint64_t gen_rows;       /* which mentions exist, and their states */
     uint64_t gen_due;        /* states, snoozes, notifications, reminders, scores */
-    int64_t data_version;
     struct store_summary summary;
     uint64_t summary_gen;    /* gen_rows when summary was read; 0: none */
     struct store_due due;
+    uint64_t unnotified_none_gen; /* gen_due when store_unnotified found none; 0: unknown */
 };
 
 G_DEFINE_QUARK(heed-store-error-quark, store_error)
@@ -146,21 +146,6 @@ static void store_touch(struct store *st, unsigned what)
         st->gen_due++;
 }
 
-/* Before a cached read: another connection may have committed since. */
-static void store_sync(struct store *st)
-{
-    sqlite3_stmt *stmt = store_prepare(st, "PRAGMA data_version", NULL);
-    int64_t v = -1;
-    if (stmt) {
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            v = sqlite3_column_int64(stmt, 0);
-        store_done(stmt);
-    }
-    if (v < 0 || v != st->data_version)
-        store_touch(st, STORE_TOUCH_ALL);
-    st->data_version = v;
-}
-
 char *store_default_path(void)
 {
     return g_build_filename(g_get_user_state_dir(), "heed", "heed.db", NULL);
@@ -212,7 +197,6 @@ struct store *store_open(const char *path, GError **error)
     st->path = g_strdup(path);
     st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
     st->gen_rows = st->gen_due = 1;
-    st->data_version = -1;
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
@@ -497,6 +481,8 @@ bool store_set_score(struct store *st, int64_t id, int score, const char *reason
 GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **error)
 {
     (void)now;
+    if (st->unnotified_none_gen == st->gen_due)
+        return g_ptr_array_new_with_free_func((GDestroyNotify)mention_free); /* still none */
     sqlite3_stmt *stmt = store_prepare(st,
                                        "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
                                        "WHERE notified_at = 0 AND initial = 0 AND state = 'waiting'\n"
@@ -505,7 +491,10 @@ GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **e
     if (!stmt)
         return NULL;
     sqlite3_bind_int(stmt, 1, limit > 0 ? limit : -1);
-    return store_collect(st, stmt, error);
+    GPtrArray *out = store_collect(st, stmt, error);
+    if (out && out->len == 0)
+        st->unnotified_none_gen = st->gen_due;
+    return out;
 }
 
 bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **error)
@@ -515,6 +504,28 @@ bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **er
         return false;
     sqlite3_bind_int64(stmt, 1, when);
     sqlite3_bind_int64(stmt, 2, id);
+    store_touch(st, STORE_TOUCH_DUE);
+    return store_step_done(st, stmt, "mark notified", error);
+}
+
+bool store_mark_notified_many(struct store *st, const int64_t *ids, size_t n, int64_t when, GError **error)
+{
+    if (n == 0)
+        return true;
+    /* One statement for the batch: each row is rewritten once, without a
+     * statement run (and a B-tree descent from the top) per mention. */
+    sqlite3_stmt *stmt = store_prepare(
+        st, "UPDATE mention SET notified_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))", error);
+    if (!stmt)
+        return false;
+    GString *list = g_string_sized_new(n * 8 + 2);
+    g_string_append_c(list, '[');
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(list, "%s%" G_GINT64_FORMAT, i ? "," : "", ids[i]);
+    g_string_append_c(list, ']');
+    sqlite3_bind_int64(stmt, 1, when);
+    sqlite3_bind_text(stmt, 2, list->str, (int)list->len, SQLITE_TRANSIENT);
+    g_string_free(list, TRUE);
     store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "mark notified", error);
 }
@@ -535,7 +546,6 @@ GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, 
                             GError **error)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
-    store_sync(st);
     const struct store_due *d = store_due_cached(st, schedule, n_schedule, min_score);
     if (d && (d->nudge_min == 0 || d->nudge_min > now))
         return out; /* nothing is due before nudge_min: no need to look */
@@ -667,7 +677,6 @@ static int64_t store_next_snooze_end(struct store *st, int64_t now)
 
 int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score)
 {
-    store_sync(st);
     if (!store_due_cached(st, schedule, n_schedule, min_score) &&
         !store_due_read(st, schedule, n_schedule, min_score))
         return 0;
@@ -684,7 +693,6 @@ int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n
 
 int store_wake_snoozed(struct store *st, int64_t now, GError **error)
 {
-    store_sync(st);
     if (st->due.gen == st->gen_due && (st->due.snooze_min == 0 || st->due.snooze_min > now))
         return 0; /* no snooze has ended: nothing to write */
     /* A woken mention pops up again: clear notified_at and its reminders. */
@@ -804,7 +812,6 @@ int store_author_mentions(struct store *st, const char *account, const char *aut
 
 bool store_summary(struct store *st, struct store_summary *out, GError **error)
 {
-    store_sync(st);
     if (st->summary_gen == st->gen_rows) {
         *out = st->summary;
         return true;
