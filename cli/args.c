@@ -6,177 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "config.h"
-
-enum {
-    CLI_F_JSON = 1 << 0,     /* has --json */
-    CLI_F_ID = 1 << 1,       /* takes a mention id */
-    CLI_F_DURATION = 1 << 2, /* takes an optional DURATION after the id */
-    CLI_F_FILE = 1 << 3,     /* takes an optional FILE */
-    CLI_F_LIST = 1 << 4,     /* --all, --limit */
-    CLI_F_DAYS = 1 << 5,     /* --days */
-    CLI_F_LOGIN = 1 << 6,    /* NETWORK [TARGET] and the login options */
-};
-
-struct cli_cmd_spec {
-    const char *name;
-    enum cli_cmd cmd;
-    unsigned flags;
-    const char *usage;
-};
-
-static const char cli_overview[] =
-    "usage: heed [--json] COMMAND [ARGS]\n"
-    "       heed --version | --help\n"
-    "\n"
-    "Commands:\n"
-    "  status [--json]              is heedd running, its accounts, who is waiting\n"
-    "  list [--all] [--limit N] [--json]\n"
-    "                               mentions waiting for you, most urgent first\n"
-    "  show ID [--json]             one mention in full\n"
-    "  explain ID [--json]          why a mention scored what it did\n"
-    "  open ID                      open the post in your browser\n"
-    "  done ID                      mark a mention handled; withdraws its notification\n"
-    "  snooze ID [DURATION]         hide a mention for a while (e.g. 30m, 2h, 1d)\n"
-    "  wake ID                      end a snooze now\n"
-    "  stats [--days N] [--json]    mentions, answers and waiting times lately\n"
-    "  reload                       make heedd re-read heed.conf\n"
-    "  check-config [FILE]          check a configuration file (heedd not needed)\n"
-    "  login NETWORK [INSTANCE|HANDLE]\n"
-    "                               add an account: mastodon, bluesky, github or x\n"
-    "  doctor                       check the whole set-up, one line per check\n"
-    "  help [COMMAND]               this text, or a command's\n"
-    "\n"
-    "Every command takes --help. Exit status: 0 ok, 1 error, 2 usage error,\n"
-    "3 heedd not running. See heed(1).\n";
-
-static const struct cli_cmd_spec cli_cmds[] = {
-    { "status", CLI_CMD_STATUS, CLI_F_JSON,
-      "usage: heed status [--json]\n"
-      "\n"
-      "Whether heedd is running, each account's health and last successful\n"
-      "poll, how many people are waiting for you and for how long.\n" },
-    { "list", CLI_CMD_LIST, CLI_F_JSON | CLI_F_LIST,
-      "usage: heed list [--all] [--limit N] [--json]\n"
-      "\n"
-      "Mentions waiting for you, most urgent first, with how long each has\n"
-      "waited; snoozed ones are marked so.\n"
-      "\n"
-      "  -a, --all     also list handled mentions (done, replied)\n"
-      "  --limit N     at most N mentions\n"
-      "  --json        every field of every mention; never truncated unless\n"
-      "                --limit is given\n" },
-    { "show", CLI_CMD_SHOW, CLI_F_JSON | CLI_F_ID,
-      "usage: heed show ID [--json]\n"
-      "\n"
-      "One mention in full: who, where, its whole text and link.\n" },
-    { "explain", CLI_CMD_EXPLAIN, CLI_F_JSON | CLI_F_ID,
-      "usage: heed explain ID [--json]\n"
-      "\n"
-      "Why a mention scored what it did: every contribution to its score.\n" },
-    { "open", CLI_CMD_OPEN, CLI_F_ID,
-      "usage: heed open ID\n"
-      "\n"
-      "Open the post in your browser (open_command in heed.conf), from heedd.\n" },
-    { "done", CLI_CMD_DONE, CLI_F_ID,
-      "usage: heed done ID\n"
-      "\n"
-      "Mark a mention handled; its notification is withdrawn.\n" },
-    { "snooze", CLI_CMD_SNOOZE, CLI_F_ID | CLI_F_DURATION,
-      "usage: heed snooze ID [DURATION]\n"
-      "\n"
-      "Hide a mention until DURATION has passed (90s, 30m, 2h, 1d; at most\n"
-      "30d); without DURATION, for the snooze time set in heed.conf (1h).\n" },
-    { "wake", CLI_CMD_WAKE, CLI_F_ID,
-      "usage: heed wake ID\n"
-      "\n"
-      "End a snooze now: the mention is waiting again.\n" },
-    { "stats", CLI_CMD_STATS, CLI_F_JSON | CLI_F_DAYS,
-      "usage: heed stats [--days N] [--json]\n"
-      "\n"
-      "A mirror: mentions of the last N days (default 7), how many you\n"
-      "answered, the median time people waited for that, and who has waited\n"
-      "longest.\n" },
-    { "reload", CLI_CMD_RELOAD, 0,
-      "usage: heed reload\n"
-      "\n"
-      "Make heedd re-read heed.conf. A broken file is reported and heedd keeps\n"
-      "running on the configuration it has.\n" },
-    { "check-config", CLI_CMD_CHECK_CONFIG, CLI_F_FILE,
-      "usage: heed check-config [FILE]\n"
-      "\n"
-      "Check a configuration file (default: $XDG_CONFIG_HOME/heed/heed.conf)\n"
-      "without heedd: every problem is printed with its file, group and key.\n"
-      "Exit status 1 if there is any.\n" },
-    { "login", CLI_CMD_LOGIN, CLI_F_LOGIN,
-      "usage: heed login mastodon INSTANCE [OPTIONS]\n"
-      "       heed login bluesky HANDLE [OPTIONS]\n"
-      "       heed login github [OPTIONS]\n"
-      "       heed login x [OPTIONS]\n"
-      "\n"
-      "Add an account to heed.conf. Mastodon: registers heed on the instance\n"
-      "with read-only scopes, opens the authorisation page ($BROWSER or the\n"
-      "desktop's browser; the address is printed too) and asks for the code it\n"
-      "shows. Bluesky: asks for an app password (never your main password).\n"
-      "GitHub, X: says which token to create and asks for it. Every secret is\n"
-      "checked with one request before anything is written, read without echo\n"
-      "on a terminal, or as one line from standard input when that is not a\n"
-      "terminal, and never printed. It goes to $XDG_CONFIG_HOME/heed/NAME.token\n"
-      "(mode 0600) or, with secret-tool, to the desktop keyring.\n"
-      "\n"
-      "  --name NAME      the account's name (default: the instance's host,\n"
-      "                   the handle, github or x)\n"
-      "  --server URL     another API server (a Bluesky PDS, GitHub Enterprise)\n"
-      "  --ca-file FILE   trust this PEM CA bundle (a server behind a private CA)\n"
-      "  --force          replace an account of the same name\n"
-      "  --keyring        keep the secret in the desktop keyring (secret-tool)\n"
-      "  --no-browser     print the authorisation page's address, do not open it\n" },
-    { "doctor", CLI_CMD_DOCTOR, 0,
-      "usage: heed doctor\n"
-      "\n"
-      "Check the whole set-up and say how to fix what is wrong, one line per\n"
-      "check: the configuration, token files and their modes, each account's\n"
-      "sign-in and rate limit, the session bus, the notification server and\n"
-      "its capabilities, do-not-disturb, the systemd user unit and its\n"
-      "environment, the state database. Exit status 1 if anything needs\n"
-      "fixing (a FAIL line); warnings alone exit 0.\n" },
-    { "help", CLI_CMD_HELP, 0,
-      "usage: heed help [COMMAND]\n"
-      "\n"
-      "The list of commands, or what one command does.\n" },
-};
-
-static const struct cli_cmd_spec *cli_spec_by_name(const char *name)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(cli_cmds); i++)
-        if (strcmp(cli_cmds[i].name, name) == 0)
-            return &cli_cmds[i];
-    return NULL;
-}
-
-static const struct cli_cmd_spec *cli_spec(enum cli_cmd cmd)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(cli_cmds); i++)
-        if (cli_cmds[i].cmd == cmd)
-            return &cli_cmds[i];
-    return NULL;
-}
-
-const char *cli_cmd_name(enum cli_cmd cmd)
-{
-    if (cmd == CLI_CMD_NONE || cmd == CLI_CMD_HELP || cmd == CLI_CMD_VERSION)
-        return NULL;
-    const struct cli_cmd_spec *s = cli_spec(cmd);
-    return s ? s->name : NULL;
-}
-
-const char *cli_usage_text(enum cli_cmd cmd)
-{
-    if (cmd == CLI_CMD_NONE || cmd == CLI_CMD_HELP || cmd == CLI_CMD_VERSION)
-        return cli_overview;
-    const struct cli_cmd_spec *s = cli_spec(cmd);
-    return s ? s->usage : cli_overview;
-}
+#include "login.h"
+#include "net/net.h"
 
 /* Arguments are quoted in messages through this so that a stray control
  * character typed or pasted on the command line cannot garble the terminal. */
@@ -247,19 +80,40 @@ static bool cli_is_option(const char *arg)
     return arg[0] == '-' && arg[1] != '\0' && !g_ascii_isdigit(arg[1]);
 }
 
-static bool cli_positional(const struct cli_cmd_spec *spec, const char *arg, int *n_pos, struct cli_args *out,
+/* "status, list, show, explain or stats": the verbs that print JSON. */
+static char *cli_json_commands(void)
+{
+    GPtrArray *names = g_ptr_array_new();
+    for (const struct cmd_entry *const *e = cmd_table(); *e; e++)
+        if ((*e)->flags & CMD_F_JSON)
+            g_ptr_array_add(names, (gpointer)(*e)->name);
+    GString *s = g_string_new(NULL);
+    for (guint k = 0; k < names->len; k++)
+        g_string_append_printf(s, "%s%s", k == 0 ? "" : k + 1 == names->len ? " or " : ", ",
+                               (const char *)g_ptr_array_index(names, k));
+    g_ptr_array_free(names, TRUE);
+    return g_string_free(s, FALSE);
+}
+
+static bool cli_no_json(const struct cmd_entry *spec, char **error)
+{
+    g_autofree char *with = cli_json_commands();
+    return cli_fail(error, "%s: --json is not supported here; expected it with %s", spec->name, with);
+}
+
+static bool cli_positional(const struct cmd_entry *spec, const char *arg, int *n_pos, struct cli_args *out,
                            char **error)
 {
     g_autofree char *q = cli_quote(arg);
     int pos = (*n_pos)++;
-    if ((spec->flags & CLI_F_ID) && pos == 0) {
+    if ((spec->flags & (CMD_F_ID | CMD_F_ID_OPTIONAL)) && pos == 0) {
         long long id;
         if (!cli_parse_number(arg, 1, INT64_MAX, &id))
             return cli_fail(error, "%s: %s is not a mention id; expected a number from heed list", spec->name, q);
         out->id = id;
         return true;
     }
-    if ((spec->flags & CLI_F_DURATION) && pos == 1) {
+    if ((spec->flags & CMD_F_DURATION) && pos == 1) {
         int64_t s = config_parse_duration(arg);
         if (s < 0)
             return cli_fail(error, "%s: %s is not a duration; expected e.g. 90s, 30m, 2h or 1d", spec->name, q);
@@ -268,42 +122,41 @@ static bool cli_positional(const struct cli_cmd_spec *spec, const char *arg, int
         out->snooze_seconds = s;
         return true;
     }
-    if ((spec->flags & CLI_F_FILE) && pos == 0) {
+    if ((spec->flags & CMD_F_FILE) && pos == 0) {
         if (!*arg)
             return cli_fail(error, "%s: the file name is empty", spec->name);
         out->file = arg;
         return true;
     }
-    if ((spec->flags & CLI_F_LOGIN) && pos == 0) {
-        static const char *const networks[] = { "mastodon", "bluesky", "github", "x" };
-        for (size_t i = 0; i < G_N_ELEMENTS(networks); i++)
-            if (strcmp(arg, networks[i]) == 0) {
-                out->network = arg;
-                return true;
-            }
-        return cli_fail(error, "%s: %s is not a network; expected mastodon, bluesky, github or x", spec->name, q);
+    if ((spec->flags & CMD_F_LOGIN) && pos == 0) {
+        const struct net_driver *d = net_driver_find(arg);
+        if (!d || d->login == NET_LOGIN_NONE) {
+            g_autofree char *list = login_network_list(" or ");
+            return cli_fail(error, "%s: %s is not a network; expected %s", spec->name, q, list);
+        }
+        out->network = arg;
+        return true;
     }
-    if ((spec->flags & CLI_F_LOGIN) && pos == 1 && out->network &&
-        (strcmp(out->network, "mastodon") == 0 || strcmp(out->network, "bluesky") == 0)) {
+    const struct net_driver *drv = out->network ? net_driver_find(out->network) : NULL;
+    if ((spec->flags & CMD_F_LOGIN) && pos == 1 && drv && drv->login_target) {
         if (!*arg)
-            return cli_fail(error, "%s: the %s is empty", spec->name,
-                            strcmp(out->network, "mastodon") == 0 ? "instance" : "handle");
+            return cli_fail(error, "%s: the %s is empty", spec->name, drv->login_target);
         out->target = arg;
         return true;
     }
-    if (spec->cmd == CLI_CMD_HELP && pos == 0) {
-        const struct cli_cmd_spec *about = cli_spec_by_name(arg);
-        if (!about || about->cmd == CLI_CMD_HELP)
-            return cli_fail(error, "help: unknown command %s", q);
+    if ((spec->flags & CMD_F_COMMAND) && pos == 0) {
+        const struct cmd_entry *about = cmd_find(arg);
+        if (!about || about == spec)
+            return cli_fail(error, "%s: unknown command %s", spec->name, q);
         /* "heed help list" is "heed list --help". */
-        out->cmd = about->cmd;
+        out->cmd = about;
         out->help = true;
         return true;
     }
     return cli_fail(error, "%s: unexpected argument %s", spec->name, q);
 }
 
-static bool cli_option(const struct cli_cmd_spec *spec, int argc, char **argv, int *i, struct cli_args *out,
+static bool cli_option(const struct cmd_entry *spec, int argc, char **argv, int *i, struct cli_args *out,
                        char **error)
 {
     const char *arg = argv[*i];
@@ -311,17 +164,16 @@ static bool cli_option(const struct cli_cmd_spec *spec, int argc, char **argv, i
     bool missing;
     long long n;
     if (strcmp(arg, "--json") == 0) {
-        if (!(spec->flags & CLI_F_JSON))
-            return cli_fail(error, "%s: --json is not supported here; expected it with status, list, show, "
-                                   "explain or stats", spec->name);
+        if (!(spec->flags & CMD_F_JSON))
+            return cli_no_json(spec, error);
         out->json = true;
         return true;
     }
-    if ((spec->flags & CLI_F_LIST) && (strcmp(arg, "--all") == 0 || strcmp(arg, "-a") == 0)) {
+    if ((spec->flags & CMD_F_LIST) && (strcmp(arg, "--all") == 0 || strcmp(arg, "-a") == 0)) {
         out->all = true;
         return true;
     }
-    if (spec->flags & CLI_F_LIST) {
+    if (spec->flags & CMD_F_LIST) {
         v = cli_option_value(argc, argv, i, "--limit", &missing);
         if (missing)
             return cli_fail(error, "%s: --limit needs a number", spec->name);
@@ -334,7 +186,7 @@ static bool cli_option(const struct cli_cmd_spec *spec, int argc, char **argv, i
             return true;
         }
     }
-    if (spec->flags & CLI_F_DAYS) {
+    if (spec->flags & CMD_F_DAYS) {
         v = cli_option_value(argc, argv, i, "--days", &missing);
         if (missing)
             return cli_fail(error, "%s: --days needs a number", spec->name);
@@ -347,9 +199,30 @@ static bool cli_option(const struct cli_cmd_spec *spec, int argc, char **argv, i
             return true;
         }
     }
-    if (spec->flags & CLI_F_LOGIN) {
-        const char *const value_options[] = { "--name", "--server", "--ca-file" };
-        const char **slots[] = { &out->name, &out->server, &out->ca_file };
+    if (spec->flags & CMD_F_FORMAT) {
+        v = cli_option_value(argc, argv, i, "--format", &missing);
+        if (missing)
+            return cli_fail(error, "%s: --format needs a name", spec->name);
+        if (v) {
+            static const char *const formats[] = { "text", "json", "waybar", "polybar", "i3blocks" };
+            bool known = false;
+            for (size_t k = 0; k < G_N_ELEMENTS(formats) && !known; k++)
+                known = strcmp(v, formats[k]) == 0;
+            g_autofree char *q = cli_quote(v);
+            if (!known)
+                return cli_fail(error, "%s: --format %s is not known; expected text, json, waybar, polybar or i3blocks",
+                                spec->name, q);
+            out->format = v;
+            return true;
+        }
+        if (strcmp(arg, "--follow") == 0 || strcmp(arg, "-f") == 0) {
+            out->follow = true;
+            return true;
+        }
+    }
+    if (spec->flags & CMD_F_LOGIN) {
+        const char *const value_options[] = { "--name", "--server", "--ca-file", "--client-id" };
+        const char **slots[] = { &out->name, &out->server, &out->ca_file, &out->client_id };
         for (size_t k = 0; k < G_N_ELEMENTS(value_options); k++) {
             v = cli_option_value(argc, argv, i, value_options[k], &missing);
             if (missing || (v && !*v))
@@ -376,57 +249,88 @@ static bool cli_option(const struct cli_cmd_spec *spec, int argc, char **argv, i
     return cli_fail(error, "%s: unknown option %s", spec->name, q);
 }
 
+/* Options before the command: --json, and --help or --version alone. Sets
+ * *i to the command's index; returns false on a usage error, and sets *done
+ * when the line is complete without a command. */
+static bool cli_global_options(int argc, char **argv, int *i, struct cli_args *out, bool *json, bool *done,
+                               char **error)
+{
+    for (; *i < argc && cli_is_option(argv[*i]); (*i)++) {
+        const char *arg = argv[*i];
+        if (strcmp(arg, "--json") == 0) {
+            *json = true;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            (*i)++;
+            break;
+        }
+        bool help = strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+        bool version = strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0;
+        if (!help && !version) {
+            g_autofree char *q = cli_quote(arg);
+            return cli_fail(error, "unknown option %s", q);
+        }
+        if (*i + 1 < argc) {
+            g_autofree char *q = cli_quote(argv[*i + 1]);
+            return cli_fail(error, "unexpected argument %s after %s", q, arg);
+        }
+        out->cmd = help ? cmd_find("help") : NULL;
+        out->version = version;
+        *done = true;
+        return true;
+    }
+    return true;
+}
+
+/* What must be there once the whole line is read. */
+static bool cli_check_complete(const struct cmd_entry *spec, const struct cli_args *out, char **error)
+{
+    if ((spec->flags & CMD_F_ID) && out->id == 0)
+        return cli_fail(error, "%s: needs a mention id, a number from heed list", spec->name);
+    if (!(spec->flags & CMD_F_LOGIN))
+        return true;
+    if (!out->network) {
+        g_autofree char *list = login_network_list(" or ");
+        return cli_fail(error, "%s: needs a network: %s", spec->name, list);
+    }
+    const struct net_driver *d = net_driver_find(out->network);
+    if (d->login_target && !out->target)
+        return cli_fail(error, "%s: %s needs your %s, e.g. heed login %s %s", spec->name, d->name, d->login_target,
+                        d->name, d->login_example);
+    if (d->server_required && out->server)
+        return cli_fail(error, "%s: --server is not for %s; the %s is the server", spec->name, d->name,
+                        d->login_target);
+    if (d->login != NET_LOGIN_OAUTH_APP && out->client_id)
+        return cli_fail(error, "%s: --client-id is not for %s", spec->name, d->name);
+    return true;
+}
+
 bool cli_args_parse(int argc, char **argv, struct cli_args *out, char **error)
 {
     memset(out, 0, sizeof *out);
     *error = NULL;
-    bool json = false;
+    bool json = false, done = false;
     int i = 1;
-
-    /* Global options, before the command. */
-    for (; i < argc && cli_is_option(argv[i]); i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--json") == 0) {
-            json = true;
-            continue;
-        }
-        if (strcmp(arg, "--") == 0) {
-            i++;
-            break;
-        }
-        enum cli_cmd c;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
-            c = CLI_CMD_HELP;
-        else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0)
-            c = CLI_CMD_VERSION;
-        else {
-            g_autofree char *q = cli_quote(arg);
-            return cli_fail(error, "unknown option %s", q);
-        }
-        if (i + 1 < argc) {
-            g_autofree char *q = cli_quote(argv[i + 1]);
-            return cli_fail(error, "unexpected argument %s after %s", q, arg);
-        }
-        out->cmd = c;
+    if (!cli_global_options(argc, argv, &i, out, &json, &done, error))
+        return false;
+    if (done)
         return true;
-    }
     if (i >= argc) {
         if (json)
             return cli_fail(error, "--json needs a command; expected e.g. heed --json list");
-        out->cmd = CLI_CMD_NONE;
-        return true;
+        return true; /* no command: the caller prints the overview */
     }
 
     const char *name = argv[i++];
-    const struct cli_cmd_spec *spec = cli_spec_by_name(name);
+    const struct cmd_entry *spec = cmd_find(name);
     if (!spec) {
         g_autofree char *q = cli_quote(name);
         return cli_fail(error, "unknown command %s", q);
     }
-    out->cmd = spec->cmd;
-    if (json && !(spec->flags & CLI_F_JSON))
-        return cli_fail(error, "%s: --json is not supported here; expected it with status, list, show, explain "
-                               "or stats", spec->name);
+    out->cmd = spec;
+    if (json && !(spec->flags & CMD_F_JSON))
+        return cli_no_json(spec, error);
     out->json = json;
 
     /* --help wins over anything else on the line, even a mistake: someone
@@ -451,21 +355,5 @@ bool cli_args_parse(int argc, char **argv, struct cli_args *out, char **error)
         if (!ok)
             return false;
     }
-    if ((spec->flags & CLI_F_ID) && out->id == 0 && !out->help)
-        return cli_fail(error, "%s: needs a mention id, a number from heed list", spec->name);
-    if ((spec->flags & CLI_F_LOGIN) && !out->help) {
-        if (!out->network)
-            return cli_fail(error, "%s: needs a network: mastodon, bluesky, github or x", spec->name);
-        if (strcmp(out->network, "mastodon") == 0 && !out->target)
-            return cli_fail(error, "%s: mastodon needs your instance, e.g. heed login mastodon mastodon.social",
-                            spec->name);
-        if (strcmp(out->network, "bluesky") == 0 && !out->target)
-            return cli_fail(error, "%s: bluesky needs your handle, e.g. heed login bluesky alice.bsky.social",
-                            spec->name);
-        if (strcmp(out->network, "mastodon") == 0 && out->server)
-            return cli_fail(error, "%s: --server is not for mastodon; the instance is the server", spec->name);
-    }
-    if (spec->cmd == CLI_CMD_HELP && !out->help)
-        out->cmd = CLI_CMD_HELP;
-    return true;
+    return out->help || cli_check_complete(spec, out, error);
 }

@@ -19,7 +19,8 @@
 #include "config.h"
 #include "control.h"
 #include "format.h"
-#include "login.h"
+#include "https.h"
+#include "net/net.h"
 #include "secret.h"
 #include "store.h"
 #include "url.h"
@@ -34,9 +35,11 @@ struct doctor {
     bool color;
     int fails, warns;
     struct config *cfg;   /* NULL when heed.conf does not load */
-    struct store *st;     /* NULL when there is no database or it is broken */
-    char *db_path;
-    char *db_error;       /* why store_open failed, or NULL */
+    json_t *heedd;        /* heedd's status answer, or NULL when it did not give one */
+    char *heedd_error;    /* why not (NULL: it is not running) */
+    struct store *st;     /* read-only; NULL when there is no database or it is broken */
+    char *db_path;        /* the one heedd uses (its status says), else the default */
+    char *db_error;       /* why store_open_readonly failed, or NULL */
     GDBusConnection *bus; /* NULL when there is no session bus */
     bool notify_server;
     bool user_manager;    /* systemctl --user reached a manager */
@@ -68,6 +71,26 @@ static void doctor_say(struct doctor *d, enum doctor_level level, const char *fi
 
 /* ---- configuration and accounts --------------------------------------------- */
 
+/* "heed login mastodon INSTANCE (or bluesky HANDLE, github, x)": where a
+ * newcomer starts, from the drivers. */
+static char *doctor_login_hint(void)
+{
+    g_autoptr(GPtrArray) ways = g_ptr_array_new_with_free_func(g_free);
+    for (const struct net_driver *const *d = net_drivers(); *d; d++) {
+        if ((*d)->login == NET_LOGIN_NONE)
+            continue;
+        g_autofree char *target = (*d)->login_target ? g_ascii_strup((*d)->login_target, -1) : NULL;
+        g_ptr_array_add(ways, target ? g_strdup_printf("%s %s", (*d)->name, target) : g_strdup((*d)->name));
+    }
+    GString *s = g_string_new("heed login");
+    for (guint i = 0; i < ways->len; i++)
+        g_string_append_printf(s, "%s%s", i == 0 ? " " : i == 1 ? " (or " : ", ",
+                               (const char *)g_ptr_array_index(ways, i));
+    if (ways->len > 1)
+        g_string_append_c(s, ')');
+    return g_string_free(s, FALSE);
+}
+
 static void doctor_config(struct doctor *d)
 {
     g_autofree char *path = config_default_path();
@@ -81,9 +104,10 @@ static void doctor_config(struct doctor *d)
         g_error_free(err);
         return;
     }
+    g_autofree char *hint = doctor_login_hint();
     if (!exists) {
-        doctor_say(d, DOCTOR_WARN, "add an account: heed login mastodon INSTANCE (or bluesky HANDLE, github, x)",
-                   "no configuration yet (%s)", path);
+        g_autofree char *fix = g_strconcat("add an account: ", hint, NULL);
+        doctor_say(d, DOCTOR_WARN, fix, "no configuration yet (%s)", path);
         return;
     }
     guint n = d->cfg->problems->len;
@@ -94,28 +118,20 @@ static void doctor_config(struct doctor *d)
         doctor_say(d, DOCTOR_OK, NULL, "%s parses: %d account%s", path, d->cfg->n_accounts,
                    d->cfg->n_accounts == 1 ? "" : "s");
     if (d->cfg->n_accounts == 0)
-        doctor_say(d, DOCTOR_WARN, "heed login mastodon INSTANCE (or bluesky HANDLE, github, x)",
-                   "no accounts are configured, so heed watches nothing");
+        doctor_say(d, DOCTOR_WARN, hint, "no accounts are configured, so heed watches nothing");
 }
 
 /* "heed login github --name gh --force": what redoes this account's login. */
-static char *doctor_relogin(const struct config_account *a)
+static char *doctor_relogin(const struct net_driver *drv, const struct config_account *a)
 {
     GString *s = g_string_new("heed login ");
     g_string_append(s, a->network);
-    if (strcmp(a->network, "mastodon") == 0 && a->server) {
+    if (drv->server_required && a->server)
         g_string_append_printf(s, " %s", a->server + strlen("https://"));
-    } else if (strcmp(a->network, "bluesky") == 0 && a->identifier) {
+    else if (drv->identifier_hint && a->identifier)
         g_string_append_printf(s, " %s", a->identifier);
-    }
-    if (a->server && strcmp(a->network, "mastodon") != 0) {
-        static const char *const defaults[] = { "https://bsky.social", "https://api.github.com", "https://api.x.com" };
-        bool is_default = false;
-        for (size_t i = 0; i < G_N_ELEMENTS(defaults); i++)
-            is_default = is_default || strcmp(a->server, defaults[i]) == 0;
-        if (!is_default)
-            g_string_append_printf(s, " --server %s", a->server);
-    }
+    if (a->server && !drv->server_required && g_strcmp0(a->server, drv->default_server) != 0)
+        g_string_append_printf(s, " --server %s", a->server);
     if (a->ca_file)
         g_string_append_printf(s, " --ca-file %s", a->ca_file);
     g_string_append_printf(s, " --name %s --force", a->name);
@@ -123,10 +139,10 @@ static char *doctor_relogin(const struct config_account *a)
 }
 
 /* The account's secret, read the way heedd reads it; NULL after a FAIL line. */
-static char *doctor_secret(struct doctor *d, const struct config_account *a)
+static char *doctor_secret(struct doctor *d, const struct net_driver *drv, const struct config_account *a)
 {
     GError *err = NULL;
-    g_autofree char *relogin = doctor_relogin(a);
+    g_autofree char *relogin = doctor_relogin(drv, a);
     if (a->token_file) {
         char *s = secret_from_file(a->token_file, &err);
         if (!s) {
@@ -159,106 +175,93 @@ static char *doctor_secret(struct doctor *d, const struct config_account *a)
     return NULL;
 }
 
-static const char *doctor_json_str(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-/* Bluesky: createSession is limited to about 100 a day, so doctor never
- * calls it; it tries the session heedd (or heed login) left in the store. */
-static void doctor_auth_bluesky(struct doctor *d, const struct config_account *a, const char *relogin)
+/* What heedd keeps for the account (a Bluesky session), read-only; an
+ * empty object when there is nothing. */
+static json_t *doctor_account_state(struct doctor *d, const struct config_account *a)
 {
     g_autofree char *js = d->st ? store_account_state(d->st, a->name, NULL) : NULL;
     json_t *state = js ? json_loads(js, 0, NULL) : NULL;
     if (js)
         explicit_bzero(js, strlen(js));
-    const char *access = doctor_json_str(state, "accessJwt");
-    if (!access || g_strcmp0(doctor_json_str(state, "login_identifier"), a->identifier) != 0 ||
-        g_strcmp0(doctor_json_str(state, "login_server"), a->server) != 0) {
-        doctor_say(d, DOCTOR_WARN, "heedd signs in with the app password when it starts (or run heed login bluesky)",
-                   "account %s: not signed in yet, so the app password is untested", a->name);
-        json_decref(state);
-        return;
-    }
-    g_autofree char *auth = g_strdup_printf("Authorization: Bearer %s", access);
-    const char *hdr[] = { auth, "Accept: application/json", NULL };
-    g_autofree char *url = g_strconcat(a->server, "/xrpc/app.bsky.notification.listNotifications?limit=1", NULL);
-    struct login_http r;
-    login_https("GET", url, a->ca_file, hdr, NULL, &r);
-    explicit_bzero(auth, strlen(auth));
-    long left = -1;
-    g_autofree char *rate = login_http_rate(&r, &left);
-    json_t *body = login_http_json(&r);
-    bool expired = (r.status == 400 || r.status == 401) && g_strcmp0(doctor_json_str(body, "error"), "ExpiredToken") == 0;
-    const char *handle = doctor_json_str(state, "handle");
-    if (r.status == 200)
-        doctor_say(d, DOCTOR_OK, NULL, "account %s: signed in to %s as @%s%s%s", a->name, a->server,
-                   handle ? handle : a->identifier, rate ? "; " : "", rate ? rate : "");
-    else if (expired)
-        doctor_say(d, DOCTOR_OK, NULL, "account %s: signed in to %s; the session's access token has expired and heedd "
-                   "renews it%s%s", a->name, a->server, rate ? "; " : "", rate ? rate : "");
-    else if (r.status == 0) {
-        g_autofree char *why = login_http_problem(&r, access);
-        doctor_say(d, DOCTOR_FAIL, "check the address and the network; a private CA needs ca_file", "account %s: %s",
-                   a->name, why);
-    } else {
-        g_autofree char *why = login_http_problem(&r, access);
-        doctor_say(d, r.status >= 500 || r.status == 429 ? DOCTOR_WARN : DOCTOR_FAIL, relogin,
-                   "account %s: %s refused the session (%s)", a->name, a->server, why);
-    }
-    json_decref(body);
+    if (json_is_object(state))
+        return state;
     json_decref(state);
-    login_http_clear(&r);
+    return json_object();
 }
 
-/* One request that proves the secret and shows the rate limit left. */
-static void doctor_auth(struct doctor *d, const struct config_account *a, const char *secret)
+/* Tokens in the state live in jansson's strings. */
+static void doctor_wipe_state(json_t *state)
 {
-    g_autofree char *relogin = doctor_relogin(a);
-    if (strcmp(a->network, "bluesky") == 0) {
-        doctor_auth_bluesky(d, a, relogin);
-        return;
+    const char *k;
+    json_t *v;
+    json_object_foreach(state, k, v) {
+        if (json_is_string(v))
+            explicit_bzero((char *)json_string_value(v), json_string_length(v));
     }
-    const char *path = strcmp(a->network, "mastodon") == 0 ? "/api/v1/accounts/verify_credentials"
-                       : strcmp(a->network, "github") == 0 ? "/notifications?per_page=1"
-                                                           : "/2/users/me";
-    g_autofree char *url = g_strconcat(a->server, path, NULL);
-    g_autofree char *auth = g_strdup_printf("Authorization: Bearer %s", secret);
-    const char *accept = strcmp(a->network, "github") == 0 ? "Accept: application/vnd.github+json"
-                                                           : "Accept: application/json";
-    const char *hdr[] = { auth, accept, NULL };
-    struct login_http r;
-    login_https("GET", url, a->ca_file, hdr, NULL, &r);
-    explicit_bzero(auth, strlen(auth));
+    json_decref(state);
+}
+
+/* The identity check's answer, as one line. */
+static void doctor_say_identity(struct doctor *d, const struct net_driver *drv, const struct config_account *a,
+                                const struct https_answer *ans, const struct net_identity *id, const char *secret)
+{
+    g_autofree char *relogin = doctor_relogin(drv, a);
     long left = -1;
-    g_autofree char *rate = login_http_rate(&r, &left);
-    if (r.status == 200) {
-        json_t *body = login_http_json(&r);
-        const char *who = strcmp(a->network, "mastodon") == 0 ? doctor_json_str(body, "acct")
-                          : strcmp(a->network, "x") == 0     ? doctor_json_str(json_object_get(body, "data"), "username")
-                                                             : NULL;
-        g_autofree char *as = who ? g_strdup_printf(" as @%s", who) : g_strdup("");
-        if (left == 0)
-            doctor_say(d, DOCTOR_WARN, "heedd waits for the limit to reset; poll less often (poll_interval)",
-                       "account %s: signed in to %s%s, but no requests are left", a->name, a->server, as);
-        else
-            doctor_say(d, DOCTOR_OK, NULL, "account %s: signed in to %s%s%s%s", a->name, a->server, as,
-                       rate ? "; " : "", rate ? rate : "");
-        json_decref(body);
-    } else if (r.status == 0) {
-        g_autofree char *why = login_http_problem(&r, secret);
+    g_autofree char *rate = https_rate(ans, &left);
+    g_autofree char *why = id->error ? g_strdup(id->error) : https_problem(ans, secret);
+    g_autofree char *as = id->handle ? g_strdup_printf(" as %s", id->handle) : g_strdup("");
+    g_autofree char *fix = id->hint ? g_strdup_printf("%s; or: %s", id->hint, relogin) : g_strdup(relogin);
+    const char *what = drv->session_end ? "session" : "token";
+    if (id->outcome == NET_OK && left == 0)
+        doctor_say(d, DOCTOR_WARN, "heedd waits for the limit to reset; poll less often (poll_interval)",
+                   "account %s: signed in to %s%s, but no requests are left", a->name, a->server, as);
+    else if (id->outcome == NET_OK)
+        doctor_say(d, DOCTOR_OK, NULL, "account %s: signed in to %s%s%s%s%s%s", a->name, a->server, as,
+                   id->note ? "; " : "", id->note ? id->note : "", rate ? "; " : "", rate ? rate : "");
+    else if (ans->status == 0)
         doctor_say(d, DOCTOR_FAIL, "check the address and the network; a private CA needs ca_file", "account %s: %s",
                    a->name, why);
-    } else if (r.status == 401 || r.status == 403) {
-        g_autofree char *why = login_http_problem(&r, secret);
-        doctor_say(d, DOCTOR_FAIL, relogin, "account %s: %s refused the token (%s)", a->name, a->server, why);
-    } else {
+    else if (id->outcome == NET_AUTH)
+        doctor_say(d, DOCTOR_FAIL, fix, "account %s: %s refused the %s (%s)", a->name, a->server, what, why);
+    else if (id->outcome == NET_RETRY)
         /* Rate limited or server trouble: heedd retries; nothing to fix here. */
-        g_autofree char *why = login_http_problem(&r, secret);
         doctor_say(d, DOCTOR_WARN, "heedd retries by itself; see heed status", "account %s: %s answered %s", a->name,
                    a->server, why);
-    }
-    login_http_clear(&r);
+    else
+        doctor_say(d, DOCTOR_FAIL, "check server in heed.conf", "account %s: %s is not a %s server (%s)", a->name,
+                   a->server, drv->title, why);
+}
+
+/* One request that proves the secret and shows the rate limit left. Where
+ * that would mean signing in (Bluesky's createSession, about 100 a day),
+ * the session heedd keeps is tried instead, and none is made. */
+static void doctor_auth(struct doctor *d, const struct net_driver *drv, const struct config_account *a,
+                        const char *secret)
+{
+    struct net_account acct = {
+        .name = a->name,
+        .network = a->network,
+        .server = a->server,
+        .web_host = a->web_host,
+        .identifier = a->identifier,
+        .secret = secret,
+        .client_id = a->client_id,
+        .now = g_get_real_time() / G_USEC_PER_SEC,
+    };
+    json_t *state = doctor_account_state(d, a);
+    struct https_answer ans;
+    struct net_identity id;
+    g_autofree char *error = NULL;
+    if (https_identity(drv, &acct, state, false, a->ca_file, &ans, &id, &error))
+        doctor_say_identity(d, drv, a, &ans, &id, secret);
+    else if (error)
+        doctor_say(d, DOCTOR_FAIL, "fix the account in heed.conf", "account %s: %s", a->name, error);
+    else
+        doctor_say(d, DOCTOR_WARN, "heedd signs in when it starts polling the account",
+                   "account %s: not signed in yet, so the %s is untested", a->name, drv->secret_word);
+    https_answer_clear(&ans);
+    net_identity_clear(&id);
+    doctor_wipe_state(state);
 }
 
 static void doctor_accounts(struct doctor *d)
@@ -267,13 +270,14 @@ static void doctor_accounts(struct doctor *d)
         return;
     for (int i = 0; i < d->cfg->n_accounts; i++) {
         const struct config_account *a = &d->cfg->accounts[i];
-        if (strcmp(a->network, "demo") == 0) {
-            doctor_say(d, DOCTOR_OK, NULL, "account %s: the demo needs no sign-in", a->name);
+        const struct net_driver *drv = net_driver_find(a->network);
+        if (!drv->needs_secret) {
+            doctor_say(d, DOCTOR_OK, NULL, "account %s: %s needs no sign-in", a->name, drv->title);
             continue;
         }
-        char *secret = doctor_secret(d, a);
+        char *secret = doctor_secret(d, drv, a);
         if (secret)
-            doctor_auth(d, a, secret);
+            doctor_auth(d, drv, a, secret);
         secret_free(secret);
     }
 }
@@ -299,6 +303,27 @@ static GVariant *doctor_call(struct doctor *d, const char *iface, const char *me
     return g_dbus_connection_call_sync(d->bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
                                        iface, method, args, reply, G_DBUS_CALL_FLAGS_NONE, DOCTOR_DBUS_TIMEOUT_MS,
                                        NULL, error);
+}
+
+/* What opens a post on this server, as it comes out of the box. */
+static const char *doctor_click_words(const char *server)
+{
+    static const struct {
+        const char *name, *words;
+    } servers[] = {
+        { "dunst", "on dunst (as Debian ships it) a left click closes a notification and a middle click opens the "
+                   "post; the Reply button is in the context menu (ctrl+shift+period, or dunstctl context)" },
+        { "mako", "on mako a left click opens the post (on-button-left=invoke-default-action); the buttons are in "
+                  "makoctl menu" },
+        { "gnome-shell", "on GNOME a click opens the post; Reply, Snooze and Done are buttons" },
+        { "Plasma", "on KDE Plasma a click opens the post; Reply, Snooze and Done are buttons" },
+        { "Xfce Notify Daemon", "on Xfce a click opens the post; Reply, Snooze and Done are buttons" },
+        { "SwayNotificationCenter", "on swaync a click opens the post; Reply, Snooze and Done are buttons" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(servers); i++)
+        if (g_ascii_strcasecmp(server, servers[i].name) == 0)
+            return servers[i].words;
+    return NULL;
 }
 
 static void doctor_notifications(struct doctor *d)
@@ -344,6 +369,10 @@ static void doctor_notifications(struct doctor *d)
                    "will not show",
                    name, version, list->len ? list->str : "none");
     g_string_free(list, TRUE);
+    const char *clicks = doctor_click_words(name);
+    doctor_say(d, DOCTOR_OK, NULL, "clicks: %s",
+               clicks ? clicks : "this server's own settings say which click opens the post (the default action); "
+                                 "heed open ID always does");
     g_variant_unref(info);
 }
 
@@ -408,25 +437,30 @@ static void doctor_dnd(struct doctor *d)
 
 /* ---- heedd and systemd ------------------------------------------------------- */
 
-static void doctor_heedd(struct doctor *d)
+/* Asked first: a running heedd says where its state database is. */
+static void doctor_ask_heedd(struct doctor *d)
 {
     GError *err = NULL;
     g_autofree char *path = control_default_path(&err);
-    json_t *res = path ? control_call(path, "status", NULL, 3000, &err) : NULL;
-    if (res) {
-        const char *version = json_string_value(json_object_get(res, "version"));
+    d->heedd = path ? control_call(path, "status", NULL, 3000, &err) : NULL;
+    if (!d->heedd && !g_error_matches(err, CONTROL_ERROR, CONTROL_ERROR_NOT_RUNNING))
+        d->heedd_error = g_strdup(err ? err->message : "?");
+    g_clear_error(&err);
+}
+
+static void doctor_heedd(struct doctor *d)
+{
+    if (d->heedd) {
+        const char *version = json_string_value(json_object_get(d->heedd, "version"));
         doctor_say(d, DOCTOR_OK, NULL, "heedd %s is running (pid %lld)", version ? version : "?",
-                   (long long)json_integer_value(json_object_get(res, "pid")));
-        json_decref(res);
-        return;
-    }
-    if (g_error_matches(err, CONTROL_ERROR, CONTROL_ERROR_NOT_RUNNING))
+                   (long long)json_integer_value(json_object_get(d->heedd, "pid")));
+    } else if (!d->heedd_error) {
         doctor_say(d, DOCTOR_WARN, "systemctl --user enable --now heed (or start heedd yourself)",
                    "heedd is not running");
-    else
+    } else {
         doctor_say(d, DOCTOR_FAIL, "journalctl --user -u heed shows what it is doing",
-                   "heedd does not answer on its control socket (%s)", err ? err->message : "?");
-    g_clear_error(&err);
+                   "heedd does not answer on its control socket (%s)", d->heedd_error);
+    }
 }
 
 /* systemctl --user ARGS...: its exit status, first line of stdout and
@@ -531,18 +565,17 @@ static void doctor_environment(struct doctor *d)
 
 /* ---- state -------------------------------------------------------------------- */
 
+/* Where heedd keeps its state (its --state or --demo database when it says
+ * so), opened read-only: doctor never creates, migrates or writes it. */
 static void doctor_open_store(struct doctor *d)
 {
-    d->db_path = store_default_path();
-    /* store_open() would create a missing database; doctor only looks. */
-    if (!g_file_test(d->db_path, G_FILE_TEST_EXISTS))
-        return;
+    const char *told = json_string_value(json_object_get(d->heedd, "state"));
+    d->db_path = told ? g_strdup(told) : store_default_path();
     GError *err = NULL;
-    d->st = store_open(d->db_path, &err);
-    if (!d->st) {
+    d->st = store_open_readonly(d->db_path, &err);
+    if (!d->st && !g_error_matches(err, STORE_ERROR, STORE_ERROR_NOT_FOUND))
         d->db_error = g_strdup(err->message);
-        g_error_free(err);
-    }
+    g_clear_error(&err);
 }
 
 static void doctor_database(struct doctor *d)
@@ -577,6 +610,7 @@ int doctor_main(const struct cli_args *a, bool color)
     (void)a;
     struct doctor d = { 0 };
     d.color = color;
+    doctor_ask_heedd(&d);
     doctor_open_store(&d);
     doctor_config(&d);
     doctor_accounts(&d);
@@ -599,6 +633,8 @@ int doctor_main(const struct cli_args *a, bool color)
     if (d.bus)
         g_object_unref(d.bus);
     store_close(d.st);
+    json_decref(d.heedd);
+    g_free(d.heedd_error);
     config_free(d.cfg);
     g_free(d.db_path);
     g_free(d.db_error);

@@ -7,8 +7,9 @@
  * heedd and its systemd user unit and environment, the state database.
  * FAIL is something heed cannot work around; warn is something it can, or
  * that depends on how the user runs it (no systemd user manager, say).
- * Doctor changes nothing: it never refreshes a session or writes a file
- * (opening an existing state database may migrate it, as heedd would).
+ * Doctor changes nothing: it never signs in, refreshes a session or writes
+ * a file. The state database it reads is the one heedd uses (a running
+ * heedd says which, --state and --demo included), opened read-only.
  */
 #ifndef HEED_CLI_DOCTOR_H
 #define HEED_CLI_DOCTOR_H

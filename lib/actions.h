@@ -16,12 +16,14 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "judge.h"
 #include "mention.h"
 #include "store.h"
 
 struct actions_env {
     struct store *store;
     struct deliver *deliver;
+    const struct judge *judge;       /* learns from what the user does */
     const struct config *cfg;        /* open_command, snooze_seconds */
     /* The host links of this account may point at (g_free), or NULL when
      * its links must not be opened. */
@@ -29,9 +31,10 @@ struct actions_env {
     void *ctx;
 };
 
+/* Open the post (learned from as "opened"). */
 bool actions_open(const struct actions_env *env, const struct mention *m, GError **error);
 /* Set a mention's state (snooze_s: how long a snooze lasts) and take its
- * banner down. */
+ * banner down; done and snoozed are learned from. */
 bool actions_set_state(const struct actions_env *env, int64_t id, enum mention_state state, int64_t snooze_s,
                        GError **error);
 /* A click on a banner: key "m<ID>" or "digest"; action "default", "reply",

@@ -61,7 +61,7 @@ void attention_forget_popup(struct attention *a)
 
 enum attention_verdict attention_decide(struct attention *a, const struct attention_input *in)
 {
-    if (in->muted)
+    if (in->muted || in->noise)
         return ATTENTION_SILENT;
     bool quiet = attention_in_quiet_hours(&a->quiet, in->local_minute);
     if (quiet && !(in->vip && a->quiet_allow_vip))
@@ -153,9 +153,16 @@ void attention_digest_text(const struct attention_digest *d, char **summary, cha
                                                  d->need_you == 1 ? "s" : "")
                                : g_strdup_printf("%d new mentions", d->count);
     GString *b = g_string_new(NULL);
-    for (int i = 0; i < ATTENTION_DIGEST_TOP; i++)
-        if (d->top_line[i])
-            g_string_append_printf(b, "%s%s", b->len ? "\n" : "", d->top_line[i]);
+    int named = 0;
+    for (int i = 0; i < ATTENTION_DIGEST_TOP; i++) {
+        if (!d->top_line[i])
+            continue;
+        g_string_append_printf(b, "%s%s", b->len ? "\n" : "", d->top_line[i]);
+        named++;
+    }
+    /* The count in the summary adds up: the names, then the rest. */
+    if (d->count > named)
+        g_string_append_printf(b, "%sand %d more", b->len ? "\n" : "", d->count - named);
     *body = g_string_free(b, FALSE);
 }
 

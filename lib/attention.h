@@ -2,7 +2,7 @@
  *
  * For each mention that has not been shown it decides: pop up on its own,
  * fold into the digest, hold (quiet hours, do-not-disturb) or stay silent
- * (muted). Individual popups are rate-limited: more than digest_threshold
+ * (muted, scored 0, a bot: listed by `heed list`, never a banner). Individual popups are rate-limited: more than digest_threshold
  * within digest_window seconds and the rest go to one digest, updated in
  * place, so a post going viral costs the user a handful of popups.
  *
@@ -35,6 +35,7 @@ struct attention {
 struct attention_input {
     int urgency;        /* 0 low, 1 normal, 2 critical */
     bool vip, muted;
+    bool noise;         /* scored 0, or a bot: stored and listed, never shown on its own */
     bool dnd;           /* the desktop asks not to be disturbed */
     int64_t now;
     int local_minute;   /* minutes after local midnight at `now` */
@@ -81,7 +82,8 @@ void attention_digest_reset(struct attention_digest *d);
 int attention_digest_wait_ms(const struct attention_digest *d, int64_t now_ms);
 /* Mark the digest as put on screen at now_ms. */
 void attention_digest_flushed(struct attention_digest *d, int64_t now_ms);
-/* Summary and body of a digest of more than one (g_free both). */
+/* Summary and body of a digest of more than one (g_free both): the body
+ * names the most urgent and ends with "and N more" for the rest. */
 void attention_digest_text(const struct attention_digest *d, char **summary, char **body);
 
 /* How long the daemon may sleep (seconds, at least 1, at most an hour):

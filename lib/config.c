@@ -9,6 +9,7 @@
  * quoted because people do paste secrets into command lines.
  */
 #include "config.h"
+#include "config-int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,64 +18,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "net/net.h"
+
 G_DEFINE_QUARK(config-error-quark, config_error)
 
 /* Larger than any sane heed.conf; stops a mistyped path like /dev/zero from
  * eating memory. */
 #define CONFIG_MAX_FILE_BYTES (1024 * 1024)
 #define CONFIG_MAX_NUDGES 5
-#define CONFIG_DAY (24 * 60 * 60)
 /* Upper bounds keep every duration far from int overflow once callers turn
  * it into milliseconds or add it to a timestamp. */
-#define CONFIG_MAX_POLL CONFIG_DAY
 #define CONFIG_MAX_LONG_DURATION (30 * CONFIG_DAY)
 #define CONFIG_MAX_DIGEST_THRESHOLD 1000
-#define CONFIG_MAX_CATCHUP_PAGES 1000
 
-/* Kept here rather than asked of lib/net so that the loader has no
- * dependency on the drivers; net_driver_find() must know every name listed. */
-struct config_network {
-    const char *name;
-    bool needs_secret;
-    bool server_required;
-    const char *default_server;
-    /* Where the network's web pages live when that is not the API host. */
-    const char *default_web_host;
-    /* A self-hosted server serves its own web pages (GitHub Enterprise);
-     * otherwise the web host is the same whatever server (a Bluesky PDS). */
-    bool web_follows_server;
-};
-
-static const struct config_network config_networks[] = {
-    { "mastodon", true, true, NULL, NULL, true },
-    { "bluesky", true, false, "https://bsky.social", "bsky.app", false },
-    { "github", true, false, "https://api.github.com", "github.com", true },
-    { "x", true, false, "https://api.x.com", "x.com", false },
-    { "demo", false, false, NULL, NULL, false },
-};
-#define CONFIG_NETWORK_LIST "mastodon, bluesky, github, x or demo"
 
 static const char *const config_heed_keys[] = {
     "poll_interval", "open_command", "snooze", "digest_threshold", "digest_window", "nudge",
-    "quiet_hours", "quiet_hours_allow", "vip", "muted", "keywords", NULL,
+    "quiet_hours", "quiet_hours_allow", "vip", "muted", "keywords", "mute_repos", "mute_kinds",
+    "keyword_points", "sound", "avatars", NULL,
 };
-static const char *const config_account_keys[] = {
-    "network", "server", "web_host", "identifier", "token_file", "token_command", "ca_file",
+const char *const config_account_keys[] = {
+    "network", "server", "web_host", "identifier", "client_id", "token_file", "token_command", "ca_file",
     "poll_interval", "catchup_max_pages", "reasons", "participating", "streaming", "stream_timeout", NULL,
 };
 
 #define CONFIG_ACCOUNT_PREFIX "account"
 
-/* What one group's parser needs: where to point in messages and where to put
- * them. Problems that should stop the group go to errors, the rest to
- * warnings. */
-struct config_group {
-    const char *path;
-    const char *group;
-    GKeyFile *kf;
-    GPtrArray *errors;
-    GPtrArray *warnings;
-};
 
 char *config_default_path(void)
 {
@@ -99,9 +68,7 @@ static char *config_vmsg(const char *path, const char *group, const char *key, c
     return msg;
 }
 
-static void config_add(GPtrArray *to, const struct config_group *g, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void config_add(GPtrArray *to, const struct config_group *g, const char *key, const char *fmt, ...)
+void config_add(GPtrArray *to, const struct config_group *g, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -109,8 +76,6 @@ static void config_add(GPtrArray *to, const struct config_group *g, const char *
     va_end(ap);
 }
 
-#define config_error_at(g, key, ...) config_add((g)->errors, (g), (key), __VA_ARGS__)
-#define config_warn_at(g, key, ...) config_add((g)->warnings, (g), (key), __VA_ARGS__)
 
 static void config_set_error(GError **error, int code, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -126,7 +91,7 @@ static void config_set_error(GError **error, int code, const char *path, const c
 
 /* A value as shown in a message: quoted, control characters escaped, long
  * values cut (at a UTF-8 boundary) so one bad line cannot flood the log. */
-static char *config_quote(const char *value)
+char *config_quote(const char *value)
 {
     enum { MAX_SHOWN = 80 };
     GString *s = g_string_new("\"");
@@ -246,7 +211,7 @@ bool config_parse_quiet_hours(const char *s, struct config_quiet *out)
 /* The stripped value of key, or NULL when the key is absent. A value GLib
  * cannot decode (bad escape, invalid UTF-8) is reported and also yields
  * NULL, with *bad set so callers do not add a second "missing" message. */
-static char *config_get(const struct config_group *g, const char *key, bool *bad)
+char *config_get(const struct config_group *g, const char *key, bool *bad)
 {
     GError *err = NULL;
     if (bad)
@@ -268,7 +233,7 @@ static char *config_get(const struct config_group *g, const char *key, bool *bad
 }
 
 /* A duration key in [min, max] seconds; leaves *out alone when absent. */
-static void config_get_duration(const struct config_group *g, const char *key, int64_t min, int64_t max,
+void config_get_duration(const struct config_group *g, const char *key, int64_t min, int64_t max,
                                 int *out)
 {
     char *v = config_get(g, key, NULL);
@@ -291,7 +256,7 @@ static void config_get_duration(const struct config_group *g, const char *key, i
     g_free(v);
 }
 
-static void config_get_int(const struct config_group *g, const char *key, int64_t min, int64_t max, int *out)
+void config_get_int(const struct config_group *g, const char *key, int64_t min, int64_t max, int *out)
 {
     char *v = config_get(g, key, NULL);
     if (v == NULL)
@@ -308,7 +273,7 @@ static void config_get_int(const struct config_group *g, const char *key, int64_
     g_free(v);
 }
 
-static void config_get_bool(const struct config_group *g, const char *key, bool *out)
+void config_get_bool(const struct config_group *g, const char *key, bool *out)
 {
     char *v = config_get(g, key, NULL);
     if (v == NULL)
@@ -327,7 +292,7 @@ static void config_get_bool(const struct config_group *g, const char *key, bool 
 
 /* A ';'-separated list, elements stripped, empty elements dropped; NULL
  * when absent or empty so that callers only have one "nothing" to test. */
-static char **config_get_list(const struct config_group *g, const char *key)
+char **config_get_list(const struct config_group *g, const char *key)
 {
     GError *err = NULL;
     if (!g_key_file_has_key(g->kf, g->group, key, NULL))
@@ -356,7 +321,7 @@ static char **config_get_list(const struct config_group *g, const char *key)
     return (char **)g_ptr_array_free(out, FALSE);
 }
 
-static void config_check_unknown_keys(const struct config_group *g, const char *const *known)
+void config_check_unknown_keys(const struct config_group *g, const char *const *known)
 {
     char **keys = g_key_file_get_keys(g->kf, g->group, NULL, NULL);
     if (keys == NULL)
@@ -444,6 +409,79 @@ static void config_parse_nudges(const struct config_group *g, const char *v, str
     cfg->n_nudges = n;
 }
 
+/* mute_repos, mute_kinds, keyword_points. */
+static void config_parse_filters(const struct config_group *g, struct config *cfg)
+{
+    cfg->mute_repos = config_get_list(g, "mute_repos");
+    for (char **r = cfg->mute_repos; r && *r; r++) {
+        const char *slash = strchr(*r, '/');
+        if (!slash || slash == *r || !slash[1] || strchr(slash + 1, '/')) {
+            char *q = config_quote(*r);
+            config_error_at(g, "mute_repos", "%s is not a repository; expected OWNER/REPO or OWNER/* (GitHub)", q);
+            g_free(q);
+        }
+    }
+    cfg->mute_kinds = config_get_list(g, "mute_kinds");
+    for (char **k = cfg->mute_kinds; k && *k; k++) {
+        bool known = false;
+        for (int i = 0; i < MENTION_KIND__COUNT && !known; i++)
+            known = g_ascii_strcasecmp(*k, mention_kind_name((enum mention_kind)i)) == 0;
+        if (!known) {
+            char *q = config_quote(*k);
+            config_error_at(g, "mute_kinds", "%s is not a kind of mention; expected some of mention, reply, quote, "
+                            "direct, review, assign, team", q);
+            g_free(q);
+        }
+    }
+    char **pairs = config_get_list(g, "keyword_points");
+    for (char **p = pairs; p && *p; p++) {
+        char *colon = strrchr(*p, ':');
+        char *end = NULL;
+        long pts = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == *p || !end || end == colon + 1 || *end || pts < -100 || pts > 100 || pts == 0) {
+            char *q = config_quote(*p);
+            config_error_at(g, "keyword_points",
+                            "%s is not WORD:POINTS; expected e.g. invoice:+20;newsletter:-40 (points from -100 to 100)",
+                            q);
+            g_free(q);
+            continue;
+        }
+        cfg->keyword_points = g_renew(struct config_keyword, cfg->keyword_points, cfg->n_keyword_points + 1);
+        cfg->keyword_points[cfg->n_keyword_points++] =
+            (struct config_keyword){ .word = g_strstrip(g_strndup(*p, (gsize)(colon - *p))), .points = (int)pts };
+    }
+    g_strfreev(pairs);
+}
+
+/* sound = off | on | NAME (a freedesktop sound theme name). */
+static void config_parse_sound(const struct config_group *g, struct config *cfg)
+{
+    char *v = config_get(g, "sound", NULL);
+    if (!v)
+        return;
+    g_strstrip(v);
+    if (g_ascii_strcasecmp(v, "off") == 0 || *v == '\0') {
+        g_free(v);
+        return;
+    }
+    if (g_ascii_strcasecmp(v, "on") == 0) {
+        cfg->sound = g_strdup("message-new-instant");
+        g_free(v);
+        return;
+    }
+    for (const char *c = v; *c; c++) {
+        if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.') {
+            char *q = config_quote(v);
+            config_error_at(g, "sound", "%s is not a sound name; expected on, off or a sound theme name such as "
+                            "message-new-instant", q);
+            g_free(q);
+            g_free(v);
+            return;
+        }
+    }
+    cfg->sound = v;
+}
+
 static void config_parse_heed(const struct config_group *g, struct config *cfg)
 {
     char *v;
@@ -488,6 +526,9 @@ static void config_parse_heed(const struct config_group *g, struct config *cfg)
     cfg->vip = config_get_list(g, "vip");
     cfg->muted = config_get_list(g, "muted");
     cfg->keywords = config_get_list(g, "keywords");
+    config_parse_filters(g, cfg);
+    config_parse_sound(g, cfg);
+    config_get_bool(g, "avatars", &cfg->avatars);
     config_check_unknown_keys(g, config_heed_keys);
 }
 
@@ -510,302 +551,6 @@ static GKeyFile *config_copy_group(GKeyFile *kf, const char *group)
     }
     g_strfreev(keys);
     return copy;
-}
-
-/* ---- [account NAME] ---------------------------------------------------- */
-
-static const struct config_network *config_network_find(const char *name)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(config_networks); i++)
-        if (strcmp(config_networks[i].name, name) == 0)
-            return &config_networks[i];
-    return NULL;
-}
-
-static bool config_host_ok(const char *host)
-{
-    if (*host == '\0' || *host == '.' || *host == '-')
-        return false;
-    bool ipv6 = strchr(host, ':') != NULL;
-    for (const char *p = host; *p; p++) {
-        if (ipv6 ? !(g_ascii_isxdigit(*p) || *p == ':' || *p == '.')
-                 : !(g_ascii_isalnum(*p) || *p == '.' || *p == '-'))
-            return false;
-    }
-    return true;
-}
-
-/* An https base URL, returned without trailing '/'; NULL after reporting. */
-static char *config_check_server(const struct config_group *g, const char *v)
-{
-    char *q = config_quote(v);
-    char *out = NULL;
-    GUri *uri = NULL;
-    const char *problem = NULL;
-
-    /* GUri happily accepts spaces and decodes %-escapes in the host, both
-     * of which would make the URL we request differ from the one shown. */
-    for (const char *p = v; *p && !problem; p++)
-        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '%')
-            problem = "contains spaces, control characters, non-ASCII or %-escapes";
-    if (!problem) {
-        uri = g_uri_parse(v, G_URI_FLAGS_NONE, NULL);
-        if (uri == NULL)
-            problem = g_ascii_strncasecmp(v, "https://", 8) == 0 ? "is not a valid URL" : "is not an https URL";
-        else if (g_ascii_strcasecmp(g_uri_get_scheme(uri), "https") != 0)
-            problem = "is not an https URL";
-        else if (g_uri_get_host(uri) == NULL || !config_host_ok(g_uri_get_host(uri)))
-            problem = "has no valid host name";
-        else if (g_uri_get_userinfo(uri) != NULL)
-            problem = "has a user name or password in it";
-        else if (g_uri_get_query(uri) != NULL || g_uri_get_fragment(uri) != NULL)
-            problem = "has a query or fragment";
-    }
-    if (problem) {
-        config_error_at(g, "server", "%s %s; expected https://host", q, problem);
-    } else {
-        /* Rebuilt from its parts, so that every later comparison with the
-         * server (same-origin checks, the network's default server) sees
-         * one spelling: lower-case scheme and host, no :443. */
-        g_autofree char *host = g_ascii_strdown(g_uri_get_host(uri), -1);
-        int port = g_uri_get_port(uri);
-        out = port > 0 && port != 443 ? g_strdup_printf("https://%s:%d%s", host, port, g_uri_get_path(uri))
-                                      : g_strdup_printf("https://%s%s", host, g_uri_get_path(uri));
-        size_t n = strlen(out);
-        while (n > 0 && out[n - 1] == '/')
-            out[--n] = '\0';
-    }
-    if (uri)
-        g_uri_unref(uri);
-    g_free(q);
-    return out;
-}
-
-static char *config_server_host(const char *server)
-{
-    GUri *uri = g_uri_parse(server, G_URI_FLAGS_NONE, NULL);
-    if (uri == NULL)
-        return NULL;
-    /* Links to a server on a non-standard port keep the port: url_check()
-     * then demands exactly that port. */
-    g_autofree char *lower = g_ascii_strdown(g_uri_get_host(uri), -1);
-    int port = g_uri_get_port(uri);
-    g_uri_unref(uri);
-    if (port > 0 && port != 443)
-        return g_strdup_printf("%s:%d", lower, port);
-    return g_steal_pointer(&lower);
-}
-
-/* "~/x" is the home directory, anything else relative is next to the config
- * file: that is where a user editing the file would look for it. */
-static char *config_resolve_path(const struct config_group *g, const char *key, const char *v)
-{
-    if (v[0] == '~' && v[1] == '/')
-        return g_canonicalize_filename(v + 2, g_get_home_dir());
-    if (v[0] == '~') {
-        char *q = config_quote(v);
-        config_error_at(g, key, "%s uses ~user, which is not expanded; expected an absolute path, ~/path or a path relative to the config file", q);
-        g_free(q);
-        return NULL;
-    }
-    char *dir = g_path_get_dirname(g->path);
-    char *absdir = g_canonicalize_filename(dir, NULL);
-    char *out = g_canonicalize_filename(v, absdir);
-    g_free(absdir);
-    g_free(dir);
-    return out;
-}
-
-static void config_free_account(struct config_account *a)
-{
-    g_free(a->name);
-    g_free(a->network);
-    g_free(a->server);
-    g_free(a->web_host);
-    g_free(a->identifier);
-    g_free(a->token_file);
-    g_strfreev(a->token_command);
-    g_free(a->ca_file);
-    g_strfreev(a->reasons);
-    memset(a, 0, sizeof *a);
-}
-
-static void config_parse_account_secret(const struct config_group *g, const struct config_network *net,
-                                        struct config_account *a)
-{
-    char *file = config_get(g, "token_file", NULL);
-    char *cmd = config_get(g, "token_command", NULL);
-    bool has_file = file && *file;
-    bool has_cmd = cmd && *cmd;
-
-    if (net && !net->needs_secret) {
-        if (has_file || has_cmd)
-            config_warn_at(g, has_file ? "token_file" : "token_command", "ignored, %s accounts need no secret; expected no token settings",
-                           net->name);
-    } else if (has_file && has_cmd) {
-        config_error_at(g, "token_command", "set together with token_file; expected exactly one of token_file and token_command");
-    } else if (!has_file && !has_cmd) {
-        if (net)
-            config_error_at(g, "token_file", "missing; expected exactly one of token_file and token_command");
-    } else if (has_file) {
-        a->token_file = config_resolve_path(g, "token_file", file);
-    } else {
-        GError *err = NULL;
-        if (!g_shell_parse_argv(cmd, NULL, &a->token_command, &err)) {
-            /* GLib's message would repeat the command line, which may hold
-             * a secret. */
-            config_error_at(g, "token_command", "cannot be split into words (unbalanced quotes or a trailing backslash); expected a command like: secret-tool lookup service heed");
-            g_error_free(err);
-            a->token_command = NULL;
-        }
-    }
-    g_free(file);
-    g_free(cmd);
-}
-
-static void config_parse_account(const struct config_group *g, const char *name, struct config_account *a)
-{
-    char *v;
-    bool bad;
-    const struct config_network *net = NULL;
-
-    a->name = g_strdup(name);
-    a->catchup_max_pages = 10;
-    a->participating = true;
-    a->streaming = CONFIG_STREAM_AUTO;
-    a->stream_timeout = 45;
-
-    v = config_get(g, "network", &bad);
-    if (v == NULL || *v == '\0') {
-        if (!bad)
-            config_error_at(g, "network", "missing; expected one of " CONFIG_NETWORK_LIST);
-    } else if ((net = config_network_find(v)) == NULL) {
-        char *q = config_quote(v);
-        config_error_at(g, "network", "%s is not a known network; expected one of " CONFIG_NETWORK_LIST, q);
-        g_free(q);
-    } else {
-        a->network = g_strdup(net->name);
-    }
-    g_free(v);
-
-    v = config_get(g, "server", &bad);
-    if (v && *v) {
-        a->server = config_check_server(g, v);
-    } else if (net && net->server_required && !bad) {
-        config_error_at(g, "server", "missing; expected the https:// address of your %s server", net->name);
-    } else if (net && net->default_server) {
-        a->server = g_strdup(net->default_server);
-    }
-    g_free(v);
-
-    v = config_get(g, "web_host", NULL);
-    if (v && *v) {
-        /* "host" or "host:port" (a server on a non-standard port). */
-        g_autofree char *host = g_strdup(v);
-        char *colon = strchr(host, ':');
-        bool port_ok = true;
-        if (colon) {
-            *colon = '\0';
-            char *end = NULL;
-            long port = strtol(colon + 1, &end, 10);
-            port_ok = colon[1] && !*end && port > 0 && port <= 65535;
-        }
-        if (config_host_ok(host) && port_ok) {
-            a->web_host = g_ascii_strdown(v, -1);
-        } else {
-            char *q = config_quote(v);
-            config_error_at(g, "web_host", "%s is not a host name; expected a host like example.social or host:port", q);
-            g_free(q);
-        }
-    } else if (net && net->default_web_host &&
-               (!net->web_follows_server || !a->server || strcmp(a->server, net->default_server) == 0)) {
-        /* The network's web site, unless the account talks to its own
-         * server (GitHub Enterprise, a PDS of one's own): then that host. */
-        a->web_host = g_strdup(net->default_web_host);
-    } else if (a->server) {
-        a->web_host = config_server_host(a->server);
-    }
-    g_free(v);
-
-    v = config_get(g, "identifier", &bad);
-    if (v && *v) {
-        a->identifier = g_strdup(v);
-        if (net && strcmp(net->name, "bluesky") != 0)
-            config_warn_at(g, "identifier", "ignored for %s accounts; expected only in bluesky accounts", net->name);
-    } else if (net && strcmp(net->name, "bluesky") == 0 && !bad) {
-        config_error_at(g, "identifier", "missing; expected your handle or DID, e.g. alice.bsky.social");
-    }
-    g_free(v);
-
-    config_parse_account_secret(g, net, a);
-
-    v = config_get(g, "ca_file", NULL);
-    if (v && *v) {
-        char *path = config_resolve_path(g, "ca_file", v);
-        if (path) {
-            struct stat st;
-            const char *why = NULL;
-            if (stat(path, &st) != 0)
-                why = g_strerror(errno);
-            else if (!S_ISREG(st.st_mode))
-                why = "not a regular file";
-            else if (access(path, R_OK) != 0)
-                why = g_strerror(errno);
-            if (why) {
-                char *q = config_quote(path);
-                config_error_at(g, "ca_file", "%s cannot be read (%s); expected a readable PEM file", q, why);
-                g_free(q);
-                g_free(path);
-            } else {
-                a->ca_file = path;
-            }
-        }
-    }
-    g_free(v);
-
-    config_get_duration(g, "poll_interval", 1, CONFIG_MAX_POLL, &a->poll_interval);
-    config_get_int(g, "catchup_max_pages", 1, CONFIG_MAX_CATCHUP_PAGES, &a->catchup_max_pages);
-
-    bool is_github = net && strcmp(net->name, "github") == 0;
-    a->reasons = config_get_list(g, "reasons");
-    for (char **r = a->reasons; r && *r; r++) {
-        bool ok = true;
-        for (const char *p = *r; *p; p++)
-            if (!(g_ascii_islower(*p) || *p == '_'))
-                ok = false;
-        if (!ok) {
-            char *q = config_quote(*r);
-            config_error_at(g, "reasons", "%s is not a GitHub notification reason; expected names like mention; review_requested", q);
-            g_free(q);
-            break;
-        }
-    }
-    if (a->reasons && net && !is_github)
-        config_warn_at(g, "reasons", "ignored for %s accounts; expected only in github accounts", net->name);
-    v = config_get(g, "streaming", &bad);
-    if (v && *v) {
-        if (strcmp(v, "auto") == 0)
-            a->streaming = CONFIG_STREAM_AUTO;
-        else if (strcmp(v, "on") == 0)
-            a->streaming = CONFIG_STREAM_ON;
-        else if (strcmp(v, "off") == 0)
-            a->streaming = CONFIG_STREAM_OFF;
-        else {
-            char *q = config_quote(v);
-            config_error_at(g, "streaming", "%s is not a streaming mode; expected auto, on or off", q);
-            g_free(q);
-        }
-    }
-    g_free(v);
-    config_get_duration(g, "stream_timeout", 5, 3600, &a->stream_timeout);
-
-    if (g_key_file_has_key(g->kf, g->group, "participating", NULL)) {
-        config_get_bool(g, "participating", &a->participating);
-        if (net && !is_github)
-            config_warn_at(g, "participating", "ignored for %s accounts; expected only in github accounts", net->name);
-    }
-
-    config_check_unknown_keys(g, config_account_keys);
 }
 
 /* ---- loading ----------------------------------------------------------- */
@@ -897,6 +642,7 @@ static struct config *config_new_defaults(const char *path)
     cfg->poll_interval = 60;
     cfg->open_command = NULL;
     cfg->snooze_seconds = 3600;
+    cfg->avatars = true;
     cfg->digest_threshold = 5;
     cfg->digest_window = 120;
     cfg->nudge_schedule = g_new(int, 2);
@@ -1046,6 +792,12 @@ void config_free(struct config *cfg)
     g_strfreev(cfg->vip);
     g_strfreev(cfg->muted);
     g_strfreev(cfg->keywords);
+    g_strfreev(cfg->mute_repos);
+    g_strfreev(cfg->mute_kinds);
+    for (int i = 0; i < cfg->n_keyword_points; i++)
+        g_free(cfg->keyword_points[i].word);
+    g_free(cfg->keyword_points);
+    g_free(cfg->sound);
     if (cfg->score_group)
         g_key_file_free(cfg->score_group);
     for (int i = 0; i < cfg->n_accounts; i++)

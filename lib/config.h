@@ -25,13 +25,14 @@ enum config_stream { CONFIG_STREAM_AUTO = 0, CONFIG_STREAM_ON, CONFIG_STREAM_OFF
 
 struct config_account {
     char *name;          /* from the group name "[account NAME]" */
-    char *network;       /* "mastodon", "bluesky", "github", "x", "demo" */
-    char *server;        /* https base URL without trailing slash; per-network default when unset
-                            (bluesky https://bsky.social, github https://api.github.com,
-                            x https://api.x.com); NULL for demo without one */
-    char *web_host;      /* lower-case host allowed for opened links; when unset: bsky.app,
-                            github.com, x.com, else the server's host (NULL if no server) */
-    char *identifier;    /* bluesky: handle or DID used to log in */
+    char *network;       /* a driver's name (lib/net: mastodon, bluesky, github, x, demo) */
+    char *server;        /* https base URL without trailing slash; the driver's default_server
+                            when unset (required where it has none and server_required) */
+    char *web_host;      /* lower-case host allowed for opened links; when unset the driver's
+                            web_host (unless web_follows_server and the server is not the
+                            default), else the server's host (NULL if no server) */
+    char *identifier;    /* where the driver has an identifier_hint (bluesky): handle or DID */
+    char *client_id;     /* x: the user's OAuth 2.0 client; the secret is then its refresh token */
     char *token_file;    /* absolute path ("~/" expanded, relative = next to the config
                             file; not opened by config_load), or NULL */
     char **token_command;/* argv, or NULL; exactly one of the two is set when the network
@@ -52,6 +53,11 @@ struct config_quiet {
     int end_min;
 };
 
+struct config_keyword {
+    char *word;                   /* matched case-insensitively inside the text */
+    int points;                   /* -100..100 */
+};
+
 struct config {
     char *path;                   /* as given (or the default path); used in every message */
     int poll_interval;            /* seconds, default 60, 1..86400 */
@@ -68,6 +74,12 @@ struct config {
     char **vip;                   /* handles (any network), NULL-terminated, NULL when empty */
     char **muted;
     char **keywords;
+    char **mute_repos;            /* GitHub "owner/repo", or "owner/" and a star: muted repositories */
+    char **mute_kinds;            /* mention kinds muted ("quote", "review", ...; mention_kind_name) */
+    struct config_keyword *keyword_points; /* words that raise or lower a score */
+    int n_keyword_points;
+    char *sound;                  /* sound-name hint for popups, or NULL (off, the default) */
+    bool avatars;                 /* show the sender's picture (default true) */
     GKeyFile *score_group;        /* the raw [score] group for score_weights_load(), or NULL */
     struct config_account *accounts; /* usable accounts in file order; NULL when none */
     int n_accounts;

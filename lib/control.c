@@ -66,6 +66,7 @@ struct control_client {
     LIST_ENTRY(control_client) link;
     bool closing; /* free once the output has drained */
     bool paused;  /* reading stopped until the output drains */
+    bool watching; /* asked to "watch": gets each control_server_broadcast() line */
     struct control_stream *stream; /* an answer being written in pieces */
 };
 
@@ -354,6 +355,20 @@ static json_t *control_dispatch(struct control_server *srv, const char *line, si
     return answer;
 }
 
+/* A client whose "watch" request was answered ok stays connected, without
+ * the idle limit, and gets every broadcast line from then on. */
+static void control_client_maybe_watch(struct control_client *c, const char *line, size_t len, json_t *answer)
+{
+    if (!json_is_true(json_object_get(answer, "ok")))
+        return;
+    json_t *req = control_parse_request(line, len, NULL);
+    if (req && g_strcmp0(json_string_value(json_object_get(req, "cmd")), CONTROL_WATCH_CMD) == 0) {
+        c->watching = true;
+        bufferevent_set_timeouts(c->bev, NULL, NULL);
+    }
+    json_decref(req);
+}
+
 /* Answer every complete request line buffered so far. Returns false if the
  * client was freed. */
 static bool control_client_process(struct control_client *c)
@@ -380,6 +395,7 @@ static bool control_client_process(struct control_client *c)
         if (!line)
             return control_client_close_with(c, control_fail("out of memory"));
         json_t *answer = control_dispatch(c->srv, line, have);
+        control_client_maybe_watch(c, line, have, answer);
         evbuffer_drain(in, have + eol_len);
         struct control_stream *stream = control_take_stream(answer);
         if (stream) {
@@ -725,6 +741,25 @@ struct control_server *control_server_new(struct event_base *base, const char *p
     return srv;
 }
 
+unsigned control_server_watchers(const struct control_server *srv)
+{
+    unsigned n = 0;
+    const struct control_client *c;
+    LIST_FOREACH(c, &srv->clients, link)
+        n += c->watching;
+    return n;
+}
+
+void control_server_broadcast(struct control_server *srv, json_t *result)
+{
+    struct control_client *c, *next;
+    for (c = LIST_FIRST(&srv->clients); c; c = next) {
+        next = LIST_NEXT(c, link);
+        if (c->watching && !c->closing)
+            control_client_send(c, control_ok(json_incref(result))); /* a client too slow to read is dropped */
+    }
+}
+
 void control_server_free(struct control_server *srv)
 {
     if (!srv)
@@ -1009,4 +1044,79 @@ json_t *control_call(const char *path, const char *cmd, json_t *args, int timeou
     g_clear_error(&read_err);
     g_free(buf.data);
     return result;
+}
+
+/* ---- client: watching -------------------------------------------------- */
+
+struct control_watch {
+    int fd;
+    GByteArray *buf;       /* what arrived after the last complete line */
+};
+
+struct control_watch *control_watch_open(const char *path, int timeout_ms, GError **error)
+{
+    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    size_t len = 0;
+    g_autofree char *line = control_encode_request(CONTROL_WATCH_CMD, NULL, &len, error);
+    if (!line)
+        return NULL;
+    int fd = control_connect(path, deadline, error);
+    if (fd < 0)
+        return NULL;
+    int err = control_send_all(fd, line, len, deadline);
+    if (err != 0) {
+        g_set_error(error, CONTROL_ERROR, err == ETIMEDOUT ? CONTROL_ERROR_TIMEOUT : CONTROL_ERROR_IO,
+                    "cannot send the request to heedd: %s", g_strerror(err));
+        close(fd);
+        return NULL;
+    }
+    struct control_watch *w = g_new0(struct control_watch, 1);
+    w->fd = fd;
+    w->buf = g_byte_array_new();
+    return w;
+}
+
+json_t *control_watch_next(struct control_watch *w, int timeout_ms, GError **error)
+{
+    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    for (;;) {
+        guint8 *nl = w->buf->len ? memchr(w->buf->data, '\n', w->buf->len) : NULL;
+        if (nl) {
+            size_t n = (size_t)(nl - w->buf->data);
+            json_t *result = control_decode_answer((const char *)w->buf->data, n, error);
+            g_byte_array_remove_range(w->buf, 0, (guint)n + 1);
+            return result;
+        }
+        if (w->buf->len > CONTROL_MAX_RESPONSE) {
+            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL, "line from heedd too large (limit %d bytes)",
+                        CONTROL_MAX_RESPONSE);
+            return NULL;
+        }
+        guint8 chunk[4096];
+        ssize_t r = recv(w->fd, chunk, sizeof chunk, 0);
+        if (r > 0) {
+            g_byte_array_append(w->buf, chunk, (guint)r);
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!control_wait(w->fd, POLLIN, deadline)) {
+                g_set_error_literal(error, CONTROL_ERROR,
+                                    errno == ETIMEDOUT ? CONTROL_ERROR_TIMEOUT : CONTROL_ERROR_IO,
+                                    errno == ETIMEDOUT ? "nothing from heedd in time" : "poll failed");
+                return NULL;
+            }
+        } else {
+            g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_NOT_RUNNING, "heedd closed the connection");
+            return NULL;
+        }
+    }
+}
+
+void control_watch_close(struct control_watch *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    g_byte_array_unref(w->buf);
+    g_free(w);
 }

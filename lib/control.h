@@ -68,6 +68,14 @@ char *control_default_path(GError **error);
  * suppress it). */
 struct control_server *control_server_new(struct event_base *base, const char *path,
                                           control_handler_fn handler, void *ctx, GError **error);
+/* The command that makes a client a watcher: heedd answers it like any
+ * other, keeps the connection (no idle limit) and sends it every line of
+ * control_server_broadcast() after that, until it hangs up. */
+#define CONTROL_WATCH_CMD "watch"
+unsigned control_server_watchers(const struct control_server *srv);
+/* Send {"ok": true, "result": result} (borrowed) to every watcher; one that
+ * does not read its lines is dropped. */
+void control_server_broadcast(struct control_server *srv, json_t *result);
 /* Closes all clients and the listener and removes the socket file (if it is
  * still the one we made). Call before event_base_free(). NULL is fine. */
 void control_server_free(struct control_server *srv);
@@ -100,5 +108,14 @@ json_t *control_parse_request(const char *line, size_t len, GError **error);
  * malformed or over the limit), IO. */
 json_t *control_call(const char *path, const char *cmd, json_t *args /* borrowed, may be NULL */,
                      int timeout_ms, GError **error);
+
+/* Client side of CONTROL_WATCH_CMD (blocking): open, then read each result
+ * as heedd sends it; the first is its answer to the request. next() waits up
+ * to timeout_ms (negative: forever) and returns NULL with an error when the
+ * connection ends or a line is malformed. Errors as for control_call. */
+struct control_watch;
+struct control_watch *control_watch_open(const char *path, int timeout_ms, GError **error);
+json_t *control_watch_next(struct control_watch *w, int timeout_ms, GError **error);
+void control_watch_close(struct control_watch *w);
 
 #endif

@@ -20,7 +20,7 @@ json_t *ctl_test_clock(struct engine *e, json_t *args, struct mention *m)
     (void)m;
     json_int_t advance;
     json_t *fail = NULL;
-    if (!ctl_int_arg(args, "advance", 0, 366 * 86400, 0, &advance, &fail))
+    if (!ctl_int_arg(args, "advance", -366 * 86400, 366 * 86400, 0, &advance, &fail)) /* back too: clock jumps */
         return fail;
     clock_advance(advance);
     deliver_soon(e->deliver, 0);

@@ -106,3 +106,23 @@ json_t *ctl_stats(struct engine *e, json_t *args, struct mention *unused)
     store_stats_clear(&s);
     return control_ok(out);
 }
+
+/* Forget what was learned: about the author of mention "id", or everything. */
+json_t *ctl_forget(struct engine *e, json_t *args, struct mention *unused)
+{
+    (void)unused;
+    GError *err = NULL;
+    struct mention *m = NULL;
+    json_t *id = json_object_get(args, "id");
+    if (id && !json_is_integer(id))
+        return control_fail("expected a numeric mention id");
+    if (id && !(m = store_get(e->store, json_integer_value(id), &err)))
+        return ctl_fail_error(err);
+    const char *who = m ? (m->author_id ? m->author_id : m->author_handle) : NULL;
+    bool ok = learn_forget_saved(e->learn, e->store, m ? m->account : NULL, who, &err);
+    json_t *answer = ok ? control_ok(json_pack("{s:s?, s:I}", "author", m ? m->author_handle : NULL, "remembered",
+                                               (json_int_t)learn_people(e->learn)))
+                        : ctl_fail_error(err);
+    mention_free(m);
+    return answer;
+}

@@ -55,3 +55,47 @@ json_t *ctl_status(struct engine *e, json_t *args, struct mention *m)
                         s.oldest_created ? json_integer(now - s.oldest_created) : json_null());
     return control_ok(st);
 }
+
+/* What a status bar shows: how many wait, and who most urgently. */
+json_t *engine_glance(struct engine *e)
+{
+    int64_t now = clock_now();
+    GPtrArray *list = store_list(e->store, STORE_WAITING, 0, now, NULL);
+    const struct mention *top = NULL;
+    int top_score = -1, waiting = 0;
+    GHashTable *people = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; list && i < list->len; i++) {
+        const struct mention *m = g_ptr_array_index(list, i);
+        if (m->state != MENTION_WAITING)
+            continue;
+        waiting++;
+        g_hash_table_add(people, m->author_handle ? m->author_handle : m->author_id ? m->author_id : "");
+        struct judgement j = judge_now(&e->judge, m, now);
+        if (j.score > top_score) {
+            top = m;
+            top_score = j.score;
+        }
+    }
+    json_t *out = json_pack("{s:i, s:i}", "waiting", waiting, "people", (int)g_hash_table_size(people));
+    if (top) {
+        static const char *const urgency[] = { "low", "normal", "critical" };
+        json_object_set_new(out, "top",
+                            json_pack("{s:I, s:s?, s:s?, s:s?, s:i, s:s, s:I}", "id", (json_int_t)top->id, "name",
+                                      top->author_name, "handle", top->author_handle, "network", top->network,
+                                      "score", top_score, "urgency", urgency[judge_urgency(&e->judge, top_score)],
+                                      "waiting_seconds", (json_int_t)(now - top->created_at)));
+    } else {
+        json_object_set_new(out, "top", json_null());
+    }
+    g_hash_table_unref(people);
+    if (list)
+        g_ptr_array_unref(list);
+    return out;
+}
+
+json_t *ctl_glance(struct engine *e, json_t *args, struct mention *m)
+{
+    (void)args;
+    (void)m;
+    return control_ok(engine_glance(e));
+}

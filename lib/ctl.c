@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "build_config.h"
 #include "clock.h"
 #include "control.h"
 
@@ -11,14 +12,19 @@ static const struct ctl_cmd ctl_table[] = {
     { "show", CTL_MENTION, ctl_show },
     { "explain", CTL_MENTION, ctl_explain },
     { "stats", 0, ctl_stats },
+    { "forget", 0, ctl_forget },
     { "status", 0, ctl_status },
+    { "glance", 0, ctl_glance },
+    { CONTROL_WATCH_CMD, 0, ctl_glance }, /* the same, then a line on each change (control.h) */
     { "open", CTL_MENTION, ctl_open },
-    { "done", CTL_MENTION, ctl_done },
-    { "wake", CTL_MENTION, ctl_wake },
-    { "snooze", CTL_MENTION, ctl_snooze },
-    { "reload", 0, ctl_reload },
+    { "done", CTL_MENTION | CTL_CHANGES, ctl_done },
+    { "wake", CTL_MENTION | CTL_CHANGES, ctl_wake },
+    { "snooze", CTL_MENTION | CTL_CHANGES, ctl_snooze },
+    { "reload", CTL_CHANGES, ctl_reload },
+#if HEED_TEST_HOOKS /* test builds only (build_config.h) */
     { "test-clock", CTL_TEST, ctl_test_clock },
     { "test-stall", CTL_TEST, ctl_test_stall },
+#endif
 };
 
 json_t *ctl_fail_error(GError *err)
@@ -62,8 +68,12 @@ json_t *ctl_dispatch(struct engine *e, json_t *request)
     const struct ctl_cmd *c = ctl_find(e, name);
     if (!c)
         return control_fail("unknown command \"%s\"", name ? name : "");
-    if (!(c->flags & CTL_MENTION))
-        return c->exec(e, args, NULL);
+    if (!(c->flags & CTL_MENTION)) {
+        json_t *answer = c->exec(e, args, NULL);
+        if ((c->flags & CTL_CHANGES) && e->on_change)
+            e->on_change(e->on_change_data);
+        return answer;
+    }
     json_t *id = json_object_get(args, "id");
     if (!json_is_integer(id))
         return control_fail("expected a numeric mention id");
@@ -73,6 +83,8 @@ json_t *ctl_dispatch(struct engine *e, json_t *request)
         return ctl_fail_error(err);
     json_t *answer = c->exec(e, args, m);
     mention_free(m);
+    if ((c->flags & CTL_CHANGES) && e->on_change)
+        e->on_change(e->on_change_data);
     return answer;
 }
 

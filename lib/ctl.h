@@ -5,9 +5,9 @@
  * id that exists, test hooks enabled) and bounds the numbers it takes, so
  * exec functions get valid input. Adding a command is one row here and one
  * function in a ctl-*.c file:
- *   ctl-mentions.c  list, show, explain, stats
+ *   ctl-mentions.c  list, show, explain, stats, forget
  *   ctl-act.c       open, done, wake, snooze
- *   ctl-status.c    status
+ *   ctl-status.c    status, glance, watch
  *   ctl-admin.c     reload, test-clock, test-stall
  */
 #ifndef HEED_CTL_H
@@ -21,6 +21,7 @@
 enum ctl_flags {
     CTL_MENTION = 1 << 0,   /* args.id names a stored mention, passed as m */
     CTL_TEST = 1 << 1,      /* only with test hooks (heedd --test-hooks) */
+    CTL_CHANGES = 1 << 2,   /* may change what waits: the status line and watchers hear of it */
 };
 
 struct ctl_cmd {
@@ -44,7 +45,9 @@ json_t *ctl_list(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_show(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_explain(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_stats(struct engine *e, json_t *args, struct mention *m);
+json_t *ctl_forget(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_status(struct engine *e, json_t *args, struct mention *m);
+json_t *ctl_glance(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_open(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_done(struct engine *e, json_t *args, struct mention *m);
 json_t *ctl_wake(struct engine *e, json_t *args, struct mention *m);

@@ -12,6 +12,8 @@
 #define DELIVER_EXCERPT_BYTES 280
 #define DELIVER_MAX_NUDGES_A_PASS 3
 #define DELIVER_NOTIFY_MAX_RETRY_S 300
+#define DELIVER_IGNORED_EVERY_S 3600
+#define DELIVER_IGNORED_BATCH 200
 
 struct deliver {
     struct deliver_env env;
@@ -24,6 +26,7 @@ struct deliver {
     bool server_ok, server_said_down, was_holding;
     bool dnd;                     /* the desktop asked not to be disturbed, last we heard */
     bool stall;
+    int64_t ignored_due;          /* next look for mentions shown and left untouched for days */
     int notify_failures;
     int64_t notify_retry_at;
 };
@@ -62,27 +65,41 @@ static char *deliver_body(const struct mention *m)
 
 /* ---------------------------------------------------------------- showing */
 
-static void deliver_show(struct deliver *d, const char *key, const char *summary, const char *body, const char *hint,
-                         int urgency, bool mention_actions, bool bypass_dnd)
+static void deliver_show(struct deliver *d, const struct notify_item *item)
 {
-    struct notify_item item = {
-        .key = key, .summary = summary, .body = body, .hint_text = hint,
-        .urgency = (enum notify_urgency)urgency, .mention_actions = mention_actions, .resident = mention_actions,
-        .bypass_dnd = bypass_dnd,
-    };
-    notify_show(d->notify, &item);
+    notify_show(d->notify, item);
 }
 
+/* A mention's own banner; a new one (not a reminder) may make a sound,
+ * never in quiet hours (a VIP may pass them, silently). */
 static void deliver_show_mention(struct deliver *d, const struct mention *m, int64_t now, const char *prefix)
 {
     struct judgement j = judge_now(d->env.judge, m, now);
+    bool quiet = attention_in_quiet_hours(&d->attention.quiet, attention_local_minute(now));
+    g_autofree char *face = d->env.cfg->avatars ? avatar_path(d->env.avatars, m->network, m->author_id) : NULL;
     g_autofree char *key = g_strdup_printf("m%" G_GINT64_FORMAT, m->id);
     g_autofree char *summary0 = deliver_summary(m);
     g_autofree char *summary = prefix ? g_strdup_printf("%s%s", prefix, summary0) : g_strdup(summary0);
     g_autofree char *body = deliver_body(m);
     g_autofree char *hint = g_strdup_printf("heed open %" G_GINT64_FORMAT " · heed snooze %" G_GINT64_FORMAT
                                             " · heed done %" G_GINT64_FORMAT, m->id, m->id, m->id);
-    deliver_show(d, key, summary, body, hint, j.urgency, true, j.vip && j.urgency == 2);
+    struct notify_item item = {
+        .key = key, .summary = summary, .body = body, .hint_text = hint, .urgency = (enum notify_urgency)j.urgency,
+        .mention_actions = true, .resident = true, .bypass_dnd = j.vip && j.urgency == 2,
+        .sound = !prefix && !quiet ? d->env.cfg->sound : NULL, .image_path = face,
+    };
+    deliver_show(d, &item);
+}
+
+/* The digest's banner: no actions but "Open", no sound. */
+static void deliver_show_digest(struct deliver *d, const char *summary, const char *body, const char *hint,
+                                int urgency)
+{
+    struct notify_item item = {
+        .key = "digest", .summary = summary, .body = body, .hint_text = hint,
+        .urgency = (enum notify_urgency)urgency,
+    };
+    deliver_show(d, &item);
 }
 
 static void deliver_digest_flush(struct deliver *d)
@@ -104,14 +121,14 @@ static void deliver_digest_flush(struct deliver *d)
         if (m) {
             g_autofree char *summary = deliver_summary(m);
             g_autofree char *body = deliver_body(m);
-            deliver_show(d, "digest", summary, body, "heed list", g->need_you ? 1 : 0, false, false);
+            deliver_show_digest(d, summary, body, "heed list", g->need_you ? 1 : 0);
             mention_free(m);
             return;
         }
     }
     g_autofree char *summary = NULL, *body = NULL;
     attention_digest_text(g, &summary, &body);
-    deliver_show(d, "digest", summary, body, "see them all with: heed list", g->need_you ? 1 : 0, false, false);
+    deliver_show_digest(d, summary, body, "see them all with: heed list", g->need_you ? 1 : 0);
 }
 
 /* ---------------------------------------------------------------- the attend pass */
@@ -131,7 +148,7 @@ static void deliver_nudge(struct deliver *d, int64_t now)
     }
     for (guint i = 0; i < due->len && i < DELIVER_MAX_NUDGES_A_PASS; i++) {
         struct mention *m = g_ptr_array_index(due, i);
-        if (judge_now(d->env.judge, m, now).muted)
+        if (judge_now(d->env.judge, m, now).noise)
             continue;
         /* Reminders share the popup allowance: they never flood either;
          * the rest stay due and come in a later pass. */
@@ -166,7 +183,7 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
         struct mention *m = g_ptr_array_index(list, i);
         struct judgement j = judge_now(d->env.judge, m, now);
         struct attention_input in = {
-            .urgency = j.urgency, .vip = j.vip, .muted = j.muted, .dnd = d->dnd, .now = now,
+            .urgency = j.urgency, .vip = j.vip, .muted = j.muted, .noise = j.noise, .dnd = d->dnd, .now = now,
             .local_minute = local_minute,
         };
         enum attention_verdict v = attention_decide(&d->attention, &in);
@@ -194,6 +211,24 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
         return false;
     }
     return true;
+}
+
+/* Shown, then left alone for days: that says something too (learn.h). */
+static void deliver_note_ignored(struct deliver *d, int64_t now)
+{
+    if (now < d->ignored_due || !d->env.judge->learn || !d->env.judge->weights->learn)
+        return;
+    d->ignored_due = now + DELIVER_IGNORED_EVERY_S;
+    GError *err = NULL;
+    GPtrArray *list = store_learn_ignored(d->env.store, now - LEARN_IGNORED_AFTER, DELIVER_IGNORED_BATCH, &err);
+    if (!list) {
+        log_debug("mentions left alone: %s", err->message);
+        g_error_free(err);
+        return;
+    }
+    for (guint i = 0; i < list->len; i++)
+        judge_learn(d->env.judge, ((struct mention *)g_ptr_array_index(list, i))->id, LEARN_IGNORED, now);
+    g_ptr_array_unref(list);
 }
 
 static void deliver_pass(struct deliver *d, int64_t now)
@@ -230,6 +265,7 @@ static void deliver_pass(struct deliver *d, int64_t now)
         d->was_holding = holding;
         if (!attention_nudges_held(&d->attention, holding, attention_local_minute(now), d->dnd))
             deliver_nudge(d, now);
+        deliver_note_ignored(d, now);
         if (more)
             deliver_soon(d, 0);
     }

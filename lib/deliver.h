@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "avatar.h"
 #include "config.h"
 #include "judge.h"
 #include "store.h"
@@ -30,6 +31,7 @@ struct deliver_env {
     struct event_base *base;
     struct store *store;
     const struct judge *judge;
+    struct avatar *avatars;          /* senders' pictures (used when cfg->avatars) */
     const struct config *cfg;        /* nudges and the digest's limits; see deliver_reconfigure */
     bool demo;                       /* print to the terminal when no notification server answers */
     unsigned long *progress;         /* bumped on every event from the notification thread */

@@ -24,9 +24,11 @@ struct engine {
     struct http *http;
     struct score_weights weights;
     struct judge judge;
+    struct learn *learn;          /* the user's model (learn.h), saved in the store */
     struct lane_env lane_env;     /* shared by all lanes; holds the progress counter */
     GPtrArray *lanes;             /* struct lane*, one per account */
     struct deliver *deliver;
+    struct avatar *avatars;       /* senders' pictures, cached on disk */
     struct actions_env actions;
     unsigned long progress_seen;
     bool stall;

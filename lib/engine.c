@@ -98,8 +98,9 @@ static void engine_apply_config(struct engine *e)
         g_error_free(err);
         score_weights_default(&e->weights);
     }
-    e->judge = (struct judge){ .weights = &e->weights, .cfg = e->cfg, .store = e->store };
+    e->judge = (struct judge){ .weights = &e->weights, .cfg = e->cfg, .store = e->store, .learn = e->learn };
     e->lane_env.cfg = e->cfg;
+    e->lane_env.avatars = e->cfg->avatars ? e->avatars : NULL;
     e->actions.cfg = e->cfg;
     for (guint i = 0; e->cfg->problems && i < e->cfg->problems->len; i++)
         log_warn("%s", (const char *)g_ptr_array_index(e->cfg->problems, i));
@@ -146,18 +147,20 @@ static void engine_wire(struct engine *e)
 {
     e->lane_env = (struct lane_env){
         .base = e->base, .http = e->http, .store = e->store, .cfg = e->cfg, .judge = &e->judge,
+        .avatars = e->cfg->avatars ? e->avatars : NULL,
         .started_at = e->started_at, .stored = engine_hook_stored, .withdraw = engine_hook_withdraw,
         .changed = engine_hook_changed, .idle = engine_hook_idle, .ctx = e,
     };
     struct deliver_env de = {
-        .base = e->base, .store = e->store, .judge = &e->judge, .cfg = e->cfg, .demo = e->opts.demo,
+        .base = e->base, .store = e->store, .judge = &e->judge, .avatars = e->avatars, .cfg = e->cfg,
+        .demo = e->opts.demo,
         .progress = &e->lane_env.progress, .on_action = engine_hook_action, .on_change = engine_hook_changed,
         .ctx = e,
     };
     e->deliver = deliver_new(&de);
     e->actions = (struct actions_env){
-        .store = e->store, .deliver = e->deliver, .cfg = e->cfg, .allowed_host = engine_hook_allowed_host,
-        .ctx = e,
+        .store = e->store, .deliver = e->deliver, .judge = &e->judge, .cfg = e->cfg,
+        .allowed_host = engine_hook_allowed_host, .ctx = e,
     };
 }
 
@@ -184,8 +187,16 @@ struct engine *engine_new(struct event_base *base, struct config *cfg, const str
     e->demo_file = g_strdup(opts->demo_file);
     e->store = st;
     e->http = http;
+    e->avatars = avatar_new(http, NULL);
     e->started_at = clock_now();
     e->lanes = g_ptr_array_new();
+    GError *lerr = NULL;
+    e->learn = learn_load(st, NULL, &lerr);
+    if (!e->learn) {
+        log_warn("what heed learned from you could not be read (%s); starting afresh", lerr->message);
+        g_error_free(lerr);
+        e->learn = learn_new(NULL);
+    }
     if (opts->demo)
         engine_add_demo_account(e);
     engine_apply_config(e);
@@ -213,7 +224,9 @@ void engine_free(struct engine *e)
         return;
     engine_stop_lanes(e);
     deliver_free(e->deliver);
+    avatar_free(e->avatars);
     http_free(e->http);
+    learn_free(e->learn);
     g_ptr_array_unref(e->lanes);
     store_close(e->store);
     config_free(e->cfg);

@@ -1,10 +1,11 @@
 /* engine: the daemon's business, minus the process.
  *
- * The engine owns the accounts, the store, the HTTP client and the
- * notification thread, all on one libevent loop. It runs each account's
- * driver on a timer (poll -> store -> score -> attention -> notify), turns
- * the user's clicks into store updates, and answers control-socket
- * commands. heedd (daemon/) adds signals, sd_notify and argv.
+ * The engine assembles the rooms on one libevent loop: a lane per account
+ * (lane.h: poll, stream, ingest), delivery (deliver.h: attend pass, digest,
+ * reminders, the notification thread), actions (actions.h) and the control
+ * commands (ctl.h); it owns the store, the HTTP client, the user's learned
+ * model and the picture cache. docs/ARCHITECTURE.md draws the house.
+ * heedd (daemon/) adds signals, sd_notify and argv.
  */
 #ifndef HEED_ENGINE_H
 #define HEED_ENGINE_H
@@ -43,10 +44,15 @@ json_t *engine_control(json_t *request, void *engine);
  * heedd exits. The caller bounds the wait. */
 void engine_shutdown(struct engine *e, void (*done)(void *), void *user_data);
 
+/* What a status bar shows: {"waiting", "people", "top": {id, name, handle,
+ * network, score, urgency, waiting_seconds} or null} (new reference). */
+json_t *engine_glance(struct engine *e);
 /* One line for systemd's STATUS=: "2 people waiting, oldest 3 h · 3 accounts ok · checked 14:02". */
 char *engine_status_line(struct engine *e);
-/* True when the loop has made progress since the last call and nothing is
- * stuck: the watchdog is fed only then. */
+/* Whether to feed systemd's watchdog. It is asked from a timer on the loop,
+ * so being asked at all is the proof that matters: a loop stuck in a call
+ * never asks, and systemd restarts heedd. The answer is false only when a
+ * test asked the engine to stall (test hooks), to prove that restart. */
 bool engine_healthy(struct engine *e);
 /* Called (on the loop) whenever the status line may have changed. */
 void engine_set_change_hook(struct engine *e, void (*fn)(void *), void *user_data);

@@ -6,7 +6,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "build_config.h"
+#include "http_policy.h"
 
 struct http {
     struct event_base *base;
@@ -19,6 +19,8 @@ struct http {
 struct http_transfer {
     struct http *h;
     CURL *easy;
+    struct event *local_ev;   /* a transfer that needs no curl: file:// or a refusal */
+    char *local_path;         /* the file to read, or NULL: refuse with res.error */
     struct curl_slist *headers;
     struct http_result res;
     size_t max_body;
@@ -51,6 +53,9 @@ static void http_transfer_free(struct http_transfer *t)
         curl_multi_remove_handle(t->h->multi, t->easy);
         curl_easy_cleanup(t->easy);
     }
+    if (t->local_ev)
+        event_free(t->local_ev);
+    g_free(t->local_path);
     curl_slist_free_all(t->headers);
     http_result_free_parts(&t->res);
     g_free(t);
@@ -127,11 +132,10 @@ static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
             return t->on_data(data, n, t->data_user_data) ? n : 0;
     }
     /* curl 7.88 does not enforce MAXFILESIZE on chunked bodies: cap here. */
-    if (t->res.body->len + n > t->max_body) {
+    if (!http_policy_body_append(t->res.body, data, n, t->max_body)) {
         t->too_big = true;
         return 0;
     }
-    g_byte_array_append(t->res.body, (const guint8 *)data, (guint)n);
     return n;
 }
 
@@ -195,8 +199,30 @@ void http_free(struct http *h)
     g_free(h);
 }
 
-struct http_transfer *http_start(struct http *h, const struct net_request *req, const struct http_options *opts,
-                                 http_done_fn done, void *user_data)
+/* The answer of a transfer without curl, on the loop's next turn. */
+static void http_local_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct http_transfer *t = arg;
+    GError *err = NULL;
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (t->local_path && g_file_get_contents(t->local_path, &data, &len, &err) && len <= t->max_body) {
+        t->res.status = 200;
+        g_byte_array_append(t->res.body, (const guint8 *)data, (guint)len);
+    } else if (t->local_path) {
+        t->res.error = err ? g_strdup(err->message) : g_strdup_printf("%s is larger than %zu bytes", t->local_path,
+                                                                       t->max_body);
+        g_clear_error(&err);
+    }
+    t->h->transfers = g_list_remove(t->h->transfers, t);
+    t->done(&t->res, t->user_data);
+    http_transfer_free(t);
+}
+
+static struct http_transfer *http_transfer_new(struct http *h, const struct http_options *opts, http_done_fn done,
+                                              void *user_data)
 {
     struct http_transfer *t = g_new0(struct http_transfer, 1);
     t->h = h;
@@ -205,37 +231,51 @@ struct http_transfer *http_start(struct http *h, const struct net_request *req, 
     t->max_body = opts && opts->max_body ? opts->max_body : HTTP_DEFAULT_MAX_BODY;
     t->res.body = g_byte_array_new();
     t->res.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    return t;
+}
+
+static struct http_transfer *http_start_local(struct http *h, const char *url, const struct http_options *opts,
+                                              http_done_fn done, void *user_data)
+{
+    struct http_transfer *t = http_transfer_new(h, opts, done, user_data);
+    if (g_str_has_prefix(url, "file://") && opts && opts->local_files)
+        t->local_path = g_strdup(url + strlen("file://"));
+    else
+        t->res.error = g_strdup(g_str_has_prefix(url, "file://") ? "local files are only for the demo network"
+                                                                 : "refusing a request that is not https");
+    t->local_ev = evtimer_new(h->base, http_local_done, t);
+    struct timeval now = { 0, 0 };
+    evtimer_add(t->local_ev, &now);
+    h->transfers = g_list_prepend(h->transfers, t);
+    return t;
+}
+
+struct http_transfer *http_start(struct http *h, const struct wire_request *req, const struct http_options *opts,
+                                 http_done_fn done, void *user_data)
+{
+    if (!g_str_has_prefix(req->url, "https://"))
+        return http_start_local(h, req->url, opts, done, user_data);
+    struct http_transfer *t = http_transfer_new(h, opts, done, user_data);
     t->easy = curl_easy_init();
     CURL *e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    /* Redirects are not followed: a token must never travel to a host the
-     * user did not configure, and no API we poll redirects. */
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (opts && opts->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, opts->ca_file);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* https only, no redirects, verified, time limits, size cap, agent. */
+    struct http_policy policy = {
+        .ca_file = opts ? opts->ca_file : NULL,
+        .connect_timeout_ms = opts ? opts->connect_timeout_ms : 0,
+        .timeout_ms = opts && opts->on_data ? -1 : opts ? opts->timeout_ms : 0,
+        .max_body = t->max_body,
+    };
+    http_policy_apply(e, &policy);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "heed/" HEED_VERSION " (+https://heed.invalid)");
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, opts && opts->connect_timeout_ms ? opts->connect_timeout_ms : 15000L);
     if (opts && opts->on_data) {
         t->on_data = opts->on_data;
         t->data_user_data = opts->data_user_data;
         /* A stream never ends by itself; the caller's silence timer ends it. */
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 0L);
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    } else {
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, opts && opts->timeout_ms ? opts->timeout_ms : 60000L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 16L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
     }
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
@@ -326,7 +366,7 @@ void http_get_stats(const struct http *h, struct http_stats *out)
     *out = h->stats;
 }
 
-void http_result_view(const struct http_result *res, struct net_response *out)
+void http_result_view(const struct http_result *res, struct wire_response *out)
 {
     out->status = res->status;
     out->body = res->body ? (const char *)res->body->data : "";

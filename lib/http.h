@@ -6,7 +6,9 @@
  * transfers share one multi handle, so connections to the same host are
  * reused and multiplexed over HTTP/2 where the server offers it. The done
  * callback runs on the loop, outside any libcurl callback, exactly once per
- * transfer that was not cancelled.
+ * transfer that was not cancelled. A URL that is not https is refused
+ * (through the done callback, like any failure), except file:// when the
+ * caller allows local files: the demo's sample, read on the next loop turn.
  */
 #ifndef HEED_HTTP_H
 #define HEED_HTTP_H
@@ -16,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "net/net.h"
+#include "wire.h"
 
 struct http;
 struct http_transfer;
@@ -34,6 +36,7 @@ struct http_options {
     size_t max_body;          /* bytes; 0 = HTTP_DEFAULT_MAX_BODY */
     long connect_timeout_ms;  /* 0 = 15 s */
     long timeout_ms;          /* whole transfer; 0 = 60 s */
+    bool local_files;         /* a file:// URL is read from disk (the demo network only) */
 };
 #define HTTP_DEFAULT_MAX_BODY (8u * 1024 * 1024)
 
@@ -51,7 +54,7 @@ struct http *http_new(struct event_base *base, GError **error);
 /* Cancels all transfers (no callbacks), then frees. */
 void http_free(struct http *h);
 
-struct http_transfer *http_start(struct http *h, const struct net_request *req, const struct http_options *opts,
+struct http_transfer *http_start(struct http *h, const struct wire_request *req, const struct http_options *opts,
                                  http_done_fn done, void *user_data);
 /* Stop a transfer; its callback is not called. */
 void http_cancel(struct http *h, struct http_transfer *t);
@@ -64,7 +67,7 @@ struct http_stats {
 };
 void http_get_stats(const struct http *h, struct http_stats *out);
 
-/* A net_response view of a result (headers and body borrowed). */
-void http_result_view(const struct http_result *res, struct net_response *out);
+/* A wire_response view of a result (headers and body borrowed). */
+void http_result_view(const struct http_result *res, struct wire_response *out);
 
 #endif

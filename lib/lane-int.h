@@ -18,9 +18,8 @@ struct lane {
     json_t *state;
     char *saved_state;            /* the state as last written to the store */
     struct event *timer;
-    struct event *local_ev;       /* demo: deferred local "response" */
     struct http_transfer *xfer;
-    struct net_request *req;      /* the request in flight */
+    struct wire_request *req;      /* the request in flight */
     enum lane_health health;
     char *last_error;             /* logged once until it changes */
     char *last_notice;            /* the driver's last note, by shape: said once */
@@ -36,7 +35,7 @@ struct lane {
     int64_t history_due;
 
     /* The stream lane (networks that stream): its own requests, beside polling. */
-    struct net_request *stream_req;
+    struct wire_request *stream_req;
     struct http_transfer *stream_xfer;
     struct sse *sse;
     struct event *stream_silence, *stream_retry;
@@ -55,7 +54,12 @@ void lane_fill_net_account(struct lane *l, struct net_account *na);
 void lane_schedule(struct lane *l, int64_t delay_s);
 /* Judge and store one step's mentions and replies with the driver's state
  * (when res->state_changed) in one transaction; *added counts new
- * mentions, answered gets the ids of mentions answered on the network. */
+ * mentions, answered gets a struct lane_answer for each mention answered on
+ * the network. */
+struct lane_answer {
+    int64_t id;     /* the mention */
+    int64_t at;     /* when the user's reply was posted */
+};
 bool lane_ingest(struct lane *l, struct net_result *res, int *added, GArray *answered);
 /* A message with the token (if a server echoed it) replaced. */
 char *lane_redact(const struct lane *l, const char *msg);

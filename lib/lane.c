@@ -20,7 +20,7 @@
 static const char *const lane_health_names[] = { "starting", "ok",    "retrying",
                                                  "needs-attention", "error", "waiting-for-token" };
 
-static void lane_send(struct lane *l, struct net_request *req);
+static void lane_send(struct lane *l, struct wire_request *req);
 
 /* ---------------------------------------------------------------- saying things once */
 
@@ -174,6 +174,7 @@ void lane_fill_net_account(struct lane *l, struct net_account *na)
         .web_host = l->cfg->web_host,
         .identifier = l->cfg->identifier,
         .secret = l->secret,
+        .client_id = l->cfg->client_id,
         .reasons = (const char *const *)l->cfg->reasons,
         .participating = l->cfg->participating,
         .catchup_max_pages = l->cfg->catchup_max_pages > 0 ? l->cfg->catchup_max_pages : 10,
@@ -222,8 +223,10 @@ static bool lane_store_replies(struct lane *l, struct net_result *res, int64_t n
             int64_t id = store_mark_replied(st, l->cfg->name, r->to_post_id, now, err);
             if (id < 0)
                 return false;
-            if (id > 0)
-                g_array_append_val(answered, id);
+            if (id > 0) {
+                struct lane_answer a = { .id = id, .at = r->at > 0 ? r->at : now };
+                g_array_append_val(answered, a);
+            }
         }
     }
     return true;
@@ -256,6 +259,10 @@ bool lane_ingest(struct lane *l, struct net_result *res, int *added, GArray *ans
         if (!store_add_mention(st, m, res->initial_sync, &inserted, &err))
             goto fail;
         *added += inserted;
+        /* Fetched while the banner is on its way; it goes without a face if late. */
+        if (inserted && !res->initial_sync && m->avatar_url)
+            avatar_want(l->env->avatars, m->network, m->author_id, m->avatar_url, l->cfg->ca_file,
+                        g_strcmp0(l->drv->name, "demo") == 0);
     }
     /* An unchanged state is not written again: every poll would otherwise
      * grow the write-ahead log, which is what fills a nearly full disk. */
@@ -365,7 +372,7 @@ static void lane_poll_done(struct lane *l)
         struct net_account na;
         lane_fill_net_account(l, &na);
         char *herr = NULL;
-        struct net_request *hreq = l->drv->history_begin(&na, l->state, &herr);
+        struct wire_request *hreq = l->drv->history_begin(&na, l->state, &herr);
         g_free(herr);
         if (hreq) {
             l->in_history = true;
@@ -389,9 +396,9 @@ static void lane_poll_done(struct lane *l)
     l->env->stored(l->env->ctx);
 }
 
-static void lane_step(struct lane *l, const struct net_response *resp, const char *transport_error, bool transient)
+static void lane_step(struct lane *l, const struct wire_response *resp, const char *transport_error, bool transient)
 {
-    struct net_request *req = l->req;
+    struct wire_request *req = l->req;
     l->req = NULL;
     struct net_result res;
     net_result_init(&res);
@@ -402,16 +409,20 @@ static void lane_step(struct lane *l, const struct net_response *resp, const cha
         lane_fill_net_account(l, &na);
         l->drv->handle(&na, l->state, req, resp, &res);
     }
-    net_request_free(req);
+    wire_request_free(req);
     l->env->progress++;
     lane_take_hints(l, &res);
 
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     bool stored = lane_ingest(l, &res, &added, answered);
-    /* Answered on the network itself: the banner has done its job. */
-    for (guint i = 0; stored && i < answered->len; i++)
-        l->env->withdraw(l->env->ctx, g_array_index(answered, int64_t, i));
+    /* Answered on the network itself: the banner has done its job, and the
+     * model learns whom the user answers, and how soon. */
+    for (guint i = 0; stored && i < answered->len; i++) {
+        const struct lane_answer *a = &g_array_index(answered, struct lane_answer, i);
+        l->env->withdraw(l->env->ctx, a->id);
+        judge_learn(l->env->judge, a->id, LEARN_REPLIED, a->at);
+    }
     g_array_unref(answered);
     bool was_history = l->in_history;
     if (!res.next || res.outcome != NET_OK || !stored)
@@ -432,7 +443,7 @@ static void lane_step(struct lane *l, const struct net_response *resp, const cha
     net_result_clear(&res);
 }
 
-static void lane_answer(struct lane *l, const struct net_response *resp, const char *transport_error, bool transient)
+static void lane_answer(struct lane *l, const struct wire_response *resp, const char *transport_error, bool transient)
 {
     lane_step(l, resp, transport_error, transient);
     if (!l->req && !l->xfer && l->env->idle)
@@ -445,53 +456,21 @@ static void lane_http_done(struct http_result *hr, void *arg)
 {
     struct lane *l = arg;
     l->xfer = NULL;
-    struct net_response resp;
+    struct wire_response resp;
     http_result_view(hr, &resp);
     lane_answer(l, &resp, hr->status == 0 ? (hr->error ? hr->error : "transfer failed") : NULL, hr->transient);
 }
 
-/* The demo network reads its sample from a file: same driver path, no HTTP. */
-static void lane_local_fetch(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct lane *l = arg;
-    g_autofree char *body = NULL;
-    gsize len = 0;
-    GError *err = NULL;
-    const char *path = l->req->url + strlen("file://");
-    if (!g_file_get_contents(path, &body, &len, &err)) {
-        g_autofree char *msg = g_strdup(err->message);
-        g_error_free(err);
-        lane_answer(l, NULL, msg, false);
-        return;
-    }
-    struct net_response resp = { .status = 200, .body = body, .body_len = len, .headers = NULL };
-    lane_answer(l, &resp, NULL, false);
-}
-
-static void lane_send(struct lane *l, struct net_request *req)
+static void lane_send(struct lane *l, struct wire_request *req)
 {
     if (l->env->stopping) {
         /* Stopping: what was answered is stored; the rest waits for the next start. */
-        net_request_free(req);
+        wire_request_free(req);
         return;
     }
     l->req = req;
-    if (g_str_has_prefix(req->url, "file://")) {
-        if (g_strcmp0(l->drv->name, "demo") != 0) {
-            lane_answer(l, NULL, "local files are only for the demo network", false);
-            return;
-        }
-        struct timeval tv = { 0, 0 };
-        event_add(l->local_ev, &tv);
-        return;
-    }
-    if (!g_str_has_prefix(req->url, "https://")) {
-        lane_answer(l, NULL, "refusing a request that is not https", false);
-        return;
-    }
-    struct http_options ho = { .ca_file = l->cfg->ca_file };
+    /* The demo reads its sample from a file through the same path (http.h). */
+    struct http_options ho = { .ca_file = l->cfg->ca_file, .local_files = g_strcmp0(l->drv->name, "demo") == 0 };
     l->xfer = http_start(l->env->http, req, &ho, lane_http_done, l);
 }
 
@@ -511,7 +490,7 @@ static void lane_poll(evutil_socket_t fd, short what, void *arg)
     struct net_account na;
     lane_fill_net_account(l, &na);
     char *error = NULL;
-    struct net_request *req = l->drv->begin(&na, l->state, &error);
+    struct wire_request *req = l->drv->begin(&na, l->state, &error);
     if (!req) {
         lane_set_error(l, LANE_ERROR, error ? error : "cannot build a request");
         g_free(error);
@@ -531,7 +510,6 @@ struct lane *lane_new(struct lane_env *env, struct config_account *cfg, const st
     l->drv = drv;
     l->rate_remaining = -1;
     l->timer = evtimer_new(env->base, lane_poll, l);
-    l->local_ev = evtimer_new(env->base, lane_local_fetch, l);
     stream_setup(l);
     lane_reload_state(l);
     lane_schedule(l, 0);
@@ -548,8 +526,7 @@ void lane_free(struct lane *l)
     if (l->xfer)
         http_cancel(l->env->http, l->xfer);
     event_free(l->timer);
-    event_free(l->local_ev);
-    net_request_free(l->req);
+    wire_request_free(l->req);
     json_decref(l->state);
     g_free(l->saved_state);
     secret_free(l->secret);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "avatar.h"
 #include "config.h"
 #include "http.h"
 #include "judge.h"
@@ -34,6 +35,7 @@ struct lane_env {
     struct store *store;
     const struct config *cfg;        /* the daemon-wide settings (poll_interval) */
     const struct judge *judge;
+    struct avatar *avatars;          /* senders' pictures, or NULL when avatars = false */
     int64_t started_at;              /* banners from before this run cannot be on screen */
     unsigned long progress;          /* bumped on every answer and stream byte */
     int64_t last_poll_ok;            /* the latest successful poll of any lane */

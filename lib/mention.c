@@ -38,6 +38,7 @@ void mention_free(struct mention *m)
     g_free(m->url);
     g_free(m->thread_id);
     g_free(m->context);
+    g_free(m->avatar_url);
     g_free(m->reasons_json);
     g_free(m);
 }

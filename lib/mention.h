@@ -41,6 +41,7 @@ struct mention {
     char *url;               /* https web URL of the post */
     char *thread_id;         /* conversation/thread id, or NULL */
     char *context;           /* short context (repository, title), or NULL */
+    char *avatar_url;        /* https URL of the author's picture, or NULL; not stored */
     int64_t created_at;      /* epoch seconds */
     int mention_count;       /* how many accounts the post names (>= 1) */
     enum mention_tri author_bot;

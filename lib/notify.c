@@ -6,51 +6,24 @@
  * eventfd) and a few atomics.
  */
 #include "notify.h"
+#include "notify-int.h"
 
 #include <gio/gio.h>
 #include <libnotify/notify.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "text.h"
 
-struct notify {
-    /* loop thread */
-    struct event_base *base;
-    struct event *wake_ev;
-    notify_event_fn on_event;
-    void *user_data;
-    bool fallback, terminal, said_terminal;
-    GHashTable *inflight;    /* key -> "summary\nbody" until the server answers (fallback only) */
+#define NOTIFY_APP_ICON "heed" /* data/icons, installed into the hicolor theme */
 
-    /* shared */
-    int wake_fd;
-    GAsyncQueue *events;
-    gint has_server;
-    gint pending;
-    GMutex caps_lock;
-    char *caps;
-
-    /* notification thread */
-    GThread *thread;
-    GMainContext *ctx;
-    GMainLoop *loop;
-    char *app_name;
-    GHashTable *live;        /* key -> NotifyNotification* (owned) */
-    bool cap_actions, cap_markup, cap_persistence;
-    bool caps_known;
-    guint watch_id;
-
-    /* shutdown */
-    gint stopping;           /* set by notify_free: requests still queued are dropped */
-    gint timed_out;          /* a call to the server went unanswered: do not wait on it again */
-    GMutex done_lock;
-    GCond done_cond;
-    bool done;               /* the thread has finished */
-};
 
 /* A notification thread stuck in a call to a hung server when heedd stops is
  * left to end with the process; this keeps what it uses reachable. */
@@ -59,14 +32,14 @@ static struct notify *notify_abandoned;
 struct notify_request {
     struct notify *n;
     bool close, check_dnd, bypass_dnd;
-    char *key, *summary, *body, *hint_text;
+    char *key, *summary, *body, *hint_text, *sound, *image_path;
     enum notify_urgency urgency;
     bool mention_actions, resident;
 };
 
 /* ---- events: notification thread -> loop thread ---- */
 
-static void notify_post(struct notify *n, enum notify_event_kind kind, const char *key, const char *action,
+void notify_post(struct notify *n, enum notify_event_kind kind, const char *key, const char *action,
                         const char *error, int reason)
 {
     struct notify_event *ev = g_new0(struct notify_event, 1);
@@ -186,10 +159,10 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
     body = n->cap_markup ? text_markup_escape(b->str) : g_strdup(b->str);
     g_string_free(b, TRUE);
     if (nn) {
-        notify_notification_update(nn, r->summary, body, NULL);
+        notify_notification_update(nn, r->summary, body, NOTIFY_APP_ICON);
         notify_notification_clear_actions(nn);
     } else {
-        nn = notify_notification_new(r->summary, body, NULL);
+        nn = notify_notification_new(r->summary, body, NOTIFY_APP_ICON);
         g_object_set_data_full(G_OBJECT(nn), "heed-key", g_strdup(r->key), g_free);
         g_object_set_data(G_OBJECT(nn), "heed-notify", n);
         g_signal_connect(nn, "closed", G_CALLBACK(notify_on_closed), n);
@@ -199,6 +172,9 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
     notify_notification_set_category(nn, "im.received");
     notify_notification_set_hint(nn, "desktop-entry", g_variant_new_string("heed"));
     notify_notification_set_urgency(nn, (NotifyUrgency)r->urgency);
+    /* A banner updated in place must not keep the sound or picture of what it showed before. */
+    notify_notification_set_hint(nn, "sound-name", r->sound ? g_variant_new_string(r->sound) : NULL);
+    notify_notification_set_hint(nn, "image-path", r->image_path ? g_variant_new_string(r->image_path) : NULL);
     if (r->resident && n->cap_persistence)
         notify_notification_set_hint(nn, "resident", g_variant_new_boolean(TRUE));
     notify_notification_add_action(nn, "default", "Open", notify_on_action, g_strdup(r->key), g_free);
@@ -210,53 +186,9 @@ static NotifyNotification *notify_build(struct notify *n, struct notify_request 
     return nn;
 }
 
-/* A boolean D-Bus property of the notification server, or -1. */
-static int notify_server_bool_property(const char *iface, const char *prop)
-{
-    GDBusConnection *bus = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, NULL);
-    if (!bus)
-        return -1;
-    GVariant *v = g_dbus_connection_call_sync(
-        bus, "org.freedesktop.Notifications", "/org/freedesktop/Notifications", "org.freedesktop.DBus.Properties",
-        "Get", g_variant_new("(ss)", iface, prop), G_VARIANT_TYPE("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 1000, NULL,
-        NULL);
-    g_object_unref(bus);
-    if (!v)
-        return -1;
-    GVariant *inner = NULL;
-    g_variant_get(v, "(v)", &inner);
-    int out = g_variant_is_of_type(inner, G_VARIANT_TYPE_BOOLEAN) ? g_variant_get_boolean(inner) : -1;
-    g_variant_unref(inner);
-    g_variant_unref(v);
-    return out;
-}
-
-static bool notify_dnd_active(void)
-{
-    int v = notify_server_bool_property("org.dunstproject.cmd0", "paused");
-    if (v < 0)
-        v = notify_server_bool_property("org.freedesktop.Notifications", "Inhibited");
-    if (v >= 0)
-        return v == 1;
-    /* GNOME keeps it in GSettings; look the schema up first, since
-     * g_settings_new() aborts on a missing one. */
-    GSettingsSchemaSource *src = g_settings_schema_source_get_default();
-    GSettingsSchema *schema = src ? g_settings_schema_source_lookup(src, "org.gnome.desktop.notifications", TRUE) : NULL;
-    if (!schema)
-        return false;
-    bool dnd = false;
-    if (g_settings_schema_has_key(schema, "show-banners")) {
-        GSettings *gs = g_settings_new("org.gnome.desktop.notifications");
-        dnd = !g_settings_get_boolean(gs, "show-banners");
-        g_object_unref(gs);
-    }
-    g_settings_schema_unref(schema);
-    return dnd;
-}
-
 static void notify_do_show(struct notify *n, struct notify_request *r)
 {
-    if (!r->bypass_dnd && notify_dnd_active()) {
+    if (!r->bypass_dnd && notify_dnd_active(n, true)) {
         notify_post(n, NOTIFY_EV_HELD, r->key, NULL, NULL, 0);
         return;
     }
@@ -292,7 +224,7 @@ static gboolean notify_run_request(gpointer data)
         return G_SOURCE_REMOVE;
     }
     if (r->check_dnd) {
-        notify_post(n, NOTIFY_EV_DND, NULL, NULL, NULL, notify_dnd_active() ? 1 : 0);
+        notify_post(n, NOTIFY_EV_DND, NULL, NULL, NULL, notify_dnd_active(n, false) ? 1 : 0);
     } else if (r->close) {
         NotifyNotification *nn = g_hash_table_lookup(n->live, r->key);
         if (nn)
@@ -312,6 +244,8 @@ static void notify_request_free(gpointer data)
     g_free(r->summary);
     g_free(r->body);
     g_free(r->hint_text);
+    g_free(r->sound);
+    g_free(r->image_path);
     g_free(r);
 }
 
@@ -322,6 +256,7 @@ static void notify_name_appeared(GDBusConnection *c, const char *name, const cha
     (void)owner;
     struct notify *n = user_data;
     n->caps_known = false;
+    notify_dnd_forget_server(n);
     g_atomic_int_set(&n->has_server, 1);
     notify_post(n, NOTIFY_EV_SERVER_UP, NULL, NULL, NULL, 0);
 }
@@ -335,6 +270,7 @@ static void notify_name_vanished(GDBusConnection *c, const char *name, gpointer 
     /* The server took its notifications with it. */
     g_hash_table_remove_all(n->live);
     n->caps_known = false;
+    notify_dnd_forget_server(n);
     g_atomic_int_set(&n->has_server, 0);
     notify_post(n, NOTIFY_EV_SERVER_DOWN, NULL, NULL, NULL, 0);
 }
@@ -382,7 +318,9 @@ static gpointer notify_thread(gpointer data)
                       notify_glib_log, NULL);
     g_main_context_push_thread_default(n->ctx);
     notify_init(n->app_name);
+    notify_dnd_start(n);
     g_main_loop_run(n->loop);
+    notify_dnd_stop(n);
     g_hash_table_remove_all(n->live);
     notify_uninit();
     /* Let GDBus finish what the unwatch and closes queued. */
@@ -481,6 +419,8 @@ void notify_show(struct notify *n, const struct notify_item *item)
     r->summary = g_strdup(item->summary);
     r->body = g_strdup(item->body);
     r->hint_text = g_strdup(item->hint_text);
+    r->sound = g_strdup(item->sound);
+    r->image_path = g_strdup(item->image_path);
     r->urgency = item->urgency;
     r->mention_actions = item->mention_actions;
     r->resident = item->resident;

@@ -12,7 +12,8 @@
  * Showing a key that is still on screen updates it in place; after the
  * server closed one, the next show uses a fresh NotifyNotification (0.8.1
  * emits "closed" only once per object). Bodies are given as plain text and
- * escaped here only if the server advertises body-markup.
+ * escaped here only if the server advertises body-markup. Every banner
+ * carries heed's icon (app_icon "heed", from the hicolor theme).
  */
 #ifndef HEED_NOTIFY_H
 #define HEED_NOTIFY_H
@@ -32,6 +33,8 @@ struct notify_item {
     bool mention_actions;    /* offer Reply / Snooze / Done; else only a default "Open" */
     bool resident;           /* ask servers with "persistence" to keep it after an action */
     bool bypass_dnd;         /* show even in do-not-disturb (critical VIPs) */
+    const char *sound;       /* "sound-name" hint (freedesktop sound theme), or NULL for silence */
+    const char *image_path;  /* "image-path" hint: the sender's picture (a local file), or NULL */
 };
 
 enum notify_event_kind {
@@ -43,7 +46,7 @@ enum notify_event_kind {
     NOTIFY_EV_SERVER_UP,     /* org.freedesktop.Notifications got an owner */
     NOTIFY_EV_SERVER_DOWN,
     NOTIFY_EV_HELD,          /* not shown: the desktop is in do-not-disturb mode */
-    NOTIFY_EV_DND,           /* answer to notify_check_dnd(): reason 1 = active, 0 = not */
+    NOTIFY_EV_DND,           /* do-not-disturb: reason 1 = active, 0 = not (see notify_check_dnd) */
 };
 
 struct notify_event {
@@ -66,9 +69,19 @@ void notify_free(struct notify *n);
 void notify_show(struct notify *n, const struct notify_item *item);
 void notify_close(struct notify *n, const char *key);
 /* Ask whether the desktop is in do-not-disturb mode; answered by an
- * NOTIFY_EV_DND event. Detection: dunst's "paused" property, KDE's
- * "Inhibited" property, GNOME's show-banners setting; when none answers,
- * the desktop is assumed not to be paused. Every show checks it too. */
+ * NOTIFY_EV_DND event. Every show checks it too (NOTIFY_EV_HELD), and a
+ * change is posted unasked as NOTIFY_EV_DND as soon as it is known: at once
+ * where the desktop announces it (dunst's and KDE's PropertiesChanged,
+ * swaync's SubscribeV2, xfconf's PropertyChanged, GSettings' "changed"),
+ * within NOTIFY_DND_POLL_S (3 s) for mako, which announces nothing.
+ * Detection, by the server's GetServerInformation name where only that
+ * tells: "mako": makoctl mode lists do-not-disturb (or dnd), run without a
+ * shell, killed after 1 s; "Xfce Notify Daemon": xfconf's xfce4-notifyd
+ * /do-not-disturb; "cinnamon": org.cinnamon.desktop.notifications
+ * display-notifications is false. Otherwise, the first that answers:
+ * swaync's GetDnd, dunst's "paused", KDE's "Inhibited", GNOME's
+ * show-banners false. When none answers the desktop is taken not to be in
+ * do-not-disturb mode. Nothing is ever started on the bus to ask. */
 void notify_check_dnd(struct notify *n);
 
 /* The demo's fallback: when no notification server shows something, print

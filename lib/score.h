@@ -37,6 +37,9 @@ struct score_weights {
      *   (reply guys, integrations); negative. */
     int no_reply, alarm, deadline, never_replied;
     int threshold_normal, threshold_critical;
+    /* [score] learn = true|false: add what lib/learn.c learned from the
+     * user's own actions (default true). Not a weight: never ablated. */
+    bool learn;
 };
 
 struct score_input {
@@ -76,5 +79,27 @@ int score_urgency(const struct score_weights *w, int score);
  * question or request aimed at "you"). Text alone: score_compute also
  * counts a sincere question in a message that names only the user. */
 int score_question_strength(const char *text);
+
+/* What the text rules read in a mention, as bits, for the learning half
+ * (lib/learn.c), which learns how much each matters to this user. The
+ * GitHub title counts for SCORE_SIGNAL_ALARM as it does in score_compute. */
+enum score_signal {
+    SCORE_SIGNAL_QUESTION = 1u << 0,     /* some sentence is a question */
+    SCORE_SIGNAL_ADDRESSED = 1u << 1,    /* a sincere question with "you" */
+    SCORE_SIGNAL_INTERROGATIVE = 1u << 2,/* a sincere question without "you" */
+    SCORE_SIGNAL_REQUEST = 1u << 3,
+    SCORE_SIGNAL_TO_OTHER = 1u << 4,     /* the ask is for someone else */
+    SCORE_SIGNAL_RHETORICAL = 1u << 5,
+    SCORE_SIGNAL_CROWD = 1u << 6,
+    SCORE_SIGNAL_JOKING = 1u << 7,
+    SCORE_SIGNAL_THANKS_ONLY = 1u << 8,
+    SCORE_SIGNAL_RESOLVED = 1u << 9,
+    SCORE_SIGNAL_TINY = 1u << 10,
+    SCORE_SIGNAL_ALARM = 1u << 11,
+    SCORE_SIGNAL_DEADLINE = 1u << 12,
+    SCORE_SIGNAL_NO_RUSH = 1u << 13,
+};
+#define SCORE_SIGNAL_COUNT 14
+unsigned score_signals(const struct mention *m);
 
 #endif

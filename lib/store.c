@@ -41,7 +41,7 @@ struct store {
 
 G_DEFINE_QUARK(heed-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Each entry migrates from version (index) to (index + 1). */
 static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
@@ -70,7 +70,14 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "  account TEXT NOT NULL, author_id TEXT NOT NULL, remote_id TEXT NOT NULL, at INTEGER NOT NULL,\n"
     "  PRIMARY KEY(account, remote_id));\n"
     "CREATE INDEX reply_author ON reply(account, author_id, at);\n",
-    /* 2: indexes for the reads each attend pass makes, so they cost what
+    /* 2: what lib/learn.c learned from the user's actions (one row per
+     * feature or person), and which actions on a mention it has seen. */
+    "CREATE TABLE learn(\n"
+    "  key TEXT PRIMARY KEY, weight REAL NOT NULL DEFAULT 0, events INTEGER NOT NULL DEFAULT 0,\n"
+    "  replies INTEGER NOT NULL DEFAULT 0, replies_hour INTEGER NOT NULL DEFAULT 0,\n"
+    "  replies_day INTEGER NOT NULL DEFAULT 0, seen_at INTEGER NOT NULL DEFAULT 0);\n"
+    "ALTER TABLE mention ADD COLUMN learned INTEGER NOT NULL DEFAULT 0;\n",
+    /* 3: indexes for the reads each attend pass makes, so they cost what
      * they return rather than the backlog: the oldest unshown mentions in
      * order (created_at added), and the reminders that fall due. */
     "DROP INDEX IF EXISTS mention_unnotified;\n"
@@ -196,7 +203,7 @@ struct store *store_open(const char *path, GError **error)
     struct store *st = g_new0(struct store, 1);
     st->path = g_strdup(path);
     st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
-    st->gen_rows = st->gen_due = 1;
+    st->gen_rows = st->gen_due = 1; /* 0 would match "nothing cached" */
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
@@ -217,6 +224,76 @@ struct store *store_open(const char *path, GError **error)
                       /* Keep the log small: on a nearly full disk a 4 MB WAL is what fills it. */
                       "PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=524288;", error) ||
         !store_migrate(st, error)) {
+        store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* A WAL database whose -wal file is absent is whole in its main file, and
+ * nobody has it open (heedd keeps the -wal while it runs): it is read as
+ * immutable, which takes no lock and makes no -wal or -shm. With a -wal
+ * there, heedd may be writing: read-only through its WAL index. */
+static char *store_readonly_uri(const char *path)
+{
+    g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+    g_autofree char *abs = g_canonicalize_filename(path, NULL);
+    g_autofree char *uri = g_filename_to_uri(abs, NULL, NULL);
+    if (!uri)
+        return NULL;
+    bool live = g_file_test(wal, G_FILE_TEST_EXISTS);
+    return g_strconcat(uri, live ? "?mode=ro" : "?mode=ro&immutable=1", NULL);
+}
+
+static bool store_check_schema(struct store *st, GError **error)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_step(stmt) != SQLITE_ROW) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot read %s: %s", st->path, sqlite3_errmsg(st->db));
+        sqlite3_finalize(stmt);
+        return false;
+    }
+    int version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (version == 0) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "%s is not a heed state database (it has no schema)",
+                    st->path);
+        return false;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+                    "%s: schema version %d is newer than this heed understands (%d); upgrade heed", st->path,
+                    version, STORE_SCHEMA_VERSION);
+        return false;
+    }
+    return true;
+}
+
+struct store *store_open_readonly(const char *path, GError **error)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        int e = errno;
+        g_set_error(error, STORE_ERROR, e == ENOENT ? STORE_ERROR_NOT_FOUND : STORE_ERROR_OPEN, "cannot open %s: %s",
+                    path, g_strerror(e));
+        return NULL;
+    }
+    g_autofree char *uri = store_readonly_uri(path);
+    struct store *st = g_new0(struct store, 1);
+    st->path = g_strdup(path);
+    st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
+    st->gen_rows = st->gen_due = 1; /* 0 would match "nothing cached" */
+    int rc = uri ? sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL)
+                 : SQLITE_CANTOPEN;
+    if (rc != SQLITE_OK) {
+        g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
+                    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        store_close(st);
+        return NULL;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    if (!store_check_schema(st, error)) {
         store_close(st);
         return NULL;
     }
@@ -900,4 +977,120 @@ bool store_check(struct store *st, GError **error)
     if (!ok)
         g_set_error(error, STORE_ERROR, STORE_ERROR_SQL, "%s: integrity check failed", st->path);
     return ok;
+}
+
+/* ---- the learned model (lib/learn.c) ------------------------------------- */
+
+bool store_learn_read(struct store *st, store_learn_fn fn, void *data, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "SELECT key, weight, events, replies, replies_hour, replies_day, seen_at FROM learn", error);
+    if (!stmt)
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct store_learn_row row = {
+            .key = (const char *)sqlite3_column_text(stmt, 0),
+            .weight = sqlite3_column_double(stmt, 1),
+            .events = sqlite3_column_int(stmt, 2),
+            .replies = sqlite3_column_int(stmt, 3),
+            .replies_hour = sqlite3_column_int(stmt, 4),
+            .replies_day = sqlite3_column_int(stmt, 5),
+            .seen_at = sqlite3_column_int64(stmt, 6),
+        };
+        if (row.key)
+            fn(&row, data);
+    }
+    store_done(stmt);
+    return rc == SQLITE_DONE ? true : store_fail(st, error, "read learned model");
+}
+
+static bool store_learn_put(struct store *st, const struct store_learn_row *r, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st,
+        "INSERT INTO learn(key, weight, events, replies, replies_hour, replies_day, seen_at)\n"
+        "VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET weight = excluded.weight,\n"
+        "  events = excluded.events, replies = excluded.replies, replies_hour = excluded.replies_hour,\n"
+        "  replies_day = excluded.replies_day, seen_at = excluded.seen_at",
+        error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_text(stmt, 1, r->key, -1, SQLITE_STATIC);
+    sqlite3_bind_double(stmt, 2, r->weight);
+    sqlite3_bind_int(stmt, 3, r->events);
+    sqlite3_bind_int(stmt, 4, r->replies);
+    sqlite3_bind_int(stmt, 5, r->replies_hour);
+    sqlite3_bind_int(stmt, 6, r->replies_day);
+    sqlite3_bind_int64(stmt, 7, r->seen_at);
+    return store_step_done(st, stmt, "save learned model", error);
+}
+
+static bool store_learn_del(struct store *st, const char *prefix, bool whole, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "DELETE FROM learn WHERE (?3 AND key = ?1) OR (NOT ?3 AND substr(key, 1, ?2) = ?1)", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_text(stmt, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, (int)strlen(prefix));
+    sqlite3_bind_int(stmt, 3, whole);
+    return store_step_done(st, stmt, "forget learned model", error);
+}
+
+/* A savepoint nests inside a caller's transaction and is one outside it. */
+static bool store_learn_finish(struct store *st, bool ok, GError **error)
+{
+    if (ok)
+        return store_exec(st, "RELEASE learn_write", error);
+    sqlite3_exec(st->db, "ROLLBACK TO learn_write; RELEASE learn_write", NULL, NULL, NULL);
+    return false;
+}
+
+bool store_learn_write(struct store *st, const struct store_learn_row *rows, size_t n, char **gone, GError **error)
+{
+    if (!store_exec(st, "SAVEPOINT learn_write", error))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = store_learn_put(st, &rows[i], error);
+    for (char **g = gone; ok && g && *g; g++)
+        ok = store_learn_del(st, *g, true, error);
+    return store_learn_finish(st, ok, error);
+}
+
+bool store_learn_clear(struct store *st, const char *prefix, GError **error)
+{
+    if (!store_exec(st, "SAVEPOINT learn_write", error))
+        return false;
+    return store_learn_finish(st, store_learn_del(st, prefix ? prefix : "", false, error), error);
+}
+
+bool store_learn_mark(struct store *st, int64_t id, unsigned bit, bool *first, GError **error)
+{
+    sqlite3_stmt *stmt =
+        store_prepare(st, "UPDATE mention SET learned = learned | ?1 WHERE id = ?2 AND (learned & ?1) = 0", error);
+    if (!stmt)
+        return false;
+    sqlite3_bind_int64(stmt, 1, bit);
+    sqlite3_bind_int64(stmt, 2, id);
+    if (!store_step_done(st, stmt, "mark learned", error))
+        return false;
+    *first = sqlite3_changes(st->db) > 0;
+    return true;
+}
+
+GPtrArray *store_learn_ignored(struct store *st, int64_t shown_before, int limit, GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
+                                       "WHERE state = 'waiting' AND initial = 0 AND learned = 0\n"
+                                       "  AND notified_at > 0 AND notified_at < ?\n"
+                                       "ORDER BY notified_at ASC, id ASC LIMIT ?",
+                                       error);
+    if (!stmt)
+        return NULL;
+    sqlite3_bind_int64(stmt, 1, shown_before);
+    sqlite3_bind_int(stmt, 2, limit > 0 ? limit : -1);
+    return store_collect(st, stmt, error);
 }

@@ -34,6 +34,13 @@ struct store;
 char *store_default_path(void);
 /* Open or create (with parent directories, mode 0700), migrate. */
 struct store *store_open(const char *path, GError **error);
+/* Open an existing database only to read it (heed doctor): nothing is
+ * created, migrated, chmod-ed or written, and no -wal/-shm file is left
+ * behind. Fails with STORE_ERROR_NOT_FOUND when path does not exist and
+ * STORE_ERROR_OPEN when it is not a heed database or has a schema this
+ * heed does not know (a newer one). Only the reading functions may be
+ * called on the result. */
+struct store *store_open_readonly(const char *path, GError **error);
 void store_close(struct store *st);
 
 bool store_begin(struct store *st, GError **error);
@@ -110,6 +117,30 @@ struct store_stats {
 /* A mirror for the user: what happened to mentions since `since`. */
 bool store_stats(struct store *st, int64_t since, int n_longest, struct store_stats *out, GError **error);
 void store_stats_clear(struct store_stats *s);
+
+/* The learned model of lib/learn.c, which owns the meaning of its rows:
+ * one per feature or person, keyed by a string. */
+struct store_learn_row {
+    const char *key;
+    double weight;
+    int events, replies, replies_hour, replies_day;
+    int64_t seen_at;
+};
+typedef void (*store_learn_fn)(const struct store_learn_row *row, void *data);
+/* Call fn for every row (row and key valid during the call only). */
+bool store_learn_read(struct store *st, store_learn_fn fn, void *data, GError **error);
+/* Insert or replace n rows and delete the keys in gone (NULL-terminated, may
+ * be NULL), all or nothing; inside or outside a store_begin transaction. */
+bool store_learn_write(struct store *st, const struct store_learn_row *rows, size_t n, char **gone,
+                       GError **error);
+/* Delete the rows whose key starts with prefix; "" or NULL deletes all. */
+bool store_learn_clear(struct store *st, const char *prefix, GError **error);
+/* Set `bit` in the mention's record of actions learned from; *first tells
+ * whether it was unset (so each action is learned from once). */
+bool store_learn_mark(struct store *st, int64_t id, unsigned bit, bool *first, GError **error);
+/* Waiting mentions shown before shown_before on which no action was ever
+ * learned from (store_learn_mark): ignored. Oldest shown first, at most limit. */
+GPtrArray *store_learn_ignored(struct store *st, int64_t shown_before, int limit, GError **error);
 
 /* PRAGMA integrity_check == "ok". */
 bool store_check(struct store *st, GError **error);

@@ -19,7 +19,7 @@
 #define STREAM_MAX_RETRY_S 300
 #define STREAM_DEFAULT_TIMEOUT_S 45
 
-static void stream_send(struct lane *l, struct net_request *req);
+static void stream_send(struct lane *l, struct wire_request *req);
 
 int stream_poll_floor(const struct lane *l)
 {
@@ -31,7 +31,7 @@ void stream_stop(struct lane *l)
     if (l->stream_xfer)
         http_cancel(l->env->http, l->stream_xfer);
     l->stream_xfer = NULL;
-    net_request_free(l->stream_req);
+    wire_request_free(l->stream_req);
     l->stream_req = NULL;
     sse_free(l->sse);
     l->sse = NULL;
@@ -53,7 +53,7 @@ void stream_start(struct lane *l)
     struct net_account na;
     lane_fill_net_account(l, &na);
     char *error = NULL;
-    struct net_request *req = l->drv->stream_begin(&na, l->state, &error);
+    struct wire_request *req = l->drv->stream_begin(&na, l->state, &error);
     g_free(error);
     if (req)
         stream_send(l, req);
@@ -115,7 +115,7 @@ static void stream_on_event(const char *event, const char *data, size_t len, voi
     l->drv->stream_event(&na, l->state, event, data, len, &res);
     res.state_changed = false; /* a stream never moves the polling cursor */
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     if (res.mentions->len && lane_ingest(l, &res, &added, answered) && added) {
         l->streamed += (unsigned long)added;
         log_info("%s: %d new mention%s (stream)", l->cfg->name, added, added == 1 ? "" : "s");
@@ -161,9 +161,9 @@ static bool stream_on_data(const char *data, size_t len, void *arg)
 /* A step of the stream_begin() chain was answered. Its state changes (a
  * discovered streaming host) are stored like a poll's: through lane_ingest,
  * in a transaction, with errors said. */
-static void stream_chain_step(struct lane *l, struct net_request *req, struct http_result *hr)
+static void stream_chain_step(struct lane *l, struct wire_request *req, struct http_result *hr)
 {
-    struct net_response resp;
+    struct wire_response resp;
     http_result_view(hr, &resp);
     struct net_result res;
     net_result_init(&res);
@@ -173,9 +173,9 @@ static void stream_chain_step(struct lane *l, struct net_request *req, struct ht
         net_result_fail(&res, NET_RETRY, "%s", hr->error ? hr->error : "transfer failed");
     else
         l->drv->handle(&na, l->state, req, &resp, &res);
-    net_request_free(req);
+    wire_request_free(req);
     int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     if (res.outcome != NET_OK) {
         stream_failed(l, res.outcome == NET_FATAL || res.outcome == NET_AUTH, res.error ? res.error : "failed");
     } else if (!lane_ingest(l, &res, &added, answered)) {
@@ -191,23 +191,23 @@ static void stream_done(struct http_result *hr, void *arg)
 {
     struct lane *l = arg;
     l->stream_xfer = NULL;
-    struct net_request *req = l->stream_req;
+    struct wire_request *req = l->stream_req;
     l->stream_req = NULL;
     if (!req->stream) {
         stream_chain_step(l, req, hr);
         return;
     }
-    net_request_free(req);
+    wire_request_free(req);
     g_autofree char *why = hr->status == 0 ? g_strdup(hr->error ? hr->error : "connection lost")
                            : hr->status == 200 ? g_strdup("the server closed the stream")
                                                : g_strdup_printf("HTTP %ld", hr->status);
     stream_failed(l, hr->status == 401 || hr->status == 403 || hr->status == 404, why);
 }
 
-static void stream_send(struct lane *l, struct net_request *req)
+static void stream_send(struct lane *l, struct wire_request *req)
 {
     if (!g_str_has_prefix(req->url, "https://")) {
-        net_request_free(req);
+        wire_request_free(req);
         stream_failed(l, true, "not an https URL");
         return;
     }

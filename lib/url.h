@@ -14,16 +14,39 @@
  * exists for test servers such as https://127.0.0.1:8443/.
  *
  * Opening never involves a shell: either an argv template from the user's
- * config or GIO's default handler for https. In the template, an argument
+ * config or the desktop's default. In the template, an argument
  * equal to "%u" is replaced by the re-serialised URL, "%u" inside a longer
  * argument is substituted in place (each argument stays one argument), and
  * a template without "%u" gets the URL appended. (A template that itself
  * runs "sh -c" with "%u" in the script would hand the URL to a shell, which
  * is why the configuration's open_command refuses "%u" inside a word:
- * config.c accepts it only as a word of its own, at most once.) Children get an environment without systemd's
- * NOTIFY_SOCKET, WATCHDOG_USEC/PID and LISTEN_FDS/PID, stdin on /dev/null,
- * no inherited descriptors beyond 0-2, and are reaped by GLib's
- * intermediate process, so no zombies are left behind.
+ * config.c accepts it only as a word of its own, at most once.)
+ *
+ * Where the browser runs: never inside heed.service's sandbox if it can be
+ * helped (no_new_privs, seccomp filters, umask 0077 and a read-only file
+ * system are inherited by children). In this order:
+ *   1. without a template (the portal cannot run a given program), the
+ *      desktop portal (org.freedesktop.portal.OpenURI on the session bus),
+ *      if it is running now: it is not activated, and the bus is asked
+ *      with short timeouts (1 s, 5 s for OpenURI);
+ *   2. under systemd (INVOCATION_ID set), a transient service of the user
+ *      manager: systemd-run --user --collect --unit=heed-open-RANDOM with
+ *      Type=exec (a program that cannot be executed fails here) and
+ *      ExitType=cgroup (the service lasts as long as the browser it started),
+ *      running the template, or xdg-open (else "gio open") without one, with
+ *      each "$" doubled (the manager would expand "${NAME}" and "$$"); the
+ *      environment is passed by name (--setenv=NAME), without the variables
+ *      systemd sets for one unit;
+ *   3. directly as our child: the template, or GIO's default handler (under
+ *      systemd the browser then inherits the sandbox, hence a warning).
+ * A failure of one step goes on to the next; if all fail, the error names
+ * each step that did not work and what to change.
+ *
+ * Children get an environment without systemd's NOTIFY_SOCKET,
+ * WATCHDOG_USEC/PID and LISTEN_FDS/PID, stdin on /dev/null, no inherited
+ * descriptors beyond 0-2, and are reaped (by GLib's intermediate process, or,
+ * for systemd-run, which is waited for at most 10 s, by url_open), so no
+ * zombies are left behind.
  */
 #ifndef HEED_URL_H
 #define HEED_URL_H
@@ -41,11 +64,14 @@ enum url_error { URL_ERROR_UNSAFE, URL_ERROR_LAUNCH };
  * why. An empty allowed_host counts as none. */
 char *url_check(const char *url, const char *allowed_host, GError **error);
 
-/* Check and open. open_argv is NULL (use the desktop default handler) or a
- * NULL-terminated argv template, e.g. {"firefox", "--new-tab", "%u", NULL};
- * argv[0] is looked up in PATH. Returns false with a GError: URL_ERROR_UNSAFE
- * if the check failed (nothing is started), URL_ERROR_LAUNCH if starting the
- * program failed (including exec failure). It does not wait for the child. */
+/* Check and open. open_argv is NULL (the desktop's default: portal, xdg-open
+ * or GIO) or a NULL-terminated argv template, e.g.
+ * {"firefox", "--new-tab", "%u", NULL}; argv[0] is looked up in PATH.
+ * Returns false with a GError: URL_ERROR_UNSAFE if the check failed (nothing
+ * is started), URL_ERROR_LAUNCH if no way of opening worked (including exec
+ * failure), saying what was tried. It does not wait for the browser. Called
+ * from one thread at a time (it remembers whether systemd-run knows
+ * ExitType=). */
 bool url_open(const char *url, const char *allowed_host, char *const *open_argv, GError **error);
 
 /* Host part of an https URL, lower-cased (g_free it), or NULL for anything

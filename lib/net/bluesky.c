@@ -63,33 +63,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "net/net.h"
+#include "net/bluesky-int.h"
 #include "text.h"
-
-enum {
-    BLUESKY_STEP_LOGIN = 1,   /* com.atproto.server.createSession */
-    BLUESKY_STEP_REFRESH,     /* com.atproto.server.refreshSession */
-    BLUESKY_STEP_PAGE,        /* app.bsky.notification.listNotifications */
-    BLUESKY_STEP_HISTORY,     /* app.bsky.feed.getAuthorFeed (own posts) */
-};
-#define BLUESKY_STEP_MASK 0xff
-#define BLUESKY_F_HISTORY 0x100   /* LOGIN/REFRESH: resume the history chain, not the poll */
-#define BLUESKY_F_REFRESHED 0x200 /* this chain has refreshed the session already */
-#define BLUESKY_F_LOGGED_IN 0x400 /* this chain has called createSession already */
-
-#define BLUESKY_PAGE_LIMIT 50
-#define BLUESKY_HISTORY_LIMIT 50
-#define BLUESKY_HISTORY_MAX_PAGES 3
-#define BLUESKY_LATE_SLACK_S 600          /* history chain only: own posts indexed late */
-#define BLUESKY_LOOKBACK_S (24 * 3600)    /* how far behind seen_until a deep poll reads */
-#define BLUESKY_DEEP_EVERY_S 600          /* a deep poll at most this often */
-#define BLUESKY_KNOWN_HORIZON_S (2 * 24 * 3600)
-#define BLUESKY_KNOWN_MAX 2000
-#define BLUESKY_LOGIN_PAUSE_S 1800
-#define BLUESKY_RATE_DEFAULT_WAIT_S 60
-#define BLUESKY_RATE_MAX_WAIT_S 86400
-#define BLUESKY_WEB "https://bsky.app"
-#define BLUESKY_POST_COLLECTION "app.bsky.feed.post"
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -113,7 +88,7 @@ static char *bluesky_iso(int64_t epoch_s)
 
 /* A DID as it may appear in a URL path: "did:<method>:<id>", id from the
  * DID syntax's character set. */
-static bool bluesky_did_ok(const char *s, size_t len)
+bool bluesky_did_ok(const char *s, size_t len)
 {
     if (len < 7 || len > 2048 || strncmp(s, "did:", 4) != 0)
         return false;
@@ -157,7 +132,7 @@ static bool bluesky_post_uri(const char *uri, char **did, char **rkey)
 }
 
 /* Hostile text shortened for a log line. */
-static char *bluesky_quote(const char *s)
+char *bluesky_quote(const char *s)
 {
     g_autofree char *clean = text_sanitize(s ? s : "", false);
     return text_truncate(clean, 120);
@@ -165,7 +140,7 @@ static char *bluesky_quote(const char *s)
 
 /* Tokens go into an Authorization header: printable ASCII without spaces
  * only, so a hostile server cannot smuggle in header lines. */
-static bool bluesky_token_ok(const char *t)
+bool bluesky_token_ok(const char *t)
 {
     if (!t || !*t || strlen(t) > 16384)
         return false;
@@ -175,19 +150,19 @@ static bool bluesky_token_ok(const char *t)
     return true;
 }
 
-static const char *bluesky_str(json_t *state, const char *key)
+const char *bluesky_str(json_t *state, const char *key)
 {
     const char *v = json_string_value(json_object_get(state, key));
     return v && *v ? v : NULL;
 }
 
-static bool bluesky_has_session(json_t *state)
+bool bluesky_has_session(json_t *state)
 {
     return bluesky_str(state, "did") && bluesky_token_ok(bluesky_str(state, "accessJwt")) &&
            bluesky_token_ok(bluesky_str(state, "refreshJwt"));
 }
 
-static void bluesky_drop_session(json_t *state)
+void bluesky_drop_session(json_t *state)
 {
     json_object_del(state, "accessJwt");
     json_object_del(state, "refreshJwt");
@@ -205,7 +180,7 @@ static void bluesky_clear_inflight(json_t *state, const char *prefix)
 /* JSON string literal without a jansson copy of the value: the value here
  * is the app password, and only the request body should ever hold it (it is
  * wiped when the request is freed). */
-static void bluesky_json_append(GString *s, const char *v)
+void bluesky_json_append(GString *s, const char *v)
 {
     g_string_append_c(s, '"');
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
@@ -218,323 +193,6 @@ static void bluesky_json_append(GString *s, const char *v)
         g_string_append_c(s, (char)*p);
     }
     g_string_append_c(s, '"');
-}
-
-/* ---------------------------------------------------------------- requests */
-
-static struct net_request *bluesky_xrpc(const struct net_account *acct, const char *method, const char *nsid,
-                                        const char *query, int step)
-{
-    char *url = g_strdup_printf("%s/xrpc/%s%s%s", acct->server, nsid, query ? "?" : "", query ? query : "");
-    struct net_request *req = net_request_new(method, url, step);
-    net_request_add_header(req, "Accept: application/json");
-    return req;
-}
-
-static struct net_request *bluesky_login_request(const struct net_account *acct, int flags)
-{
-    struct net_request *req =
-        bluesky_xrpc(acct, "POST", "com.atproto.server.createSession", NULL, BLUESKY_STEP_LOGIN | flags);
-    const char *id = acct->identifier ? acct->identifier : "";
-    const char *pw = acct->secret ? acct->secret : "";
-    /* Sized up front so the buffer holding the password is never reallocated
-     * (a reallocation would leave an unwiped copy behind). */
-    GString *body = g_string_sized_new(64 + 6 * (strlen(id) + strlen(pw)));
-    g_string_append(body, "{\"identifier\":");
-    bluesky_json_append(body, id);
-    g_string_append(body, ",\"password\":");
-    bluesky_json_append(body, pw);
-    g_string_append_c(body, '}');
-    req->body = g_string_free(body, FALSE);
-    req->content_type = g_strdup("application/json");
-    return req;
-}
-
-static struct net_request *bluesky_refresh_request(const struct net_account *acct, json_t *state, int flags)
-{
-    struct net_request *req =
-        bluesky_xrpc(acct, "POST", "com.atproto.server.refreshSession", NULL, BLUESKY_STEP_REFRESH | flags);
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "refreshJwt"));
-    return req;
-}
-
-static struct net_request *bluesky_page_request(const struct net_account *acct, json_t *state, int flags)
-{
-    GString *q = g_string_new(NULL);
-    g_string_append_printf(q, "limit=%d&reasons=mention&reasons=reply&reasons=quote", BLUESKY_PAGE_LIMIT);
-    const char *cursor = bluesky_str(state, "poll_cursor");
-    if (cursor) {
-        g_autofree char *e = net_uri_escape(cursor);
-        g_string_append_printf(q, "&cursor=%s", e);
-    }
-    g_autofree char *query = g_string_free(q, FALSE);
-    struct net_request *req = bluesky_xrpc(acct, "GET", "app.bsky.notification.listNotifications", query,
-                                           BLUESKY_STEP_PAGE | (flags & ~BLUESKY_STEP_MASK & ~BLUESKY_F_HISTORY));
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
-    return req;
-}
-
-static struct net_request *bluesky_history_request(const struct net_account *acct, json_t *state, int flags)
-{
-    g_autofree char *actor = net_uri_escape(bluesky_str(state, "did"));
-    GString *q = g_string_new(NULL);
-    g_string_append_printf(q, "actor=%s&filter=posts_with_replies&limit=%d", actor, BLUESKY_HISTORY_LIMIT);
-    const char *cursor = bluesky_str(state, "history_cursor");
-    if (cursor) {
-        g_autofree char *e = net_uri_escape(cursor);
-        g_string_append_printf(q, "&cursor=%s", e);
-    }
-    g_autofree char *query = g_string_free(q, FALSE);
-    struct net_request *req = bluesky_xrpc(acct, "GET", "app.bsky.feed.getAuthorFeed", query,
-                                           BLUESKY_STEP_HISTORY | (flags & ~BLUESKY_STEP_MASK));
-    net_request_add_header(req, "Authorization: Bearer %s", bluesky_str(state, "accessJwt"));
-    return req;
-}
-
-/* The request a session step was made for, repeated with the new session. */
-static struct net_request *bluesky_resume(const struct net_account *acct, json_t *state, int flags)
-{
-    if (flags & BLUESKY_F_HISTORY)
-        return bluesky_history_request(acct, state, flags);
-    return bluesky_page_request(acct, state, flags);
-}
-
-/* ---------------------------------------------------------------- responses */
-
-/* Like net_parse_json, with two differences. A "\u0000" in some post must
- * not stall the account forever (the string is cut there instead). And for
- * session answers jansson's error text is left out: it quotes the input near
- * the error, which there is a token. */
-static json_t *bluesky_parse_json(const struct net_response *resp, struct net_result *out, const char *what,
-                                  bool holds_tokens)
-{
-    /* net_parse_json never quotes the body (a session answer holds tokens,
-     * a page holds someone's post) and repairs invalid UTF-8. */
-    (void)holds_tokens;
-    return net_parse_json(resp, out, what);
-}
-
-/* The XRPC error name ({"error":"ExpiredToken",...}) if it looks like one. */
-static char *bluesky_error_name(const struct net_response *resp)
-{
-    g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-    const char *name = json_string_value(json_object_get(body, "error"));
-    if (!name || !*name || strlen(name) > 64)
-        return NULL;
-    for (const char *p = name; *p; p++)
-        if (!g_ascii_isalnum(*p))
-            return NULL;
-    return g_strdup(name);
-}
-
-static bool bluesky_contains(const char *hay, const char *needle)
-{
-    return needle && strlen(needle) >= 4 && strstr(hay, needle) != NULL;
-}
-
-/* "HTTP 400 ExpiredToken: Token has expired" for the log. The server's
- * message is dropped if it echoes the password or a token. */
-static char *bluesky_describe(const struct net_account *acct, json_t *state, const struct net_response *resp,
-                              const char *name)
-{
-    GString *s = g_string_new(NULL);
-    g_string_append_printf(s, "HTTP %ld", resp->status);
-    if (name)
-        g_string_append_printf(s, " %s", name);
-    g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
-    const char *msg = json_string_value(json_object_get(body, "message"));
-    bool echoes_secret = msg && (bluesky_contains(msg, acct->secret) ||
-                                 bluesky_contains(msg, bluesky_str(state, "accessJwt")) ||
-                                 bluesky_contains(msg, bluesky_str(state, "refreshJwt")));
-    if (msg && *msg && !echoes_secret) {
-        g_autofree char *q = bluesky_quote(msg);
-        if (*q)
-            g_string_append_printf(s, ": %s", q);
-    }
-    return g_string_free(s, FALSE);
-}
-
-static bool bluesky_is(const char *name, const char *want)
-{
-    return name && strcmp(name, want) == 0;
-}
-
-/* RateLimit-* (draft-polli names, no X- prefix). Reset is epoch seconds on
- * Bluesky; a small number is taken as delta seconds, as the IETF draft has it. */
-static void bluesky_rate(const struct net_account *acct, const struct net_request *req,
-                         const struct net_response *resp, struct net_result *out)
-{
-    int kind = req->step & BLUESKY_STEP_MASK;
-    const char *rem = net_response_header(resp, "ratelimit-remaining");
-    const char *reset = net_response_header(resp, "ratelimit-reset");
-    int remaining = -1;
-    if (rem) {
-        char *end;
-        long long r = strtoll(rem, &end, 10);
-        if (end != rem && r >= 0)
-            remaining = (int)(r > 1000000 ? 1000000 : r);
-    }
-    /* createSession has its own small per-account budget: it says nothing
-     * about how often the account may poll. */
-    if (kind != BLUESKY_STEP_LOGIN)
-        out->rate_remaining = remaining;
-    int64_t reset_at = 0;
-    if (reset) {
-        char *end;
-        long long r = strtoll(reset, &end, 10);
-        if (end != reset && r > 0)
-            reset_at = r < 1000000000LL ? acct->now + r : net_server_time_to_local(acct, resp, r);
-    }
-    if (reset_at > acct->now + BLUESKY_RATE_MAX_WAIT_S)
-        reset_at = acct->now + BLUESKY_RATE_MAX_WAIT_S;
-    if (resp->status == 429 || (remaining == 0 && kind != BLUESKY_STEP_LOGIN)) {
-        if (reset_at > acct->now)
-            out->retry_at = reset_at;
-        else if (resp->status == 429 && !reset)
-            out->retry_at = acct->now + BLUESKY_RATE_DEFAULT_WAIT_S; /* no reset said: a guess */
-        /* A reset already past: the window is over; the usual backoff applies. */
-    }
-}
-
-/* No createSession again for a while: the daily budget is small and shared
- * with the user's other clients. */
-static void bluesky_login_pause(const struct net_account *acct, struct net_result *out)
-{
-    if (out->retry_at < acct->now + BLUESKY_LOGIN_PAUSE_S)
-        out->retry_at = acct->now + BLUESKY_LOGIN_PAUSE_S;
-}
-
-/* Copy a createSession/refreshSession answer into the state. */
-static bool bluesky_take_session(json_t *state, json_t *root, const char **why)
-{
-    const char *access = json_string_value(json_object_get(root, "accessJwt"));
-    const char *refresh = json_string_value(json_object_get(root, "refreshJwt"));
-    const char *did = json_string_value(json_object_get(root, "did"));
-    const char *handle = json_string_value(json_object_get(root, "handle"));
-    if (!json_is_object(root) || !bluesky_token_ok(access) || !bluesky_token_ok(refresh)) {
-        *why = "no usable accessJwt/refreshJwt in the answer";
-        return false;
-    }
-    if (did && !bluesky_did_ok(did, strlen(did))) {
-        *why = "the answer's did is not a DID";
-        return false;
-    }
-    if (!did && !bluesky_str(state, "did")) {
-        *why = "no did in the answer";
-        return false;
-    }
-    if (did)
-        json_object_set_new(state, "did", json_string(did));
-    if (handle && *handle)
-        json_object_set_new(state, "handle", json_string(handle));
-    json_object_set_new(state, "accessJwt", json_string(access));
-    json_object_set_new(state, "refreshJwt", json_string(refresh));
-    return true;
-}
-
-static void bluesky_handle_login(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                 const struct net_response *resp, struct net_result *out)
-{
-    int flags = req->step & ~BLUESKY_STEP_MASK;
-    if (resp->status != 200) {
-        g_autofree char *name = bluesky_error_name(resp);
-        g_autofree char *what = bluesky_describe(acct, state, resp, name);
-        if (resp->status == 429)
-            net_result_fail(out, NET_RETRY, "createSession: %s: too many logins; waiting", what);
-        else if (resp->status == 400 || resp->status == 401 || resp->status == 403)
-            net_result_fail(out, NET_AUTH, "createSession: %s: Bluesky refused identifier %s with this app password",
-                            what, acct->identifier);
-        else if (resp->status == 404)
-            net_result_fail(out, NET_FATAL, "createSession: %s: is %s a Bluesky (AT Protocol) server?", what,
-                            acct->server);
-        else
-            net_result_fail(out, NET_RETRY, "createSession: %s", what);
-        bluesky_login_pause(acct, out);
-        return;
-    }
-    g_autoptr(json_t) root = bluesky_parse_json(resp, out, "createSession", true);
-    g_autofree char *old_did = g_strdup(bluesky_str(state, "did"));
-    const char *why = NULL;
-    if (root && !bluesky_take_session(state, root, &why))
-        net_result_fail(out, NET_RETRY, "createSession: %s", why);
-    if (out->outcome != NET_OK) {
-        bluesky_login_pause(acct, out);
-        return;
-    }
-    if (old_did && g_strcmp0(old_did, bluesky_str(state, "did")) != 0) {
-        /* Another account now: its past is history, not news. */
-        json_object_del(state, "seen_until");
-        json_object_del(state, "history_seen");
-    }
-    json_object_set_new(state, "login_identifier", json_string(acct->identifier));
-    json_object_set_new(state, "login_server", json_string(acct->server));
-    log_info("%s: logged in to %s as %s", acct->name, acct->server, bluesky_str(state, "did"));
-    out->state_changed = true;
-    out->next = bluesky_resume(acct, state, flags | BLUESKY_F_LOGGED_IN);
-}
-
-static void bluesky_handle_refresh(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                   const struct net_response *resp, struct net_result *out)
-{
-    int flags = req->step & ~BLUESKY_STEP_MASK;
-    if (resp->status != 200) {
-        g_autofree char *name = bluesky_error_name(resp);
-        g_autofree char *what = bluesky_describe(acct, state, resp, name);
-        bool dead = bluesky_is(name, "ExpiredToken") || bluesky_is(name, "InvalidToken") || resp->status == 401;
-        if (resp->status == 429 || resp->status >= 500) {
-            net_result_fail(out, NET_RETRY, "refreshSession: %s", what);
-        } else if (dead && !(flags & BLUESKY_F_LOGGED_IN)) {
-            /* The refresh token is spent or revoked: log in once more. Saved
-             * now, so a failed login does not bring the dead session back. */
-            log_info("%s: session ended (%s); logging in again", acct->name, what);
-            bluesky_drop_session(state);
-            out->state_changed = true;
-            out->next = bluesky_login_request(acct, flags);
-        } else if (resp->status == 400 || resp->status == 401 || resp->status == 403) {
-            net_result_fail(out, NET_AUTH, "refreshSession: %s", what);
-        } else {
-            net_result_fail(out, NET_RETRY, "refreshSession: %s", what);
-        }
-        return;
-    }
-    g_autoptr(json_t) root = bluesky_parse_json(resp, out, "refreshSession", true);
-    if (!root)
-        return;
-    const char *why = NULL;
-    if (!bluesky_take_session(state, root, &why)) {
-        net_result_fail(out, NET_RETRY, "refreshSession: %s", why);
-        return;
-    }
-    out->state_changed = true;
-    out->next = bluesky_resume(acct, state, flags | BLUESKY_F_REFRESHED);
-}
-
-/* A listNotifications/getAuthorFeed answer other than 200. */
-static void bluesky_handle_refused(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                   const struct net_response *resp, struct net_result *out)
-{
-    int flags = req->step & ~BLUESKY_STEP_MASK;
-    if ((req->step & BLUESKY_STEP_MASK) == BLUESKY_STEP_HISTORY)
-        flags |= BLUESKY_F_HISTORY;
-    g_autofree char *name = bluesky_error_name(resp);
-    g_autofree char *what = bluesky_describe(acct, state, resp, name);
-    bool expired = bluesky_is(name, "ExpiredToken");
-    bool renew = expired || bluesky_is(name, "InvalidToken");
-    if ((resp->status == 400 && renew) || resp->status == 401) {
-        if (!(flags & (BLUESKY_F_REFRESHED | BLUESKY_F_LOGGED_IN))) {
-            out->next = bluesky_refresh_request(acct, state, flags);
-            return;
-        }
-        /* A session made moments ago is refused: no second renewal in this
-         * chain; the next poll starts over. */
-        net_result_fail(out, expired ? NET_RETRY : NET_AUTH, "%s, even with a new session", what);
-    } else if (resp->status == 403) {
-        net_result_fail(out, NET_AUTH, "%s", what);
-    } else if (resp->status == 404) {
-        net_result_fail(out, NET_FATAL, "%s: is %s a Bluesky (AT Protocol) server?", what, acct->server);
-    } else {
-        net_result_fail(out, NET_RETRY, "%s", what);
-    }
 }
 
 /* ---------------------------------------------------------------- mentions */
@@ -643,6 +301,9 @@ static struct mention *bluesky_parse_one(const struct net_account *acct, json_t 
                             : g_strdup_printf(BLUESKY_WEB "/profile/%s/post/%s", did, rkey);
     m->author_id = g_strdup(author_did);
     m->author_handle = text_sanitize(handle, false);
+    const char *avatar = json_string_value(json_object_get(author, "avatar"));
+    if (avatar && g_str_has_prefix(avatar, "https://"))
+        m->avatar_url = g_strdup(avatar);
     const char *dn = json_string_value(json_object_get(author, "displayName"));
     g_autofree char *name = text_sanitize(dn ? dn : "", false);
     m->author_name = *name ? g_steal_pointer(&name) : g_strdup(m->author_handle);
@@ -697,9 +358,9 @@ static int64_t bluesky_http_date(const char *s)
 /* The server's clock from the Date header, else ours: where the first poll
  * found nothing, "seen until now" must be in the server's time, which item
  * timestamps are in. */
-static int64_t bluesky_server_now(const struct net_account *acct, const struct net_response *resp)
+static int64_t bluesky_server_now(const struct net_account *acct, const struct wire_response *resp)
 {
-    int64_t t = bluesky_http_date(net_response_header(resp, "date"));
+    int64_t t = bluesky_http_date(wire_response_header(resp, "date"));
     return t > 0 ? t : acct->now;
 }
 
@@ -803,8 +464,8 @@ static void bluesky_page_item(const struct net_account *acct, json_t *state, str
     }
 }
 
-static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                const struct net_response *resp, struct net_result *out)
+static void bluesky_handle_page(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                                const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = bluesky_parse_json(resp, out, "listNotifications", false);
     if (!root)
@@ -886,7 +547,7 @@ static void bluesky_handle_page(const struct net_account *acct, json_t *state, c
 /* ---------------------------------------------------------------- history */
 
 /* The user's own recent posts: whom they answered. */
-static struct net_request *bluesky_history_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *bluesky_history_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     bluesky_clear_inflight(state, "history_");
@@ -895,8 +556,8 @@ static struct net_request *bluesky_history_begin(const struct net_account *acct,
     return bluesky_history_request(acct, state, 0);
 }
 
-static void bluesky_handle_history(const struct net_account *acct, json_t *state, const struct net_request *req,
-                                   const struct net_response *resp, struct net_result *out)
+static void bluesky_handle_history(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                                   const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = bluesky_parse_json(resp, out, "getAuthorFeed", false);
     if (!root)
@@ -980,7 +641,7 @@ static void bluesky_handle_history(const struct net_account *acct, json_t *state
 
 /* ---------------------------------------------------------------- the driver */
 
-static struct net_request *bluesky_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *bluesky_begin(const struct net_account *acct, json_t *state, char **error)
 {
     bluesky_clear_inflight(state, "poll_");
     if (!acct->identifier || !*acct->identifier) {
@@ -1000,8 +661,8 @@ static struct net_request *bluesky_begin(const struct net_account *acct, json_t 
     return bluesky_login_request(acct, 0);
 }
 
-static void bluesky_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                           const struct net_response *resp, struct net_result *out)
+static void bluesky_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                           const struct wire_response *resp, struct net_result *out)
 {
     bluesky_rate(acct, req, resp, out);
     switch (req->step & BLUESKY_STEP_MASK) {
@@ -1026,6 +687,8 @@ static void bluesky_handle(const struct net_account *acct, json_t *state, const 
     }
 }
 
+static const char *const bluesky_account_keys[] = { "identifier", NULL };
+
 const struct net_driver net_bluesky_driver = {
     .name = "bluesky",
     .default_server = "https://bsky.social",
@@ -1034,4 +697,18 @@ const struct net_driver net_bluesky_driver = {
     .begin = bluesky_begin,
     .history_begin = bluesky_history_begin,
     .handle = bluesky_handle,
+    .title = "Bluesky",
+    .identifier_hint = "your handle or DID, e.g. alice.bsky.social",
+    .account_keys = bluesky_account_keys,
+    .login = NET_LOGIN_APP_PASSWORD,
+    .login_target = "handle",
+    .login_example = "alice.bsky.social",
+    .secret_word = "app password",
+    .secret_help = "heed signs in to Bluesky with an app password, never with your main password.\n"
+                   "Make one in the Bluesky app: Settings > Privacy and security > App passwords\n"
+                   "({web}/settings/app-passwords). Name it \"heed\", leave access to\n"
+                   "direct messages off, and paste the password it shows (xxxx-xxxx-xxxx-xxxx).\n\n",
+    .identity_begin = bluesky_identity_begin,
+    .identity_handle = bluesky_identity_handle,
+    .session_end = bluesky_session_end,
 };

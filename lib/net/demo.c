@@ -14,11 +14,21 @@
 
 #define DEMO_PER_POLL 2
 
-static struct net_request *demo_begin(const struct net_account *acct, json_t *state, char **error)
+/* "avatar": a picture in avatars/ beside the sample (a bare file name). */
+static void demo_avatar(const struct net_account *acct, json_t *o, struct mention *m)
+{
+    const char *file = json_string_value(json_object_get(o, "avatar"));
+    if (!file || !*file || strchr(file, '/') || file[0] == '.' || !g_str_has_prefix(acct->server, "file://"))
+        return;
+    g_autofree char *dir = g_path_get_dirname(acct->server + strlen("file://"));
+    m->avatar_url = g_strconcat("file://", dir, "/avatars/", file, NULL);
+}
+
+static struct wire_request *demo_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)state;
     (void)error;
-    return net_request_new("GET", g_strdup(acct->server), 0);
+    return wire_request_new("GET", g_strdup(acct->server), 0);
 }
 
 static enum mention_tri demo_tri(json_t *v)
@@ -26,8 +36,8 @@ static enum mention_tri demo_tri(json_t *v)
     return json_is_boolean(v) ? (json_is_true(v) ? MENTION_YES : MENTION_NO) : MENTION_UNKNOWN;
 }
 
-static void demo_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                        const struct net_response *resp, struct net_result *out)
+static void demo_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                        const struct wire_response *resp, struct net_result *out)
 {
     (void)req;
     g_autoptr(json_t) root = net_parse_json(resp, out, "demo sample");
@@ -61,6 +71,7 @@ static void demo_handle(const struct net_account *acct, json_t *state, const str
         m->author_bot = demo_tri(json_object_get(o, "bot"));
         m->follows_me = demo_tri(json_object_get(o, "follows_me"));
         m->i_follow = demo_tri(json_object_get(o, "i_follow"));
+        demo_avatar(acct, o, m);
         g_ptr_array_add(out->mentions, m);
     }
     size_t taken = out->mentions->len;
@@ -75,4 +86,5 @@ const struct net_driver net_demo_driver = {
     .needs_secret = false,
     .begin = demo_begin,
     .handle = demo_handle,
+    .title = "the demo",
 };

@@ -65,11 +65,11 @@ enum { GITHUB_STEP_FIRST = 1, GITHUB_STEP_PAGE };
 static const char *const github_default_reasons[] = { "mention", "team_mention", "review_requested", "assign",
                                                       NULL };
 
-static void github_auth(const struct net_account *acct, struct net_request *req)
+static void github_auth(const struct net_account *acct, struct wire_request *req)
 {
-    net_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
-    net_request_add_header(req, "Accept: application/vnd.github+json");
-    net_request_add_header(req, "X-GitHub-Api-Version: 2022-11-28");
+    wire_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
+    wire_request_add_header(req, "Accept: application/vnd.github+json");
+    wire_request_add_header(req, "X-GitHub-Api-Version: 2022-11-28");
 }
 
 /* A value we may put back into a request header: printable ASCII only, so a
@@ -84,19 +84,19 @@ static bool github_header_value_ok(const char *v)
     return true;
 }
 
-static struct net_request *github_first_request(const struct net_account *acct, json_t *state)
+static struct wire_request *github_first_request(const struct net_account *acct, json_t *state)
 {
     char *url = g_strdup_printf("%s/notifications?participating=%s&per_page=%d", acct->server,
                                 acct->participating ? "true" : "false", GITHUB_PER_PAGE);
-    struct net_request *req = net_request_new("GET", url, GITHUB_STEP_FIRST);
+    struct wire_request *req = wire_request_new("GET", url, GITHUB_STEP_FIRST);
     github_auth(acct, req);
     const char *lm = json_string_value(json_object_get(state, "last_modified"));
     if (json_is_true(json_object_get(state, "initialized")) && github_header_value_ok(lm))
-        net_request_add_header(req, "If-Modified-Since: %s", lm);
+        wire_request_add_header(req, "If-Modified-Since: %s", lm);
     return req;
 }
 
-static struct net_request *github_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *github_begin(const struct net_account *acct, json_t *state, char **error)
 {
     if (!acct->server || !*acct->server) {
         *error = g_strdup("no server address");
@@ -117,9 +117,9 @@ static bool github_same_origin(const struct net_account *acct, const char *url)
 }
 
 /* A whole non-negative decimal header value; false when absent or anything else. */
-static bool github_header_int(const struct net_response *resp, const char *name, int64_t *out)
+static bool github_header_int(const struct wire_response *resp, const char *name, int64_t *out)
 {
-    const char *v = net_response_header(resp, name);
+    const char *v = wire_response_header(resp, name);
     if (!v)
         return false;
     while (*v == ' ' || *v == '\t')
@@ -136,7 +136,7 @@ static bool github_header_int(const struct net_response *resp, const char *name,
     return true;
 }
 
-static void github_rate(const struct net_account *acct, const struct net_response *resp, struct net_result *out)
+static void github_rate(const struct net_account *acct, const struct wire_response *resp, struct net_result *out)
 {
     int64_t v;
     if (github_header_int(resp, "x-ratelimit-remaining", &v))
@@ -151,7 +151,7 @@ static void github_rate(const struct net_account *acct, const struct net_respons
 }
 
 /* The "message" of an error body, made safe for the log, or NULL. */
-static char *github_error_message(const struct net_response *resp)
+static char *github_error_message(const struct wire_response *resp)
 {
     g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     const char *msg = json_string_value(json_object_get(body, "message"));
@@ -161,7 +161,7 @@ static char *github_error_message(const struct net_response *resp)
     return text_truncate(clean, 200);
 }
 
-static void github_handle_status(const struct net_account *acct, const struct net_response *resp,
+static void github_handle_status(const struct net_account *acct, const struct wire_response *resp,
                                  struct net_result *out)
 {
     g_autofree char *msg = github_error_message(resp);
@@ -492,8 +492,8 @@ static struct mention *github_parse_one(const struct net_account *acct, const ch
     return m;
 }
 
-static void github_handle_page(const struct net_account *acct, json_t *state, const struct net_request *req,
-                               const struct net_response *resp, struct net_result *out)
+static void github_handle_page(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                               const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = net_parse_json(resp, out, "notifications");
     if (!root)
@@ -539,12 +539,12 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
     }
     out->initial_sync = !initialized;
 
-    const char *lm = first ? net_response_header(resp, "last-modified")
+    const char *lm = first ? wire_response_header(resp, "last-modified")
                            : json_string_value(json_object_get(state, "poll_last_modified"));
     if (!github_header_value_ok(lm))
         lm = NULL;
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
-    g_autofree char *next = net_link_rel(net_response_header(resp, "link"), "next");
+    g_autofree char *next = net_link_rel(wire_response_header(resp, "link"), "next");
     bool more = next && !reached_seen && json_array_size(root) > 0;
     if (more && !initialized && (oldest == INT64_MAX || oldest < acct->now - NET_FIRST_WINDOW_S))
         more = false; /* the first start's window is read */
@@ -567,7 +567,7 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
         else
             json_object_del(state, "poll_last_modified");
         /* No If-Modified-Since here: it belongs to the first page only. */
-        out->next = net_request_new("GET", g_steal_pointer(&next), GITHUB_STEP_PAGE);
+        out->next = wire_request_new("GET", g_steal_pointer(&next), GITHUB_STEP_PAGE);
         github_auth(acct, out->next);
         return;
     }
@@ -586,8 +586,8 @@ static void github_handle_page(const struct net_account *acct, json_t *state, co
     out->state_changed = true;
 }
 
-static void github_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                          const struct net_response *resp, struct net_result *out)
+static void github_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                          const struct wire_response *resp, struct net_result *out)
 {
     github_rate(acct, resp, out);
     if (resp->status == 304) {
@@ -606,6 +606,48 @@ static void github_handle(const struct net_account *acct, json_t *state, const s
     github_handle_page(acct, state, req, resp, out);
 }
 
+/* ------------------------------------------------------------ identity */
+
+/* GitHub's identity check is a notification read: it is what heed needs,
+ * and the one thing a fine-grained token (which /user accepts) cannot do. */
+static struct wire_request *github_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                                 char **error)
+{
+    (void)state;
+    (void)sign_in;
+    (void)error;
+    struct wire_request *req =
+        wire_request_new("GET", g_strconcat(acct->server, "/notifications?per_page=1", NULL), GITHUB_STEP_FIRST);
+    github_auth(acct, req);
+    return req;
+}
+
+static void github_identity_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                                   const struct wire_response *resp, struct net_identity *out)
+{
+    (void)acct;
+    (void)state;
+    (void)req;
+    net_identity_from_status(resp, out);
+    if (resp->status == 403)
+        out->hint = "a fine-grained token cannot read notifications: create a classic one";
+    if (out->outcome != NET_OK)
+        return;
+    /* Classic tokens list their scopes; notifications or repo is needed. */
+    const char *scopes = wire_response_header(resp, "x-oauth-scopes");
+    if (!scopes)
+        return;
+    g_auto(GStrv) list = g_strsplit_set(scopes, ", ", -1);
+    if (!g_strv_contains((const char *const *)list, "notifications") &&
+        !g_strv_contains((const char *const *)list, "repo")) {
+        out->outcome = NET_AUTH;
+        out->error = g_strdup_printf("the token has the scopes \"%s\" but not notifications", scopes);
+        out->hint = "create one with the notifications scope";
+    }
+}
+
+static const char *const github_account_keys[] = { "reasons", "participating", NULL };
+
 const struct net_driver net_github_driver = {
     .name = "github",
     .default_server = "https://api.github.com",
@@ -614,4 +656,17 @@ const struct net_driver net_github_driver = {
     .begin = github_begin,
     .history_begin = NULL,
     .handle = github_handle,
+    .title = "GitHub",
+    .web_follows_server = true,
+    .account_keys = github_account_keys,
+    .login = NET_LOGIN_TOKEN,
+    .secret_word = "token",
+    .scopes = "notifications",
+    .secret_help = "heed reads GitHub notifications with a classic personal access token (fine-grained\n"
+                   "tokens cannot read notifications). Create one at\n\n"
+                   "  {web}/settings/tokens/new?scopes=notifications&description=heed\n\n"
+                   "with only the \"notifications\" scope (add \"repo\" only if you want links into\n"
+                   "private repositories), then paste it here.\n\n",
+    .identity_begin = github_identity_begin,
+    .identity_handle = github_identity_handle,
 };

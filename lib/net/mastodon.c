@@ -43,18 +43,18 @@ enum {
 #define MASTODON_MAX_WAIT_S 900
 #define MASTODON_PAGE_LIMIT 80
 
-static void mastodon_bearer(const struct net_account *acct, struct net_request *req)
+static void mastodon_bearer(const struct net_account *acct, struct wire_request *req)
 {
-    net_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
+    wire_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
 }
 
-static void mastodon_auth(const struct net_account *acct, struct net_request *req)
+static void mastodon_auth(const struct net_account *acct, struct wire_request *req)
 {
     mastodon_bearer(acct, req);
-    net_request_add_header(req, "Accept: application/json");
+    wire_request_add_header(req, "Accept: application/json");
 }
 
-static struct net_request *mastodon_page_request(const struct net_account *acct, const char *since_id,
+static struct wire_request *mastodon_page_request(const struct net_account *acct, const char *since_id,
                                                  const char *max_id)
 {
     GString *url = g_string_new(acct->server);
@@ -67,18 +67,18 @@ static struct net_request *mastodon_page_request(const struct net_account *acct,
         g_autofree char *e = net_uri_escape(max_id);
         g_string_append_printf(url, "&max_id=%s", e);
     }
-    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), MASTODON_STEP_PAGE);
+    struct wire_request *req = wire_request_new("GET", g_string_free(url, FALSE), MASTODON_STEP_PAGE);
     mastodon_auth(acct, req);
     return req;
 }
 
-static struct net_request *mastodon_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *mastodon_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     json_object_del(state, "poll_newest");
     json_object_del(state, "poll_pages");
     if (!json_is_string(json_object_get(state, "me"))) {
-        struct net_request *req = net_request_new(
+        struct wire_request *req = wire_request_new(
             "GET", g_strconcat(acct->server, "/api/v1/accounts/verify_credentials", NULL), MASTODON_STEP_ME);
         mastodon_auth(acct, req);
         return req;
@@ -157,6 +157,9 @@ static struct mention *mastodon_parse_one(const struct net_account *acct, json_t
     const char *dn = json_string_value(json_object_get(account, "display_name"));
     m->author_name = text_sanitize(dn && *dn ? dn : (m->author_handle ? m->author_handle : "someone"), false);
     m->author_bot = mastodon_tri(json_object_get(account, "bot"));
+    const char *avatar = json_string_value(json_object_get(account, "avatar_static"));
+    if (avatar && !g_str_has_suffix(avatar, "/missing.png")) /* the server's stand-in: no face to show */
+        m->avatar_url = g_strdup(avatar);
 
     const char *content = json_string_value(json_object_get(status, "content"));
     g_autofree char *plain = text_html_to_plain(content ? content : "", content ? strlen(content) : 0);
@@ -211,10 +214,10 @@ static struct mention *mastodon_parse_one(const struct net_account *acct, json_t
     return m;
 }
 
-static void mastodon_rate(const struct net_account *acct, const struct net_response *resp, struct net_result *out)
+static void mastodon_rate(const struct net_account *acct, const struct wire_response *resp, struct net_result *out)
 {
-    const char *rem = net_response_header(resp, "x-ratelimit-remaining");
-    const char *reset = net_response_header(resp, "x-ratelimit-reset");
+    const char *rem = wire_response_header(resp, "x-ratelimit-remaining");
+    const char *reset = wire_response_header(resp, "x-ratelimit-reset");
     if (rem) {
         char *end;
         long r = strtol(rem, &end, 10);
@@ -228,7 +231,7 @@ static void mastodon_rate(const struct net_account *acct, const struct net_respo
         out->retry_at = reset_at;
 }
 
-static void mastodon_handle_status(const struct net_response *resp, struct net_result *out)
+static void mastodon_handle_status(const struct wire_response *resp, struct net_result *out)
 {
     /* The server's words are text from the network too: cleaned and short. */
     g_autofree char *msg = NULL;
@@ -247,7 +250,7 @@ static void mastodon_handle_status(const struct net_response *resp, struct net_r
     json_decref(body);
 }
 
-static void mastodon_handle_me(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void mastodon_handle_me(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                                struct net_result *out)
 {
     g_autoptr(json_t) root = net_parse_json(resp, out, "verify_credentials");
@@ -263,7 +266,7 @@ static void mastodon_handle_me(const struct net_account *acct, json_t *state, co
     out->next = mastodon_page_request(acct, json_string_value(json_object_get(state, "since_id")), NULL);
 }
 
-static void mastodon_handle_page(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void mastodon_handle_page(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                                  struct net_result *out)
 {
     g_autoptr(json_t) root = net_parse_json(resp, out, "notifications");
@@ -310,7 +313,7 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     out->initial_sync = !initialized;
 
     json_int_t pages = json_integer_value(json_object_get(state, "poll_pages")) + 1;
-    const char *link = net_response_header(resp, "link");
+    const char *link = wire_response_header(resp, "link");
     g_autofree char *next = net_link_rel(link, "next");
     bool full = json_array_size(root) >= MASTODON_PAGE_MIN_FULL;
     bool more = full && !reached_seen && oldest && next;
@@ -339,7 +342,7 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
             g_free(next);
             next = with;
         }
-        out->next = net_request_new("GET", g_steal_pointer(&next), MASTODON_STEP_PAGE);
+        out->next = wire_request_new("GET", g_steal_pointer(&next), MASTODON_STEP_PAGE);
         mastodon_auth(acct, out->next);
         return;
     }
@@ -351,14 +354,14 @@ static void mastodon_handle_page(const struct net_account *acct, json_t *state, 
     out->state_changed = true;
     /* Last, the read marker other clients share: what the user read there
      * need not stay on this desktop. */
-    out->next = net_request_new(
+    out->next = wire_request_new(
         "GET", g_strconcat(acct->server, "/api/v1/markers?timeline%5B%5D=notifications", NULL), MASTODON_STEP_MARKERS);
     mastodon_auth(acct, out->next);
 }
 
 /* A marker is a bonus: an old server or a token without read:statuses
  * simply has none, and the poll is still a success. */
-static void mastodon_handle_markers(const struct net_response *resp, struct net_result *out)
+static void mastodon_handle_markers(const struct wire_response *resp, struct net_result *out)
 {
     if (resp->status != 200)
         return;
@@ -369,7 +372,7 @@ static void mastodon_handle_markers(const struct net_response *resp, struct net_
 }
 
 /* The user's own recent statuses: who they answered. */
-static struct net_request *mastodon_history_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *mastodon_history_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     const char *me = json_string_value(json_object_get(state, "me"));
@@ -384,12 +387,12 @@ static struct net_request *mastodon_history_begin(const struct net_account *acct
         g_autofree char *e = net_uri_escape(since);
         g_string_append_printf(url, "&since_id=%s", e);
     }
-    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), MASTODON_STEP_HISTORY);
+    struct wire_request *req = wire_request_new("GET", g_string_free(url, FALSE), MASTODON_STEP_HISTORY);
     mastodon_auth(acct, req);
     return req;
 }
 
-static void mastodon_handle_history(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void mastodon_handle_history(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                                     struct net_result *out)
 {
     g_autoptr(json_t) root = net_parse_json(resp, out, "statuses");
@@ -442,21 +445,21 @@ static char *mastodon_stream_base(const struct net_account *acct, json_t *state)
     return g_strdup(base ? base : acct->server);
 }
 
-static struct net_request *mastodon_health_request(const struct net_account *acct, json_t *state)
+static struct wire_request *mastodon_health_request(const struct net_account *acct, json_t *state)
 {
     g_autofree char *base = mastodon_stream_base(acct, state);
-    return net_request_new("GET", g_strconcat(base, "/api/v1/streaming/health", NULL), MASTODON_STEP_HEALTH);
+    return wire_request_new("GET", g_strconcat(base, "/api/v1/streaming/health", NULL), MASTODON_STEP_HEALTH);
 }
 
-static struct net_request *mastodon_stream_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *mastodon_stream_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     if (json_is_string(json_object_get(state, "streaming_base")))
         return mastodon_health_request(acct, state);
-    return net_request_new("GET", g_strconcat(acct->server, "/api/v2/instance", NULL), MASTODON_STEP_INSTANCE);
+    return wire_request_new("GET", g_strconcat(acct->server, "/api/v2/instance", NULL), MASTODON_STEP_INSTANCE);
 }
 
-static void mastodon_handle_instance(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void mastodon_handle_instance(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                                      struct net_result *out)
 {
     /* A passing failure must not be remembered as "no streaming host". */
@@ -503,7 +506,7 @@ static void mastodon_handle_instance(const struct net_account *acct, json_t *sta
     out->next = mastodon_health_request(acct, state);
 }
 
-static void mastodon_handle_health(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void mastodon_handle_health(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                                    struct net_result *out)
 {
     if (resp->status != 200 || resp->body_len < 2 || strncmp(resp->body, "OK", 2) != 0) {
@@ -511,11 +514,11 @@ static void mastodon_handle_health(const struct net_account *acct, json_t *state
         return;
     }
     g_autofree char *base = mastodon_stream_base(acct, state);
-    out->next = net_request_new("GET", g_strconcat(base, "/api/v1/streaming/user/notification", NULL),
+    out->next = wire_request_new("GET", g_strconcat(base, "/api/v1/streaming/user/notification", NULL),
                                 MASTODON_STEP_STREAM);
     out->next->stream = true;
     mastodon_bearer(acct, out->next);
-    net_request_add_header(out->next, "Accept: text/event-stream");
+    wire_request_add_header(out->next, "Accept: text/event-stream");
 }
 
 static void mastodon_stream_event(const struct net_account *acct, json_t *state, const char *event, const char *data,
@@ -538,8 +541,8 @@ static void mastodon_stream_event(const struct net_account *acct, json_t *state,
         log_debug("%s: streamed notification skipped: %s", acct->name, why);
 }
 
-static void mastodon_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                            const struct net_response *resp, struct net_result *out)
+static void mastodon_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                            const struct wire_response *resp, struct net_result *out)
 {
     if (req->step == MASTODON_STEP_INSTANCE) {
         mastodon_handle_instance(acct, state, resp, out);
@@ -566,6 +569,39 @@ static void mastodon_handle(const struct net_account *acct, json_t *state, const
         mastodon_handle_page(acct, state, resp, out);
 }
 
+/* ---------------------------------------------------------------- identity */
+
+static struct wire_request *mastodon_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                                   char **error)
+{
+    (void)state;
+    (void)sign_in;
+    (void)error;
+    struct wire_request *req = wire_request_new(
+        "GET", g_strconcat(acct->server, "/api/v1/accounts/verify_credentials", NULL), MASTODON_STEP_ME);
+    mastodon_auth(acct, req);
+    return req;
+}
+
+static void mastodon_identity_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                                     const struct wire_response *resp, struct net_identity *out)
+{
+    (void)acct;
+    (void)state;
+    (void)req;
+    net_identity_from_status(resp, out);
+    if (out->outcome != NET_OK)
+        return;
+    g_autoptr(json_t) me = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    if (!json_is_object(me)) {
+        out->outcome = NET_FATAL;
+        out->error = g_strdup("the answer is not a Mastodon account");
+        return;
+    }
+    const char *acct_name = json_string_value(json_object_get(me, "acct"));
+    out->handle = acct_name ? g_strdup_printf("@%s", acct_name) : NULL;
+}
+
 const struct net_driver net_mastodon_driver = {
     .name = "mastodon",
     .default_server = NULL,
@@ -576,4 +612,15 @@ const struct net_driver net_mastodon_driver = {
     .stream_begin = mastodon_stream_begin,
     .stream_event = mastodon_stream_event,
     .handle = mastodon_handle,
+    .title = "Mastodon",
+    .server_required = true,
+    .web_follows_server = true,
+    .login = NET_LOGIN_OAUTH_PKCE,
+    .login_target = "instance",
+    .login_example = "mastodon.social",
+    .secret_word = "access token",
+    /* heed never writes: these four are all it reads (network-apis.md §1.8). */
+    .scopes = "read:notifications read:statuses read:accounts read:follows",
+    .identity_begin = mastodon_identity_begin,
+    .identity_handle = mastodon_identity_handle,
 };

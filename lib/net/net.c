@@ -37,46 +37,6 @@ const struct net_driver *net_driver_find(const char *name)
     return NULL;
 }
 
-struct net_request *net_request_new(const char *method, char *url, int step)
-{
-    struct net_request *req = g_new0(struct net_request, 1);
-    req->method = g_strdup(method);
-    req->url = url;
-    req->headers = g_ptr_array_new_with_free_func(g_free);
-    req->step = step;
-    return req;
-}
-
-void net_request_add_header(struct net_request *req, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_ptr_array_add(req->headers, g_strdup_vprintf(fmt, ap));
-    va_end(ap);
-}
-
-void net_request_free(struct net_request *req)
-{
-    if (!req)
-        return;
-    g_free(req->method);
-    g_free(req->url);
-    if (req->headers) {
-        /* Headers carry the Authorization value: wipe before freeing. */
-        for (guint i = 0; i < req->headers->len; i++) {
-            char *h = g_ptr_array_index(req->headers, i);
-            explicit_bzero(h, strlen(h));
-        }
-        g_ptr_array_unref(req->headers);
-    }
-    if (req->body) {
-        explicit_bzero(req->body, strlen(req->body));
-        g_free(req->body);
-    }
-    g_free(req->content_type);
-    g_free(req);
-}
-
 void net_reply_free(struct net_reply *r)
 {
     if (!r)
@@ -85,6 +45,23 @@ void net_reply_free(struct net_reply *r)
     g_free(r->to_author_id);
     g_free(r->to_post_id);
     g_free(r);
+}
+
+void net_identity_clear(struct net_identity *id)
+{
+    g_free(id->handle);
+    g_free(id->note);
+    g_free(id->error);
+    memset(id, 0, sizeof *id);
+}
+
+void net_identity_from_status(const struct wire_response *resp, struct net_identity *out)
+{
+    long s = resp->status;
+    out->outcome = s == 200                           ? NET_OK
+                   : s == 400 || s == 401 || s == 403 ? NET_AUTH
+                   : s == 0 || s == 429 || s >= 500   ? NET_RETRY
+                                                      : NET_FATAL;
 }
 
 void net_result_init(struct net_result *res)
@@ -101,7 +78,7 @@ void net_result_clear(struct net_result *res)
         g_ptr_array_unref(res->mentions);
     if (res->replies)
         g_ptr_array_unref(res->replies);
-    net_request_free(res->next);
+    wire_request_free(res->next);
     g_free(res->error);
     g_free(res->notice);
     g_free(res->skip_reason);
@@ -117,7 +94,7 @@ void net_result_fail(struct net_result *res, enum net_outcome outcome, const cha
     res->error = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     res->outcome = outcome;
-    net_request_free(res->next);
+    wire_request_free(res->next);
     res->next = NULL;
 }
 
@@ -145,13 +122,6 @@ void net_result_notice(struct net_result *res, const char *fmt, ...)
     va_start(ap, fmt);
     res->notice = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-}
-
-const char *net_response_header(const struct net_response *resp, const char *lower_name)
-{
-    if (!resp->headers)
-        return NULL;
-    return g_hash_table_lookup(resp->headers, lower_name);
 }
 
 bool net_same_site(const char *home, const char *other)
@@ -225,11 +195,11 @@ char *net_link_rel(const char *link_header, const char *rel)
     return NULL;
 }
 
-int64_t net_server_time_to_local(const struct net_account *acct, const struct net_response *resp, int64_t server_time)
+int64_t net_server_time_to_local(const struct net_account *acct, const struct wire_response *resp, int64_t server_time)
 {
     if (server_time <= 0)
         return 0;
-    const char *date = net_response_header(resp, "date");
+    const char *date = wire_response_header(resp, "date");
     /* curl_getdate parses the RFC 7231 forms servers send; -1 on failure. */
     time_t server_now = date ? curl_getdate(date, NULL) : -1;
     if (server_now <= 0)
@@ -294,7 +264,7 @@ static char *net_json_repair(const char *body, size_t len)
     return g_string_free(out, FALSE);
 }
 
-json_t *net_parse_json(const struct net_response *resp, struct net_result *res, const char *what)
+json_t *net_parse_json(const struct wire_response *resp, struct net_result *res, const char *what)
 {
     json_error_t jerr;
     /* A post may legally contain \u0000; without ALLOW_NUL one such post

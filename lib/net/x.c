@@ -10,7 +10,28 @@
  *                   exclusive, so it is sent as is);
  *   "history_since" newest of the user's own posts already read back;
  *   "poll_newest" / "poll_pages" / "poll_fresh": progress of the poll in
- *                   flight; begin() drops them, so they never outlive a poll.
+ *                   flight; begin() drops them, so they never outlive a poll;
+ *   "access_token", "refresh_token", "access_expires", "refresh_at",
+ *   "session_from"  the session, with a client_id only (below);
+ *   "me_check"      the session now comes from another secret: ask
+ *                   /2/users/me again before trusting "me" and the cursors.
+ *
+ * Session. Without client_id the secret is an access token, sent as it is
+ * (X's user tokens last 2 hours, so that needs a token_command printing
+ * fresh ones). With client_id (heed login x) the secret is a refresh token
+ * of that OAuth 2.0 public client, and the driver keeps a session in the
+ * state like the Bluesky driver: with none, or with less than
+ * X_REFRESH_AHEAD_S (a quarter of a short lifetime) left, a chain starts
+ * with POST /2/oauth2/token grant_type=refresh_token; a 401 renews it once
+ * per chain and repeats the chain's first request. X rotates the refresh
+ * token on every use and refuses a used one, so the refresh step sets
+ * state_changed and the new tokens are saved with it, at once. Which secret
+ * and client id the session came from is kept as a hash ("session_from"):
+ * after heed login x again the old session is dropped and the new secret
+ * used. A refresh token X refuses (invalid_grant, invalid_request) is
+ * NET_AUTH: only the user can sign in again. Tokens go into an
+ * Authorization header only when they are printable ASCII without spaces,
+ * and never into an error text.
  *
  * What is new: a mention whose id is above since_id. X gives a post its id
  * (a snowflake: the server's clock and a sequence) when it is posted, and
@@ -38,7 +59,18 @@
 #include "net/net.h"
 #include "text.h"
 
-enum { X_STEP_ME = 1, X_STEP_PAGE, X_STEP_HISTORY };
+enum { X_STEP_ME = 1, X_STEP_PAGE, X_STEP_HISTORY, X_STEP_REFRESH };
+#define X_STEP_MASK 0xff
+#define X_F_HISTORY 0x100   /* REFRESH: resume the history chain, not the poll */
+#define X_F_REFRESHED 0x200 /* this chain has renewed the session already */
+
+#define X_TOKEN_PATH "/2/oauth2/token"
+/* Renew the access token this long before it expires (at most a quarter of
+ * its lifetime). */
+#define X_REFRESH_AHEAD_S 300
+#define X_EXPIRES_DEFAULT_S 7200
+#define X_EXPIRES_MAX_S (30 * 24 * 3600)
+#define X_TOKEN_MAX_BYTES 16384 /* as much as a token file may hold */
 
 #define X_PAGE_LIMIT 100
 #define X_HISTORY_LIMIT 100
@@ -56,7 +88,7 @@ enum { X_STEP_ME = 1, X_STEP_PAGE, X_STEP_HISTORY };
 #define X_MENTION_FIELDS                                                                                   \
     "expansions=author_id"                                                                                 \
     "&tweet.fields=created_at,conversation_id,in_reply_to_user_id,referenced_tweets,entities"           \
-    "&user.fields=username,name"
+    "&user.fields=username,name,profile_image_url"
 #define X_HISTORY_FIELDS "tweet.fields=created_at,in_reply_to_user_id,referenced_tweets"
 
 /* Ids go into URLs and are compared by length then lexically
@@ -93,21 +125,140 @@ static bool x_username_ok(const char *s)
     return true;
 }
 
-static void x_auth(const struct net_account *acct, struct net_request *req)
+/* ---------------------------------------------------------------- session */
+
+static bool x_client_mode(const struct net_account *acct)
 {
-    net_request_add_header(req, "Authorization: Bearer %s", acct->secret ? acct->secret : "");
-    net_request_add_header(req, "Accept: application/json");
+    return acct->client_id && *acct->client_id;
 }
 
-static struct net_request *x_me_request(const struct net_account *acct)
+/* Tokens go into an Authorization header: printable ASCII without spaces
+ * only, so a hostile server cannot smuggle in header lines. */
+static bool x_token_ok(const char *t)
 {
-    struct net_request *req = net_request_new("GET", g_strconcat(acct->server, "/2/users/me", NULL), X_STEP_ME);
-    x_auth(acct, req);
+    if (!t || !*t || strlen(t) > X_TOKEN_MAX_BYTES)
+        return false;
+    for (const char *p = t; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f)
+            return false;
+    return true;
+}
+
+static const char *x_str(json_t *state, const char *key)
+{
+    const char *v = json_string_value(json_object_get(state, key));
+    return v && *v ? v : NULL;
+}
+
+/* What a session is made from, as a hash: the client id and the secret
+ * (never the secret itself in the state). */
+static char *x_session_from(const struct net_account *acct)
+{
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    const char *id = acct->client_id ? acct->client_id : "";
+    const char *secret = acct->secret ? acct->secret : "";
+    g_checksum_update(sum, (const guchar *)id, (gssize)strlen(id));
+    g_checksum_update(sum, (const guchar *)"\n", 1);
+    g_checksum_update(sum, (const guchar *)secret, (gssize)strlen(secret));
+    char *hex = g_strdup(g_checksum_get_string(sum));
+    g_checksum_free(sum);
+    return hex;
+}
+
+static void x_drop_session(json_t *state)
+{
+    static const char *const keys[] = { "access_token", "refresh_token", "access_expires", "refresh_at",
+                                        "session_from" };
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        json_object_del(state, keys[i]);
+}
+
+/* The session in state, if it is there, whole, and made from this client
+ * id and secret. */
+static bool x_has_session(const struct net_account *acct, json_t *state)
+{
+    if (!x_token_ok(x_str(state, "access_token")) || !x_token_ok(x_str(state, "refresh_token")))
+        return false;
+    g_autofree char *from = x_session_from(acct);
+    return g_strcmp0(x_str(state, "session_from"), from) == 0;
+}
+
+/* A session made from another secret or client id (heed login x again) is
+ * dropped; the next refresh starts from the secret, and the user may be
+ * another one now. */
+static void x_check_source(const struct net_account *acct, json_t *state)
+{
+    if (x_has_session(acct, state))
+        return;
+    if (json_object_get(state, "session_from") || json_object_get(state, "refresh_token"))
+        log_info("%s: the X sign-in changed; starting from the new refresh token", acct->name);
+    x_drop_session(state);
+    if (json_object_get(state, "me"))
+        json_object_set_new(state, "me_check", json_true());
+}
+
+static bool x_needs_refresh(const struct net_account *acct, json_t *state)
+{
+    if (!x_has_session(acct, state))
+        return true;
+    json_t *at = json_object_get(state, "refresh_at");
+    return !json_is_integer(at) || acct->now >= json_integer_value(at);
+}
+
+/* key=value& into s, the value percent-encoded in place: the buffer was
+ * sized for it, so a token is never left behind in a reallocated one. */
+static void x_form_add(GString *s, const char *key, const char *value)
+{
+    if (s->len)
+        g_string_append_c(s, '&');
+    g_string_append(s, key);
+    g_string_append_c(s, '=');
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if (g_ascii_isalnum(*p) || strchr("-._~", *p))
+            g_string_append_c(s, (char)*p);
+        else
+            g_string_append_printf(s, "%%%02X", *p);
+    }
+}
+
+/* POST /2/oauth2/token grant_type=refresh_token, with the session's refresh
+ * token or, with none, the secret. A public client names itself in the body. */
+static struct wire_request *x_refresh_request(const struct net_account *acct, json_t *state, int flags)
+{
+    const char *refresh = x_has_session(acct, state) ? x_str(state, "refresh_token") : acct->secret;
+    if (!refresh)
+        refresh = "";
+    struct wire_request *req =
+        wire_request_new("POST", g_strconcat(acct->server, X_TOKEN_PATH, NULL), X_STEP_REFRESH | flags);
+    wire_request_add_header(req, "Accept: application/json");
+    GString *body = g_string_sized_new(64 + 3 * (strlen(refresh) + strlen(acct->client_id)));
+    x_form_add(body, "grant_type", "refresh_token");
+    x_form_add(body, "refresh_token", refresh);
+    x_form_add(body, "client_id", acct->client_id);
+    req->body = g_string_free(body, FALSE);
+    req->content_type = g_strdup("application/x-www-form-urlencoded");
     return req;
 }
 
-static struct net_request *x_mentions_request(const struct net_account *acct, const char *me, const char *since_id,
-                                              const char *pagination_token)
+static void x_auth(const struct net_account *acct, json_t *state, struct wire_request *req)
+{
+    const char *token = x_client_mode(acct) ? x_str(state, "access_token") : acct->secret;
+    if (!x_token_ok(token))
+        token = ""; /* answered with a 401, which renews the session */
+    wire_request_add_header(req, "Authorization: Bearer %s", token);
+    wire_request_add_header(req, "Accept: application/json");
+}
+
+static struct wire_request *x_me_request(const struct net_account *acct, json_t *state, int flags)
+{
+    struct wire_request *req =
+        wire_request_new("GET", g_strconcat(acct->server, "/2/users/me", NULL), X_STEP_ME | flags);
+    x_auth(acct, state, req);
+    return req;
+}
+
+static struct wire_request *x_mentions_request(const struct net_account *acct, json_t *state, const char *me,
+                                              const char *since_id, const char *pagination_token, int flags)
 {
     g_autofree char *eme = net_uri_escape(me);
     GString *url = g_string_new(acct->server);
@@ -120,21 +271,56 @@ static struct net_request *x_mentions_request(const struct net_account *acct, co
         g_autofree char *e = net_uri_escape(pagination_token);
         g_string_append_printf(url, "&pagination_token=%s", e);
     }
-    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), X_STEP_PAGE);
-    x_auth(acct, req);
+    struct wire_request *req = wire_request_new("GET", g_string_free(url, FALSE), X_STEP_PAGE | flags);
+    x_auth(acct, state, req);
     return req;
 }
 
-static struct net_request *x_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *x_history_request(const struct net_account *acct, json_t *state, const char *me,
+                                             int flags)
 {
-    (void)error;
+    g_autofree char *eme = net_uri_escape(me);
+    GString *url = g_string_new(acct->server);
+    g_string_append_printf(url, "/2/users/%s/tweets?max_results=%d&" X_HISTORY_FIELDS, eme, X_HISTORY_LIMIT);
+    const char *since = x_id_member(state, "history_since");
+    if (since) {
+        g_autofree char *e = net_uri_escape(since);
+        g_string_append_printf(url, "&since_id=%s", e);
+    }
+    struct wire_request *req = wire_request_new("GET", g_string_free(url, FALSE), X_STEP_HISTORY | flags);
+    x_auth(acct, state, req);
+    return req;
+}
+
+/* The first request of a poll: who the user is, when that is not known (or
+ * must be checked again), else the newest page. */
+static struct wire_request *x_poll_first(const struct net_account *acct, json_t *state, int flags)
+{
     json_object_del(state, "poll_newest");
     json_object_del(state, "poll_pages");
     json_object_del(state, "poll_fresh");
     const char *me = x_id_member(state, "me");
-    if (!me)
-        return x_me_request(acct);
-    return x_mentions_request(acct, me, x_id_member(state, "since_id"), NULL);
+    if (!me || json_is_true(json_object_get(state, "me_check")))
+        return x_me_request(acct, state, flags);
+    return x_mentions_request(acct, state, me, x_id_member(state, "since_id"), NULL, flags);
+}
+
+static struct wire_request *x_begin(const struct net_account *acct, json_t *state, char **error)
+{
+    if (x_client_mode(acct)) {
+        if (!acct->secret || !*acct->secret) {
+            *error = g_strdup("no refresh token: run heed login x");
+            return NULL;
+        }
+        x_check_source(acct, state);
+        if (x_needs_refresh(acct, state)) {
+            json_object_del(state, "poll_newest");
+            json_object_del(state, "poll_pages");
+            json_object_del(state, "poll_fresh");
+            return x_refresh_request(acct, state, 0);
+        }
+    }
+    return x_poll_first(acct, state, 0);
 }
 
 /* What the API said went wrong: the first entry of "errors" (partial-error
@@ -163,10 +349,10 @@ static char *x_error_detail(json_t *root)
     return NULL;
 }
 
-static void x_rate(const struct net_account *acct, const struct net_response *resp, struct net_result *out)
+static void x_rate(const struct net_account *acct, const struct wire_response *resp, struct net_result *out)
 {
-    const char *rem = net_response_header(resp, "x-rate-limit-remaining");
-    const char *reset = net_response_header(resp, "x-rate-limit-reset");
+    const char *rem = wire_response_header(resp, "x-rate-limit-remaining");
+    const char *reset = wire_response_header(resp, "x-rate-limit-reset");
     if (rem) {
         char *end;
         long r = strtol(rem, &end, 10);
@@ -187,7 +373,7 @@ static void x_rate(const struct net_account *acct, const struct net_response *re
     out->retry_at = at > acct->now + X_MAX_RETRY_S ? acct->now + X_MAX_RETRY_S : (int64_t)at;
 }
 
-static void x_handle_status(const struct net_response *resp, struct net_result *out)
+static void x_handle_status(const struct wire_response *resp, struct net_result *out)
 {
     json_t *body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
     g_autofree char *msg = x_error_detail(body);
@@ -210,7 +396,7 @@ static void x_handle_status(const struct net_response *resp, struct net_result *
  * both are present the data is good and the errors concern extras (an
  * author that could not be expanded, ...). "data" may be missing when there
  * is nothing to return. */
-static json_t *x_parse_body(const struct net_account *acct, const struct net_response *resp, struct net_result *out,
+static json_t *x_parse_body(const struct net_account *acct, const struct wire_response *resp, struct net_result *out,
                             const char *what)
 {
     json_t *root = net_parse_json(resp, out, what);
@@ -253,8 +439,8 @@ static bool x_data_array(json_t *root, struct net_result *out, const char *what,
     return true;
 }
 
-static void x_handle_me(const struct net_account *acct, json_t *state, const struct net_response *resp,
-                        struct net_result *out)
+static void x_handle_me(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                        const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = x_parse_body(acct, resp, out, "users/me");
     if (!root)
@@ -265,12 +451,24 @@ static void x_handle_me(const struct net_account *acct, json_t *state, const str
         net_result_fail(out, NET_RETRY, "users/me: no numeric user id in the answer");
         return;
     }
+    const char *old = x_id_member(state, "me");
+    if (old && strcmp(old, id) != 0) {
+        /* Signed in as someone else now: their past is history, not news. */
+        log_info("%s: signed in as another X user now; reading their mentions afresh", acct->name);
+        json_object_del(state, "since_id");
+        json_object_del(state, "initialized");
+        json_object_del(state, "history_since");
+    }
     json_object_set_new(state, "me", json_string(id));
+    json_object_del(state, "me_check");
     const char *username = json_string_value(json_object_get(data, "username"));
     if (x_username_ok(username))
         json_object_set_new(state, "me_username", json_string(username));
+    else
+        json_object_del(state, "me_username");
     out->state_changed = true;
-    out->next = x_mentions_request(acct, id, x_id_member(state, "since_id"), NULL);
+    out->next = x_mentions_request(acct, state, id, x_id_member(state, "since_id"), NULL,
+                                   req->step & ~X_STEP_MASK);
 }
 
 /* X escapes exactly these three in post text (the rest is literal UTF-8). One
@@ -362,6 +560,9 @@ static struct mention *x_parse_one(const struct net_account *acct, const char *m
         username = NULL;
     m->author_id = g_strdup(author_id);
     m->author_handle = username ? g_strdup_printf("@%s", username) : NULL;
+    const char *picture = json_string_value(json_object_get(user, "profile_image_url"));
+    if (picture && g_str_has_prefix(picture, "https://"))
+        m->avatar_url = g_strdup(picture);
     const char *name = json_string_value(json_object_get(user, "name"));
     g_autofree char *clean_name = name ? text_sanitize(name, false) : NULL;
     if (clean_name && *clean_name)
@@ -396,8 +597,8 @@ static struct mention *x_parse_one(const struct net_account *acct, const char *m
     return m;
 }
 
-static void x_handle_page(const struct net_account *acct, json_t *state, const struct net_response *resp,
-                          struct net_result *out)
+static void x_handle_page(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                          const struct wire_response *resp, struct net_result *out)
 {
     g_autoptr(json_t) root = x_parse_body(acct, resp, out, "mentions");
     if (!root)
@@ -481,7 +682,7 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
         json_object_set_new(state, "poll_fresh", json_integer(fresh));
         if (newest)
             json_object_set_new(state, "poll_newest", json_string(newest));
-        out->next = x_mentions_request(acct, me, since, next_token);
+        out->next = x_mentions_request(acct, state, me, since, next_token, req->step & ~X_STEP_MASK);
         return;
     }
     json_object_del(state, "poll_pages");
@@ -495,26 +696,25 @@ static void x_handle_page(const struct net_account *acct, json_t *state, const s
 
 /* The user's own recent posts: whom they answered, and which mentions are
  * answered already. */
-static struct net_request *x_history_begin(const struct net_account *acct, json_t *state, char **error)
+static struct wire_request *x_history_begin(const struct net_account *acct, json_t *state, char **error)
 {
     (void)error;
     const char *me = x_id_member(state, "me");
     if (!me)
         return NULL;
-    g_autofree char *eme = net_uri_escape(me);
-    GString *url = g_string_new(acct->server);
-    g_string_append_printf(url, "/2/users/%s/tweets?max_results=%d&" X_HISTORY_FIELDS, eme, X_HISTORY_LIMIT);
-    const char *since = x_id_member(state, "history_since");
-    if (since) {
-        g_autofree char *e = net_uri_escape(since);
-        g_string_append_printf(url, "&since_id=%s", e);
+    if (x_client_mode(acct)) {
+        if (!acct->secret || !*acct->secret)
+            return NULL;
+        x_check_source(acct, state);
+        if (json_is_true(json_object_get(state, "me_check")))
+            return NULL; /* the next poll finds out who the user is first */
+        if (x_needs_refresh(acct, state))
+            return x_refresh_request(acct, state, X_F_HISTORY);
     }
-    struct net_request *req = net_request_new("GET", g_string_free(url, FALSE), X_STEP_HISTORY);
-    x_auth(acct, req);
-    return req;
+    return x_history_request(acct, state, me, 0);
 }
 
-static void x_handle_history(const struct net_account *acct, json_t *state, const struct net_response *resp,
+static void x_handle_history(const struct net_account *acct, json_t *state, const struct wire_response *resp,
                              struct net_result *out)
 {
     g_autoptr(json_t) root = x_parse_body(acct, resp, out, "tweets");
@@ -560,21 +760,174 @@ static void x_handle_history(const struct net_account *acct, json_t *state, cons
     }
 }
 
-static void x_handle(const struct net_account *acct, json_t *state, const struct net_request *req,
-                     const struct net_response *resp, struct net_result *out)
+/* The token endpoint's error ("invalid_grant") and what it says about it,
+ * made safe for a log line; a description that quotes a token is left out. */
+static char *x_oauth_problem(const struct net_account *acct, json_t *state, const struct wire_response *resp,
+                             char **name)
 {
-    x_rate(acct, resp, out);
+    g_autoptr(json_t) body = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *error = json_string_value(json_object_get(body, "error"));
+    const char *desc = json_string_value(json_object_get(body, "error_description"));
+    *name = NULL;
+    if (error && *error && strlen(error) <= 64 && strspn(error, "abcdefghijklmnopqrstuvwxyz_") == strlen(error))
+        *name = g_strdup(error);
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "HTTP %ld", resp->status);
+    if (*name)
+        g_string_append_printf(s, " %s", *name);
+    const char *secrets[] = { acct->secret, x_str(state, "refresh_token"), x_str(state, "access_token") };
+    bool echoes = false;
+    for (size_t i = 0; desc && i < G_N_ELEMENTS(secrets); i++)
+        if (secrets[i] && strlen(secrets[i]) >= 4 && strstr(desc, secrets[i]))
+            echoes = true;
+    if (desc && *desc && !echoes) {
+        g_autofree char *clean = text_sanitize(desc, false);
+        g_autofree char *cut = text_truncate(clean, X_ERROR_MAX_BYTES);
+        if (*cut)
+            g_string_append_printf(s, ": %s", cut);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* The answer to a refresh: the new session, saved at once (the refresh
+ * token it replaces is spent), and the chain's first request again. */
+static void x_handle_refresh(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                             const struct wire_response *resp, struct net_result *out)
+{
+    int flags = req->step & ~X_STEP_MASK;
     if (resp->status != 200) {
-        x_handle_status(resp, out);
+        g_autofree char *name = NULL;
+        g_autofree char *what = x_oauth_problem(acct, state, resp, &name);
+        if (resp->status == 429 || resp->status >= 500 || resp->status == 0)
+            net_result_fail(out, NET_RETRY, "renewing the X access token: %s", what);
+        else if (g_strcmp0(name, "invalid_client") == 0 || g_strcmp0(name, "unauthorized_client") == 0)
+            net_result_fail(out, NET_AUTH, "X refused client_id %s (%s); check client_id in heed.conf, or run "
+                            "heed login x again", acct->client_id, what);
+        else if (resp->status >= 400 && resp->status < 500)
+            net_result_fail(out, NET_AUTH, "X no longer accepts heed's refresh token (%s); run heed login x again",
+                            what);
+        else
+            net_result_fail(out, NET_RETRY, "renewing the X access token: %s", what);
         return;
     }
-    switch (req->step) {
-    case X_STEP_ME: x_handle_me(acct, state, resp, out); break;
-    case X_STEP_PAGE: x_handle_page(acct, state, resp, out); break;
+    g_autoptr(json_t) root = net_parse_json(resp, out, "oauth2/token");
+    if (!root)
+        return;
+    const char *access = json_string_value(json_object_get(root, "access_token"));
+    const char *refresh = json_string_value(json_object_get(root, "refresh_token"));
+    const char *type = json_string_value(json_object_get(root, "token_type"));
+    if (!x_token_ok(access) || (refresh && !x_token_ok(refresh)) ||
+        (type && g_ascii_strcasecmp(type, "bearer") != 0)) {
+        net_result_fail(out, NET_RETRY, "oauth2/token: no usable bearer access_token and refresh_token in the "
+                                        "answer");
+        return;
+    }
+    /* Without a new refresh token the one just used stays good. */
+    g_autofree char *next_refresh =
+        g_strdup(refresh ? refresh : x_has_session(acct, state) ? x_str(state, "refresh_token") : acct->secret);
+    json_t *exp = json_object_get(root, "expires_in");
+    json_int_t lifetime = json_is_integer(exp) ? json_integer_value(exp) : X_EXPIRES_DEFAULT_S;
+    if (lifetime <= 0)
+        lifetime = X_EXPIRES_DEFAULT_S;
+    if (lifetime > X_EXPIRES_MAX_S)
+        lifetime = X_EXPIRES_MAX_S;
+    json_int_t ahead = lifetime / 4 < X_REFRESH_AHEAD_S ? lifetime / 4 : X_REFRESH_AHEAD_S;
+    g_autofree char *from = x_session_from(acct);
+    json_object_set_new(state, "access_token", json_string(access));
+    json_object_set_new(state, "refresh_token", json_string(next_refresh));
+    explicit_bzero(next_refresh, strlen(next_refresh));
+    json_object_set_new(state, "access_expires", json_integer(acct->now + lifetime));
+    json_object_set_new(state, "refresh_at", json_integer(acct->now + lifetime - ahead));
+    json_object_set_new(state, "session_from", json_string(from));
+    log_info("%s: renewed the X access token (good for %lld min)", acct->name, (long long)(lifetime / 60));
+    out->state_changed = true;
+    flags |= X_F_REFRESHED;
+    const char *me = x_id_member(state, "me");
+    if ((flags & X_F_HISTORY) && me && !json_is_true(json_object_get(state, "me_check")))
+        out->next = x_history_request(acct, state, me, flags & ~X_F_HISTORY);
+    else if (!(flags & X_F_HISTORY))
+        out->next = x_poll_first(acct, state, flags);
+}
+
+static void x_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                     const struct wire_response *resp, struct net_result *out)
+{
+    x_rate(acct, resp, out);
+    int kind = req->step & X_STEP_MASK;
+    if (kind == X_STEP_REFRESH) {
+        x_handle_refresh(acct, state, req, resp, out);
+        return;
+    }
+    if (resp->status == 401 && x_client_mode(acct) && !(req->step & X_F_REFRESHED) && acct->secret &&
+        *acct->secret) {
+        /* Expired or revoked early: renew the session once, then start over. */
+        int flags = (req->step & ~X_STEP_MASK) | (kind == X_STEP_HISTORY ? X_F_HISTORY : 0);
+        out->next = x_refresh_request(acct, state, flags);
+        return;
+    }
+    if (resp->status != 200) {
+        x_handle_status(resp, out);
+        if (resp->status == 401 && x_client_mode(acct)) {
+            g_autofree char *said = g_strdup(out->error);
+            net_result_fail(out, NET_AUTH, "%s, even with a freshly renewed access token", said);
+        }
+        return;
+    }
+    switch (kind) {
+    case X_STEP_ME: x_handle_me(acct, state, req, resp, out); break;
+    case X_STEP_PAGE: x_handle_page(acct, state, req, resp, out); break;
     case X_STEP_HISTORY: x_handle_history(acct, state, resp, out); break;
     default: net_result_fail(out, NET_FATAL, "x: a response to a request this driver did not make"); break;
     }
 }
+
+/* ---------------------------------------------------------------- identity */
+
+/* Without client_id the secret is the access token. With one, only the
+ * session heedd keeps can be tried: a refresh here would spend the refresh
+ * token heedd holds (X rotates it), so without a session the answer is
+ * "not signed in yet". */
+static struct wire_request *x_identity_begin(const struct net_account *acct, json_t *state, bool sign_in,
+                                            char **error)
+{
+    (void)sign_in;
+    (void)error;
+    if (x_client_mode(acct) && !x_has_session(acct, state))
+        return NULL;
+    return x_me_request(acct, state, 0);
+}
+
+static void x_identity_handle(const struct net_account *acct, json_t *state, const struct wire_request *req,
+                              const struct wire_response *resp, struct net_identity *out)
+{
+    (void)req;
+    net_identity_from_status(resp, out);
+    if (resp->status == 403)
+        out->hint = "heed needs a user-context token, not an app-only one";
+    const char *saved = x_str(state, "me_username");
+    json_t *expires = json_object_get(state, "access_expires");
+    if (resp->status == 401 && x_client_mode(acct) && json_is_integer(expires) &&
+        json_integer_value(expires) <= acct->now) {
+        out->outcome = NET_OK;
+        out->handle = saved && x_username_ok(saved) ? g_strdup_printf("@%s", saved) : NULL;
+        out->note = g_strdup("the session's access token has expired and heedd renews it");
+        return;
+    }
+    if (resp->status == 401 && x_client_mode(acct))
+        out->hint = "run heed login x again";
+    if (out->outcome != NET_OK)
+        return;
+    g_autoptr(json_t) me = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    const char *username = json_string_value(json_object_get(json_object_get(me, "data"), "username"));
+    if (!username) {
+        out->outcome = NET_FATAL;
+        out->error = g_strdup("the answer names no user");
+        return;
+    }
+    out->handle = g_strdup_printf("@%s", username);
+}
+
+static const char *const x_account_keys[] = { "client_id", NULL };
 
 const struct net_driver net_x_driver = {
     .name = "x",
@@ -584,4 +937,26 @@ const struct net_driver net_x_driver = {
     .begin = x_begin,
     .history_begin = x_history_begin,
     .handle = x_handle,
+    .title = "X",
+    .account_keys = x_account_keys,
+    .login = NET_LOGIN_OAUTH_APP,
+    .secret_word = "refresh token",
+    .scopes = "tweet.read users.read offline.access",
+    .secret_help =
+        "X's API is paid: heed needs a developer account with credits or a plan that\n"
+        "includes reading your mentions. heed signs in through an app of your own:\n"
+        "  1. In the X developer portal (https://developer.x.com/en/portal/dashboard)\n"
+        "     make a project and an app in it.\n"
+        "  2. In the app's User authentication settings choose OAuth 2.0, type of app\n"
+        "     \"Native App\" (a public client), app permissions \"Read\", and as\n"
+        "     callback URI / redirect URL: {redirect}\n"
+        "  3. Copy the app's OAuth 2.0 Client ID (not the API key) from Keys and tokens.\n"
+        "heed asks for the scopes tweet.read users.read offline.access (offline.access\n"
+        "lets heedd renew its 2-hour access tokens) and keeps only the refresh token.\n\n",
+    .oauth_authorize = "/i/oauth2/authorize",
+    .oauth_token = X_TOKEN_PATH,
+    .oauth_revoke = "/2/oauth2/revoke",
+    .oauth_redirect = "http://127.0.0.1/heed-login",
+    .identity_begin = x_identity_begin,
+    .identity_handle = x_identity_handle,
 };

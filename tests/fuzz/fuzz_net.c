@@ -92,7 +92,7 @@ static void touch(const char *s)
     }
 }
 
-static void check_request(const struct net_request *req)
+static void check_request(const struct wire_request *req)
 {
     if (!req)
         return;
@@ -274,14 +274,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *buf = g_malloc(body_len ? body_len : 1);
     if (body_len)
         memcpy(buf, body, body_len);
-    struct net_response resp = {
+    struct wire_response resp = {
         .status = status,
         .body = buf,
         .body_len = body_len,
         .headers = headers,
     };
 
-    struct net_request *req = NULL;
+    struct wire_request *req = NULL;
     char *err = NULL;
     unsigned source = (mode >> 3) & 3;
     if (source == 1 && drv->begin)
@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_free(err);
     err = NULL;
     if (!req)
-        req = net_request_new("GET", g_strdup_printf("%s/fuzz", server), step);
+        req = wire_request_new("GET", g_strdup_printf("%s/fuzz", server), step);
 
     int steps = flags & 0x40 ? 4 : 1;
     for (int i = 0; i < steps && req; i++) {
@@ -300,12 +300,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         net_result_init(&out);
         drv->handle(&acct, state, req, &resp, &out);
         check_result(&out);
-        net_request_free(req);
+        wire_request_free(req);
         req = out.next;
         out.next = NULL;
         net_result_clear(&out);
     }
-    net_request_free(req);
+    wire_request_free(req);
 
     /* The state is persisted as JSON, and the next poll starts from it. */
     char *dump = json_dumps(state, JSON_COMPACT);
@@ -314,14 +314,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (drv->begin) {
         req = drv->begin(&acct, state, &err);
         check_request(req);
-        net_request_free(req);
+        wire_request_free(req);
         g_free(err);
         err = NULL;
     }
     if (drv->history_begin) {
         req = drv->history_begin(&acct, state, &err);
         check_request(req);
-        net_request_free(req);
+        wire_request_free(req);
         g_free(err);
     }
 

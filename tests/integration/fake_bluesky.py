@@ -7,6 +7,9 @@ the lexicons and the reference PDS/AppView describe them:
   POST /xrpc/com.atproto.server.createSession   {"identifier","password"} -> session
   POST /xrpc/com.atproto.server.refreshSession  Bearer <refreshJwt>, no body -> new
        session; the refresh token used is revoked (rotation)
+  POST /xrpc/com.atproto.server.deleteSession   Bearer <refreshJwt>, no body -> the
+       session ends: its refresh token is revoked (deleted_sessions lists them)
+  GET  /xrpc/com.atproto.server.getSession      Bearer <accessJwt> -> {handle, did, active}
   GET  /xrpc/app.bsky.notification.listNotifications?limit&cursor&reasons=..
        the reasons filter runs AFTER a page of `limit` raw notifications is
        read, as on the real AppView, so a page can be short or empty while a
@@ -42,6 +45,8 @@ LIST = XRPC + "app.bsky.notification.listNotifications"
 FEED = XRPC + "app.bsky.feed.getAuthorFeed"
 CREATE = XRPC + "com.atproto.server.createSession"
 REFRESH = XRPC + "com.atproto.server.refreshSession"
+DELETE = XRPC + "com.atproto.server.deleteSession"
+GET_SESSION = XRPC + "com.atproto.server.getSession"
 
 _TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -104,6 +109,7 @@ class FakeBluesky(FakeServer):
         self._refresh = {}         # token -> "valid" | "expired" | "revoked"
         self.create_calls = 0
         self.refresh_calls = 0
+        self.deleted_sessions = []  # refresh tokens handed to deleteSession
         self.empty_pages_with_cursor = 0
         self._rl_window_start = time.time()
         self._rl_count = 0
@@ -269,6 +275,8 @@ class FakeBluesky(FakeServer):
     def setup_routes(self):
         self.route("POST", re.escape(CREATE), self._create_session)
         self.route("POST", re.escape(REFRESH), self._refresh_session)
+        self.route("POST", re.escape(DELETE), self._delete_session)
+        self.route("GET", re.escape(GET_SESSION), self._get_session)
         self.route("GET", re.escape(LIST), self._list_notifications)
         self.route("GET", re.escape(FEED), self._author_feed)
 
@@ -276,7 +284,7 @@ class FakeBluesky(FakeServer):
         return xrpc_error(404, "MethodNotImplemented", "Method Not Implemented")
 
     def check_auth(self, req):
-        if req.path in (CREATE, REFRESH) or not req.path.startswith(XRPC):
+        if req.path in (CREATE, REFRESH, DELETE) or not req.path.startswith(XRPC):
             return None
         auth = req.header("authorization", "")
         if not auth.startswith("Bearer "):
@@ -339,6 +347,20 @@ class FakeBluesky(FakeServer):
         if state == "expired":
             return xrpc_error(400, "ExpiredToken", "Token has expired")
         return json_response(self._new_session())
+
+    def _delete_session(self, req, m):
+        auth = req.header("authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        with self._lock:
+            state = self._refresh.get(token)
+            if state is None:
+                return xrpc_error(400, "InvalidToken", "Token could not be verified")
+            self._refresh[token] = "revoked"
+            self.deleted_sessions.append(token)
+        return json_response({})
+
+    def _get_session(self, req, m):
+        return json_response({"handle": self.handle, "did": self.did, "active": True})
 
     def _limit(self, req):
         v = req.param("limit")

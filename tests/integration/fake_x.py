@@ -10,6 +10,36 @@ as documented in xdevplatform/docs (see /work/shared/reference/network-apis.md ย
                                   only the newest 800 mentions are reachable
   GET /2/users/:id/tweets         the user's own posts, same paging
 
+and the OAuth 2.0 sign-in with PKCE, as docs.x.com describes it
+(fundamentals/authentication/oauth-2-0/authorization-code.mdx,
+user-access-token.mdx):
+
+  GET  /i/oauth2/authorize        response_type=code, client_id, redirect_uri,
+                                  scope, state, code_challenge (S256 only):
+                                  the page where a person clicks "Authorize app"
+  POST /2/oauth2/token            form-encoded; a public client names itself
+                                  with client_id in the body (a confidential one
+                                  with HTTP Basic). grant_type=authorization_code
+                                  (code, redirect_uri, code_verifier) or
+                                  grant_type=refresh_token (refresh_token) ->
+                                  {token_type: "bearer", expires_in, access_token,
+                                  scope, refresh_token (with offline.access)}.
+                                  Refresh tokens are single-use: each refresh
+                                  hands out a new one, and a used, unknown or
+                                  other client's token is a 400 invalid_request
+                                  "Value passed for the token was invalid."; a
+                                  revoked one (revoke_refresh_tokens) is a 400
+                                  invalid_grant. A code is spent by any attempt.
+  POST /2/oauth2/revoke           token, client_id -> {"revoked": true}
+
+Access tokens expire after access_expires_in seconds (7200 as on X; a test
+makes it a few seconds) and are then a 401 like a wrong token. Nobody clicks
+in a test: approve(url) plays the user who opened the authorisation URL and
+allowed it, and returns the callback address X sends the browser to
+("<redirect_uri>?state=...&code=..."); issue_refresh_token() makes one as
+if heed login had run. The old fixed token (token=...) keeps working as an
+access token that never expires.
+
 Like the real API it answers only what was asked for: a post carries id,
 text and edit_history_tweet_ids unless tweet.fields names more, includes.users
 is there only with expansions=author_id, unknown query parameters and field
@@ -31,12 +61,15 @@ Only the standard library is used.
 
 import base64
 import datetime as _dt
+import hashlib
 import html
 import itertools
 import os
 import re
+import secrets
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,6 +95,20 @@ _LIST_PARAMS = {"tweet.fields": _TWEET_FIELDS, "user.fields": _USER_FIELDS, "exp
 _TIMELINE_PARAMS = {"since_id", "until_id", "max_results", "pagination_token", "start_time", "end_time",
                     "expansions", "tweet.fields", "user.fields", "media.fields", "poll.fields", "place.fields"}
 _ID_RE = re.compile(r"[1-9][0-9]{0,18}\Z")
+
+# heed's callback address and the scopes heed login x asks for.
+REDIRECT = "http://127.0.0.1/heed-login"
+SCOPES = "tweet.read users.read offline.access"
+KNOWN_SCOPES = {"tweet.read", "tweet.write", "tweet.moderate.write", "users.read", "users.email", "follows.read",
+                "follows.write", "offline.access", "space.read", "mute.read", "mute.write", "like.read",
+                "like.write", "list.read", "list.write", "block.read", "block.write", "bookmark.read",
+                "bookmark.write", "media.write"}
+TOKEN_INVALID = "Value passed for the token was invalid."
+
+
+def s256(verifier):
+    """The PKCE S256 challenge for a verifier (RFC 7636 ยง4.2)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
 
 
 class BadRequest(Exception):
@@ -93,8 +140,17 @@ class FakeX(FakeServer):
     RATE_LIMITS = {"me": 75, "mentions": 300, "tweets": 900}   # per user, per window
 
     def __init__(self, token="heed-test-token-x", me_id="1600000000000000001", me_username="heed_user",
-                 me_name="Heed User", first_id=999_999_999_999_999_950, enforce_rate_limit=False, **kw):
+                 me_name="Heed User", first_id=999_999_999_999_999_950, enforce_rate_limit=False,
+                 client_id="aGVlZC10ZXN0LWNsaWVudA", redirect_uris=(REDIRECT,), access_expires_in=7200, **kw):
         self.token = token
+        self.client_id = client_id
+        self.redirect_uris = list(redirect_uris)
+        self.access_expires_in = access_expires_in
+        self.codes = {}                           # code -> grant (see approve)
+        self.access_tokens = {}                   # token -> {"expires", "scopes", "revoked"}
+        self.refresh_tokens = {}                  # token -> {"scopes", "used", "revoked"}
+        self.token_requests = []                  # parsed POST /2/oauth2/token forms, in order
+        self.revoked = []                         # tokens given back through /2/oauth2/revoke
         self.me = {"id": me_id, "username": me_username, "name": me_name}
         self._ids = itertools.count(first_id)
         self._user_ids = itertools.count(2001)
@@ -224,9 +280,175 @@ class FakeX(FakeServer):
     def me_requests(self):
         return self.requests_to("/2/users/me", status=None)
 
+    # -- OAuth 2.0: playing the user, and for assertions
+
+    def approve(self, url, scopes=None, expires_in=30, deny=False):
+        """The user opened the authorisation URL and allowed heed (or denied
+        it): return the callback address the browser is sent to. scopes:
+        what is granted (default: what was asked). Raises AssertionError
+        for a URL X would refuse."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "https" or parts.path != "/i/oauth2/authorize" \
+                or parts.netloc not in ("x.com", "twitter.com", self.host_port):
+            raise AssertionError(f"not X's authorisation page: {url}")
+        q = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+        if any(len(v) > 1 for v in q.values()):
+            raise AssertionError(f"repeated parameters in {url}")
+        q = {k: v[0] for k, v in q.items()}
+        problem = self._check_authorize(q)
+        if problem:
+            raise AssertionError(f"the authorisation page would refuse {url}: {problem}")
+        back = {"state": q["state"]}
+        if deny:
+            back["error"] = "access_denied"
+        else:
+            code = secrets.token_urlsafe(48)
+            with self._lock:
+                self.codes[code] = {"client_id": q["client_id"], "redirect_uri": q["redirect_uri"],
+                                    "challenge": q["code_challenge"],
+                                    "scopes": list(q["scope"].split() if scopes is None else scopes),
+                                    "expires": time.time() + expires_in, "used": False}
+            back["code"] = code
+        return q["redirect_uri"] + "?" + urllib.parse.urlencode(back)
+
+    def issue_refresh_token(self, scopes=SCOPES):
+        """A refresh token as heed login x would have left in the token file."""
+        return self._issue(scopes.split())["refresh_token"]
+
+    def expire_access_tokens(self):
+        """Every access token handed out so far expires now."""
+        with self._lock:
+            for t in self.access_tokens.values():
+                t["expires"] = 0
+
+    def revoke_refresh_tokens(self):
+        """The user removed the app's access on x.com: every refresh token is refused."""
+        with self._lock:
+            for t in self.refresh_tokens.values():
+                t["revoked"] = True
+
+    def refreshes(self):
+        """POST /2/oauth2/token requests with grant_type=refresh_token, in order (forms)."""
+        with self._lock:
+            return [f for f in self.token_requests if f.get("grant_type") == "refresh_token"]
+
+    def token_answers(self, status=None):
+        """Logged POST /2/oauth2/token requests (with that status; None = any)."""
+        return self.requests_to("/2/oauth2/token", method="POST", status=status)
+
+    def live_refresh_token(self):
+        """The one refresh token not used yet, or None."""
+        with self._lock:
+            live = [t for t, g in self.refresh_tokens.items() if not g["used"] and not g["revoked"]]
+        return live[-1] if live else None
+
+    def _issue(self, scopes):
+        access = secrets.token_urlsafe(48)
+        answer = {"token_type": "bearer", "expires_in": self.access_expires_in, "access_token": access,
+                  "scope": " ".join(scopes)}
+        with self._lock:
+            self.access_tokens[access] = {"expires": time.time() + self.access_expires_in, "scopes": scopes,
+                                          "revoked": False}
+            if "offline.access" in scopes:
+                refresh = secrets.token_urlsafe(48)
+                self.refresh_tokens[refresh] = {"scopes": scopes, "used": False, "revoked": False}
+                answer["refresh_token"] = refresh
+        return answer
+
+    def _check_authorize(self, q):
+        if q.get("response_type") != "code":
+            return "response_type is not code"
+        if q.get("client_id") != self.client_id:
+            return "unknown client_id"
+        if q.get("redirect_uri") not in self.redirect_uris:
+            return "redirect_uri is not the app's callback URI"
+        asked = q.get("scope", "").split()
+        if not asked or any(s not in KNOWN_SCOPES for s in asked):
+            return "scope is missing or names an unknown scope"
+        if not q.get("state"):
+            return "no state"
+        if not q.get("code_challenge") or q.get("code_challenge_method") != "S256":
+            return "no S256 code_challenge"
+        return None
+
+    @staticmethod
+    def _oauth_error(error, description, status=400):
+        return json_response({"error": error, "error_description": description}, status)
+
+    def _form(self, req):
+        if not (req.header("content-type") or "").startswith("application/x-www-form-urlencoded"):
+            return None
+        form = urllib.parse.parse_qs(req.body.decode(errors="replace"), keep_blank_values=True)
+        return {k: v[0] for k, v in form.items()}
+
+    def _client(self, req, form):
+        """The client the request names: Basic auth (confidential) or client_id (public)."""
+        auth = req.header("authorization") or ""
+        if auth.startswith("Basic "):
+            try:
+                return base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+            except ValueError:
+                return None
+        return form.get("client_id")
+
+    def _authorize_page(self, req, m):
+        q = {k: v[0] for k, v in req.query.items()}
+        problem = self._check_authorize(q)
+        if problem:
+            return Response(400, f"<p>Something went wrong: {html.escape(problem)}</p>".encode(),
+                            content_type="text/html; charset=utf-8")
+        return Response(200, b"<!DOCTYPE html><title>Authorize app</title><p>heed wants to access your X "
+                             b"account.</p><button>Authorize app</button>", content_type="text/html; charset=utf-8")
+
+    def _token_endpoint(self, req, m):
+        form = self._form(req)
+        if form is None:
+            return self._oauth_error("invalid_request", "Missing required parameter [grant_type].")
+        with self._lock:
+            self.token_requests.append(dict(form))
+        if self._client(req, form) != self.client_id:
+            return self._oauth_error("unauthorized_client", "Missing valid authorization header", 401)
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            with self._lock:
+                g = self.codes.get(form.get("code"))
+                bad = (g is None or g["used"] or g["expires"] < time.time()
+                       or g["redirect_uri"] != form.get("redirect_uri")
+                       or s256(form.get("code_verifier") or "") != g["challenge"])
+                if g is not None:
+                    g["used"] = True
+            if bad:
+                return self._oauth_error("invalid_request", TOKEN_INVALID)
+            return json_response(self._issue(g["scopes"]))
+        if grant == "refresh_token":
+            with self._lock:
+                g = self.refresh_tokens.get(form.get("refresh_token"))
+                if g is not None and g["revoked"]:
+                    return self._oauth_error("invalid_grant", "The refresh token was revoked.")
+                if g is None or g["used"]:
+                    return self._oauth_error("invalid_request", TOKEN_INVALID)
+                g["used"] = True
+            return json_response(self._issue(g["scopes"]))
+        return self._oauth_error("invalid_request", "Value passed for the grant_type was invalid.")
+
+    def _revoke_endpoint(self, req, m):
+        form = self._form(req) or {}
+        if self._client(req, form) != self.client_id:
+            return self._oauth_error("unauthorized_client", "Missing valid authorization header", 401)
+        token = form.get("token")
+        with self._lock:
+            for table in (self.refresh_tokens, self.access_tokens):
+                if token in table:
+                    table[token]["revoked"] = True
+                    self.revoked.append(token)
+        return json_response({"revoked": True})
+
     # -- HTTP
 
     def setup_routes(self):
+        self.route("GET", r"/i/oauth2/authorize", self._authorize_page)
+        self.route("POST", r"/2/oauth2/token", self._token_endpoint)
+        self.route("POST", r"/2/oauth2/revoke", self._revoke_endpoint)
         self.route("GET", r"/2/users/me", self._get_me)
         self.route("GET", r"/2/users/(\d+)/mentions", self._get_mentions)
         self.route("GET", r"/2/users/(\d+)/tweets", self._get_tweets)
@@ -254,8 +476,20 @@ class FakeX(FakeServer):
             return "tweets"
         return None
 
+    def _bearer_ok(self, req):
+        auth = req.header("authorization") or ""
+        if auth == f"Bearer {self.token}":
+            return True
+        if not auth.startswith("Bearer "):
+            return False
+        with self._lock:
+            t = self.access_tokens.get(auth[7:])
+            return t is not None and not t["revoked"] and t["expires"] > time.time()
+
     def check_auth(self, req):
-        if req.header("authorization") != f"Bearer {self.token}":
+        if req.path.startswith("/2/oauth2/") or req.path.startswith("/i/oauth2/"):
+            return None
+        if not self._bearer_ok(req):
             return json_response(problem(401, "Unauthorized", "Unauthorized"), 401)
         ep = self._endpoint(req.path)
         if ep is None:
@@ -435,4 +669,4 @@ class FakeX(FakeServer):
         return self._answer_or_400(lambda: self._timeline(req, self._own, self.TWEETS_REACHABLE, 5, 10))
 
 
-__all__ = ["FakeX", "problem", "iso_x", "Response"]
+__all__ = ["FakeX", "problem", "iso_x", "Response", "REDIRECT", "SCOPES", "s256"]

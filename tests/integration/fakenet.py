@@ -22,8 +22,10 @@ import json
 import re
 import socket
 import ssl
+import struct
 import threading
 import time
+import zlib
 import traceback
 import urllib.parse
 from dataclasses import dataclass, field
@@ -42,6 +44,15 @@ class Response:
     headers: dict = field(default_factory=dict)
     content_type: str = "application/json; charset=utf-8"
     truncate: bool = False   # send only half the body, then close
+
+
+def tiny_png(rgb=(200, 80, 40), size=4):
+    """A valid size x size PNG of one colour: a face for a fake account."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def json_response(obj, status=200, headers=None):
@@ -464,6 +475,9 @@ class FakeMastodon(FakeServer):
         self.markers = {}
         self.rate_limit = rate_limit
         self.enforce_rate_limit = enforce_rate_limit
+        # username -> (bytes, content type) served at /avatars/USERNAME.png;
+        # absent: a tiny PNG. Tests may put a huge or non-image body here.
+        self.avatars = {}
         self._rl_window_start = time.time()
         self._rl_count = 0
         super().__init__(**kw)
@@ -484,8 +498,8 @@ class FakeMastodon(FakeServer):
             "locked": False, "bot": bool(bot), "discoverable": True, "group": False,
             "created_at": "2022-11-05T00:00:00.000Z", "note": "",
             "url": f"{self.base_url}/@{acct}", "uri": f"{self.base_url}/users/{username}",
-            "avatar": f"{self.base_url}/avatars/original/missing.png",
-            "avatar_static": f"{self.base_url}/avatars/original/missing.png",
+            "avatar": f"{self.base_url}/avatars/{username}.png",
+            "avatar_static": f"{self.base_url}/avatars/{username}.png",
             "header": f"{self.base_url}/headers/original/missing.png",
             "header_static": f"{self.base_url}/headers/original/missing.png",
             "followers_count": 3, "following_count": 5, "statuses_count": 42,
@@ -585,10 +599,20 @@ class FakeMastodon(FakeServer):
         self.route("POST", r"/api/v1/markers", self._post_markers)
         self.route("GET", r"/api/v1/instance", self._instance)
         self.route("GET", r"/api/v2/instance", self._instance)
+        self.route("GET", r"/avatars/([A-Za-z0-9_.-]+)\.png", self._avatar)
+
+    def _avatar(self, req, m):
+        body, ctype = self.avatars.get(m.group(1), (tiny_png(), "image/png"))
+        return Response(200, body, {"Content-Type": ctype})
+
+    def avatar_requests(self):
+        return [r for r in self.requests if r.path.startswith("/avatars/")]
 
     def check_auth(self, req):
         if req.path.startswith("/api/v1/instance") or req.path.startswith("/api/v2/instance"):
             return None
+        if req.path.startswith("/avatars/"):
+            return None  # public files: heed must not send the token there either
         if req.header("authorization") != f"Bearer {self.token}":
             return json_response({"error": "The access token is invalid"}, 401)
         if self.enforce_rate_limit and self._rate_used() > self.rate_limit:

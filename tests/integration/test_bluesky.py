@@ -90,12 +90,12 @@ class Bluesky(unittest.TestCase):
     def test_expired_access_token_is_refreshed(self):
         with Harness() as h:
             fake = start_watching(h, bluesky(h, access_expired_status=400))
-            add_bob(fake, "@alice.test first")
+            add_bob(fake, "@alice.test could you read the first draft?")
             h.wait_until(lambda: h.shown("first"), 10, "the first mention")
 
             fake.expire_access()
             h.wait_until(lambda: fake.refresh_calls >= 1, 10, "a refreshSession call")
-            add_bob(fake, "@alice.test second")
+            add_bob(fake, "@alice.test could you read the second draft?")
             h.wait_until(lambda: h.shown("second"), 10, "a mention after the refresh")
             self.assertEqual(fake.create_calls, 1, "a refresh, not a new login")
             self.assertEqual(fake.refresh_calls, 1)
@@ -107,7 +107,7 @@ class Bluesky(unittest.TestCase):
             h.stop_heedd()
             h.start_heedd()
             h.wait_polls(fake, 2)
-            add_bob(fake, "@alice.test third")
+            add_bob(fake, "@alice.test could you read the third draft?")
             h.wait_until(lambda: h.shown("third"), 10, "a mention after the restart")
             self.assertEqual(fake.create_calls, 1)
             self.assertEqual(fake.refresh_calls, 1)

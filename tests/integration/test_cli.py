@@ -622,6 +622,11 @@ complete_for heed check-config "$CONF_PREFIX"
 """
 
 
+def read_source(*parts):
+    with open(os.path.join(source_dir(), *parts), encoding="utf-8") as f:
+        return f.read()
+
+
 class Packaging(CLITestCase):
     """What ships beside the binary: man pages and bash completion."""
 
@@ -670,7 +675,8 @@ class Packaging(CLITestCase):
             self.assertEqual(sorted(got[5], key=int), ids, "mention ids come from heed list")
             got[5] = ["(ids)"]
             self.assertEqual(got, [
-                "status list show explain open done snooze wake stats reload check-config login doctor help".split(),
+                "status list show explain open done snooze wake stats reload check-config login doctor forget "
+                "help".split(),
                 ["list"],
                 ["--json"],
                 ["--all", "--limit", "--json", "--help"],
@@ -684,6 +690,38 @@ class Packaging(CLITestCase):
                 [h.config_path],
             ])
             h.stop_heedd()
+
+
+    def test_completion_and_man_page_follow_the_table(self):
+        """heed --help and every heed VERB --help are made from the verb
+        table (and login's from the drivers): the bash completion and heed(1)
+        must offer and document the same verbs, options and networks."""
+        with Harness(dunst=False) as h:
+            overview = self.heed_ok(h, "--help")
+            listing = overview.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+            verbs = re.findall(r"^  ([a-z][a-z-]*)", listing, re.M)
+            self.assertGreaterEqual(len(verbs), 14, overview)
+            comp = os.path.join(source_dir(), "data", "bash-completion", "heed")
+            script = 'source "$1"; shift\n' + COMPLETE_SH.split("\n", 3)[3].split("complete_for heed ''")[0]
+            lines = ["complete_for heed ''", "complete_for heed login ''"]
+            lines += [f"complete_for heed {verb} --" for verb in verbs]
+            p = h.run(["bash", "--norc", "--noprofile", "-c", script + "\n".join(lines), "bash", comp], env=h.env)
+            self.assertEqual((p.returncode, p.stderr), (0, ""))
+            got = [line.rstrip("|").split() for line in p.stdout.splitlines()]
+            self.assertEqual(got[0], verbs, "the completion offers the verbs of heed --help, in order")
+            networks = re.findall(r"heed login ([a-z]+)", self.heed_ok(h, "login", "--help"))
+            self.assertEqual(got[1], networks, "the completion offers the networks of heed login --help")
+            for verb, offered in zip(verbs, got[2:]):
+                usage = self.heed_ok(h, verb, "--help")
+                options = list(dict.fromkeys(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", usage)))
+                want = options + ["--help"] if verb != "help" else options
+                self.assertEqual(offered, want, f"completion of heed {verb} --")
+            heed_man = read_source("docs", "man", "heed.1")
+            for verb in verbs:
+                roff = re.escape(verb.replace("-", "\\-"))
+                self.assertRegex(heed_man, rf"\n\.B[IR]? \"?{roff}\b", f"heed(1) documents {verb!r}")
+            for network in networks:
+                self.assertRegex(heed_man, rf"\n\.B[IR]? \"?login {network}\b", f"heed(1) documents login {network}")
 
 
 class ControlSocket(CLITestCase):
@@ -731,6 +769,51 @@ class ControlSocket(CLITestCase):
                 shutil.rmtree(bindir, ignore_errors=True)
             self.assertEqual(len(h.heed_list()), 3, "heedd still answers its user")
             h.stop_heedd()
+
+    def test_status_for_bars_and_scripts(self):
+        """heed status --json says {"running": false} with exit 3 when heedd
+        is down; --format waybar/polybar/i3blocks print one line; --follow
+        prints a new line when heedd says something changed (a mention
+        handled) and says "down" when heedd stops."""
+        with Harness(dunst=False) as h:
+            rc, out, err = h.heed("status", "--json")
+            self.assertEqual(rc, 3, err)
+            self.assertEqual(json.loads(out)["running"], False)
+            rc, out, err = h.heed("status", "--format", "waybar")
+            self.assertEqual(rc, 3)
+            self.assertEqual(json.loads(out)["class"], "down")
+            fake, ms = self.watching(h, test_hooks=False)
+            rc, out, err = h.heed("status", "--json")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(json.loads(out)["running"], True)
+            rc, out, err = h.heed("status", "--format", "waybar")
+            self.assertEqual(rc, 0, err)
+            bar = json.loads(out)
+            self.assertRegex(bar["text"], r"^3 · ", bar)
+            self.assertIn(bar["class"], ("waiting", "critical"), bar)
+            self.assertIn("3 people waiting", bar["tooltip"])
+            rc, out, err = h.heed("status", "--format", "polybar")
+            self.assertEqual(out.count("\n"), 1)
+            self.assertTrue(out.startswith("3 · "), out)
+
+            p = subprocess.Popen([os.path.join(build_dir(), "heed"), "status", "--format", "waybar", "--follow"],
+                                 env=h.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                first = json.loads(p.stdout.readline())
+                self.assertRegex(first["text"], r"^3 · ")
+                t0 = time.monotonic()
+                self.assertEqual(h.heed("done", str(ms["alice"]["id"]))[0], 0)
+                second = json.loads(p.stdout.readline())
+                self.assertLess(time.monotonic() - t0, 3.0, "the change came late: polling?")
+                self.assertRegex(second["text"], r"^2 · ", second)
+                h.stop_heedd()
+                third = json.loads(p.stdout.readline())
+                self.assertEqual(third["class"], "down", third)
+            finally:
+                p.kill()
+                p.wait(5)
+                p.stdout.close()
+                p.stderr.close()
 
     def test_daemon_bounds_numbers_itself(self):
         """The CLI checks durations and day counts, but the socket is open

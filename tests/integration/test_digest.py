@@ -145,7 +145,9 @@ class Digest(unittest.TestCase):
                              "9 at once: one digest, no individual popups:\n" + h.describe_notifications())
             self.assertEqual(d.summary, "9 new mentions · 2 need you", str(d))
             lines = [squash(x) for x in d.body.split("\n") if x.strip()]
-            self.assertEqual(len(lines), 2, f"the two people who need you: {d.body!r}")
+            self.assertEqual(len(lines), 3, f"the two people who need you, then the rest: {d.body!r}")
+            self.assertEqual(lines[-1], "and 7 more", "9 new mentions = two named + 7")
+            lines = lines[:2]
             body = " ".join(lines)
             self.assertIn("Carol", body)
             self.assertIn("Could you sign off the budget", body)

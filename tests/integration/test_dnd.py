@@ -3,7 +3,16 @@
 
 - dunst paused (dunstctl set-paused true, read through dunst's D-Bus
   property): new mentions are not sent at all; when the pause ends, one
-  summary, not a flood;
+  summary, not a flood, at once (dunst's PropertiesChanged), not at the
+  next 30 s re-check;
+- the same on desktops this machine does not have, faked on the private bus
+  (fake_desktop.py): swaync (GetDnd, SubscribeV2), xfce4-notifyd (xfconf's
+  /do-not-disturb, PropertyChanged) and KDE (Inhibit, "Inhibited",
+  PropertiesChanged) end the hold within a few seconds; mako (a fake
+  makoctl, asked only when the server says it is mako) announces nothing
+  and is asked again every 3 s while in do-not-disturb; GNOME
+  (show-banners) and Cinnamon (display-notifications) through GSettings'
+  "changed", each only when the server is theirs;
 - a server without the "actions" capability: the body says how to act from
   the terminal (heed open/snooze/done ID);
 - the server killed mid-run and restarted: the mentions that arrived in the
@@ -21,6 +30,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from fake_desktop import FakeDesktop, FakeMakoctl, FakeSettings  # noqa: E402
 from harness import Harness, main  # noqa: E402
 
 # What makes a mention "need you" is pinned here, so that these tests do not
@@ -35,11 +45,20 @@ ASK_HTML = "<p>Can you look at issue {i} today? It is urgent.</p>"   # normal ur
 DIGEST_RE = re.compile(r"^(\d+) new mentions(?: · (\d+) needs? you)?$")
 
 
-def start(h, **heed_keys):
+# How soon held mentions must come once do-not-disturb ends. heedd's loop
+# asks again after every poll and every 30 s; while the tests wait, the
+# poll in flight hangs (HANG_S), so only the desktop's own announcement
+# (or, for mako, heedd asking it every 3 s) can end the hold in time.
+SIGNALLED_S = 3
+MAKO_POLLED_S = 5
+HANG_S = 8
+
+
+def start(h, env=None, **heed_keys):
     fake = h.mastodon()
     heed_keys.setdefault("keywords", KEYWORD)
     h.write_config([h.mastodon_account(fake)], poll_interval=1, extra=heed_keys, score=SCORE)
-    h.start_heedd(test_hooks=True)
+    h.start_heedd(test_hooks=True, env=env)
     h.wait_polls(fake, 1, timeout=15)
     if "[score]" in h.heedd_log(-1) or "[heed]" in h.heedd_log(-1):
         raise AssertionError("heedd refused the test's configuration:\n" + h.heedd_log(-1))
@@ -59,39 +78,148 @@ def stored(h, n):
     h.wait_until(lambda: h.control("status")["total"] >= n, 10, f"{n} mentions stored")
 
 
+def held_then_one_summary(test, h, fake, turn_on, turn_off, within):
+    """Anna is shown; do-not-disturb begins; Bert, Cleo and Dora are held
+    (nothing sent to the server); it ends; one summary of the three comes
+    within `within` seconds and nothing else. Returns how long it took."""
+    add(fake, "anna")
+    h.wait_until(lambda: h.shown("Anna"), 10, "Anna's notification")
+    base = len(h.notify_calls(False))
+    turn_on()
+    add(fake, "bert", i=1)
+    stored(h, 2)
+    settle(h, fake)
+    add(fake, "cleo", i=2)
+    add(fake, "dora", i=3)
+    stored(h, 4)
+    settle(h, fake)
+    test.assertEqual(len(h.notify_calls(False)), base,
+                     "do-not-disturb: nothing is sent to the server:\n" + h.describe_notifications())
+    hang = fake.delay_next(1, seconds=HANG_S, path=r"^/api/v1/notifications$")
+    h.wait_until(lambda: hang.count <= 0, 5, "a poll to hang")
+    turn_off()
+    t0 = time.monotonic()
+    summary = h.wait_until(lambda: len(h.shown()) > base and h.shown()[-1], within,
+                           lambda: "a summary once do-not-disturb ended, before the next poll:\n"
+                           + h.describe_notifications())
+    took = time.monotonic() - t0
+    print(f"\nsummary {took:.1f} s after do-not-disturb ended", file=sys.stderr)
+    h.wait_polls(fake, 3, timeout=HANG_S + 10)
+    test.assertEqual(len(h.shown()[base:]), 1, "one summary, not a flood:\n" + h.describe_notifications())
+    test.assertEqual(summary.summary, "3 new mentions · 3 need you", str(summary))
+    test.assertEqual(sum(who in summary.body for who in ("Bert", "Cleo", "Dora")), 2,
+                     f"the summary names two of the people held: {summary.body!r}")
+    test.assertEqual(sorted(m["state"] for m in h.heed_list()), ["waiting"] * 4)
+    return took
+
+
 class DoNotDisturb(unittest.TestCase):
     def test_paused_nothing_shown_then_one_summary(self):
-        with Harness() as h:
-            fake = start(h)
-            add(fake, "anna")
-            h.wait_until(lambda: h.shown("Anna"), 10, "Anna's notification")
-            base = len(h.notify_calls(False))
-
+        def pause():
             h.set_paused(True)
             self.assertEqual(h.dunstctl("is-paused").strip(), "true")
-            add(fake, "bert", i=1)
-            stored(h, 2)
-            settle(h, fake)
-            add(fake, "cleo", i=2)
-            add(fake, "dora", i=3)
-            stored(h, 4)
-            settle(h, fake)
-            self.assertEqual(len(h.notify_calls(False)), base,
-                             "paused: nothing is sent to the server:\n" + h.describe_notifications())
-
-            h.set_paused(False)
-            t0 = time.monotonic()
-            summary = h.wait_until(lambda: len(h.shown()) > base and h.shown()[-1], 45,
-                                   lambda: "a summary after the pause:\n" + h.describe_notifications())
-            print(f"\nsummary {time.monotonic() - t0:.1f} s after the pause ended", file=sys.stderr)
-            settle(h, fake)
-            new = h.shown()[base:]
-            self.assertEqual(len(new), 1, "one summary, not a flood:\n" + h.describe_notifications())
-            self.assertEqual(summary.summary, "3 new mentions · 3 need you", str(summary))
-            self.assertEqual(sum(who in summary.body for who in ("Bert", "Cleo", "Dora")), 2,
-                             f"the summary names two of the people held: {summary.body!r}")
+        with Harness() as h:
+            fake = start(h)
+            held_then_one_summary(self, h, fake, pause, lambda: h.set_paused(False), SIGNALLED_S)
             self.assertEqual(h.dunst_count("displayed"), 2, "Anna's banner and the summary")
-            self.assertEqual(sorted(m["state"] for m in h.heed_list()), ["waiting"] * 4)
+            h.stop_heedd()
+
+    def test_swaync_dnd(self):
+        # A makoctl that says do-not-disturb is on PATH: heedd must not ask
+        # it, the server is not mako.
+        with Harness(notification_server="none") as h, \
+                FakeDesktop(h, server="SwayNotificationCenter", swaync=True) as desk:
+            mako = FakeMakoctl(h, modes=("default", "do-not-disturb"))
+            fake = start(h, env=mako.path_env(h))
+            held_then_one_summary(self, h, fake, lambda: desk.swaync_set_dnd(True),
+                                  lambda: desk.swaync_set_dnd(False), SIGNALLED_S)
+            self.assertTrue(desk.calls("GetDnd"), "asked through GetDnd")
+            self.assertEqual(mako.runs(), 0, "makoctl is asked only when mako is the server")
+            h.stop_heedd()
+
+    def test_xfce4_notifyd_dnd(self):
+        with Harness(notification_server="none") as h, \
+                FakeDesktop(h, server="Xfce Notify Daemon", xfconf=True) as desk:
+            fake = start(h)
+            # Other settings of the channel change nothing.
+            desk.xfconf_set("xfce4-notifyd", "/theme", "<'Default'>")
+            held_then_one_summary(
+                self, h, fake, lambda: desk.xfconf_set("xfce4-notifyd", "/do-not-disturb", "<true>"),
+                lambda: desk.xfconf_set("xfce4-notifyd", "/do-not-disturb", "<false>"), SIGNALLED_S)
+            self.assertIn(["xfce4-notifyd", "/do-not-disturb"],
+                          [c["args"] for c in desk.calls("GetProperty")])
+            h.stop_heedd()
+
+    def test_kde_inhibited(self):
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="Plasma", kde=True) as desk:
+            fake = start(h)
+            cookie = []
+            held_then_one_summary(self, h, fake, lambda: cookie.append(desk.kde_inhibit()),
+                                  lambda: desk.kde_uninhibit(cookie[0]), SIGNALLED_S)
+            h.stop_heedd()
+
+    def test_mako_mode(self):
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="mako") as desk:
+            mako = FakeMakoctl(h)
+            fake = start(h, env=mako.path_env(h))
+            held_then_one_summary(self, h, fake, lambda: mako.set_modes("default", "do-not-disturb"),
+                                  lambda: mako.set_modes("default"), MAKO_POLLED_S)
+            self.assertGreater(mako.runs(), 0)
+            # Asked again only while in do-not-disturb: now only for a show.
+            runs = mako.runs()
+            settle(h, fake)
+            self.assertEqual(mako.runs(), runs, "makoctl is not polled once do-not-disturb is over")
+            self.assertTrue(desk.calls("GetServerInformation"))
+            h.stop_heedd()
+
+    def test_mako_makoctl_hangs(self):
+        # A makoctl that never answers is killed with what it started, and
+        # heedd shows the mention as if mako were not in do-not-disturb.
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="mako"):
+            mako = FakeMakoctl(h, modes=("do-not-disturb",))
+            mako.hang()
+            fake = start(h, env=mako.path_env(h))
+            t0 = time.monotonic()
+            add(fake, "anna")
+            h.wait_until(lambda: h.shown("Anna"), 10, "Anna's notification despite makoctl")
+            self.assertLess(time.monotonic() - t0, 8)
+            self.assertTrue(h.control("status"))
+            kids = mako.children()
+            self.assertTrue(kids, "makoctl was run")
+
+            def state(pid):
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        return f.read().rsplit(")", 1)[1].split()[0]
+                except FileNotFoundError:
+                    return "gone"
+            h.wait_until(lambda: all(state(p) in ("gone", "Z") for p in kids), 5,
+                         lambda: "makoctl's children killed: " + str({p: state(p) for p in kids}))
+            h.stop_heedd()
+            kids = mako.children()
+            self.assertTrue(all(state(p) in ("gone", "Z") for p in kids),
+                            "no makoctl child outlives heedd: " + str({p: state(p) for p in kids}))
+
+    def test_gnome_show_banners(self):
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="gnome-shell"):
+            gs = FakeSettings(h)
+            gs.set("org.cinnamon.desktop.notifications", "display-notifications", "false")  # not GNOME's
+            fake = start(h, env=gs.env)
+            held_then_one_summary(
+                self, h, fake, lambda: gs.set("org.gnome.desktop.notifications", "show-banners", "false"),
+                lambda: gs.set("org.gnome.desktop.notifications", "show-banners", "true"), SIGNALLED_S)
+            h.stop_heedd()
+
+    def test_cinnamon_display_notifications(self):
+        with Harness(notification_server="none") as h, FakeDesktop(h, server="cinnamon"):
+            gs = FakeSettings(h)
+            gs.set("org.gnome.desktop.notifications", "show-banners", "false")  # not Cinnamon's
+            fake = start(h, env=gs.env)
+            held_then_one_summary(
+                self, h, fake,
+                lambda: gs.set("org.cinnamon.desktop.notifications", "display-notifications", "false"),
+                lambda: gs.set("org.cinnamon.desktop.notifications", "display-notifications", "true"),
+                SIGNALLED_S)
             h.stop_heedd()
 
     def test_no_actions_capability_body_says_how(self):

@@ -1,10 +1,15 @@
 #!/usr/bin/python3
 """heed doctor on a healthy and on a broken set-up.
 
-Healthy: four accounts on fake servers over TLS (the Bluesky one signed in
-by heed login, so its session is in the state database), good token files,
-dunst answering, a state database heedd made. Every check is ok or, where
-the sandbox has no systemd user manager, a warning: exit status 0.
+Healthy: four accounts on fake servers over TLS (the Bluesky one added by
+heed login and signed in by heedd, so its session is in the state
+database), good token files, dunst answering, a state database heedd made.
+Every check is ok or, where the sandbox has no systemd user manager, a
+warning: exit status 0.
+
+Doctor only reads: the state database it opens keeps its inode, size,
+modification time and mode, and gets no -wal or -shm; it reads the one
+heedd uses, the demo's scratch database included.
 
 Broken: a token file others can read, a token the server refuses, a
 command that gives no token, no notification server, a damaged state
@@ -15,6 +20,8 @@ the exit status is 1.
 import json
 import os
 import re
+import stat
+import time
 import sys
 import unittest
 
@@ -23,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_bluesky import FakeBluesky  # noqa: E402
 from fake_github import FakeGitHub, github_account  # noqa: E402
 from fake_x import FakeX  # noqa: E402
-from harness import Harness, build_dir, main  # noqa: E402
+from harness import Harness, build_dir, main, source_dir  # noqa: E402
 
 LINE = re.compile(r"^(ok  |warn|FAIL)  (\S.*)$")
 
@@ -44,6 +51,11 @@ class DoctorCase(unittest.TestCase):
         hits = [line for line in lines if line.startswith(level) and text in line]
         self.assertTrue(hits, f"no {level.strip()!r} line with {text!r} in:\n" + "\n".join(lines))
         return hits[0]
+
+    def listed(self, h):
+        """The mentions heed list --json shows (none while heedd is starting)."""
+        rc, out, _ = h.heed("list", "--json")
+        return json.loads(out) if rc == 0 else []
 
     def start(self, h, fake):
         fake.start()
@@ -67,6 +79,8 @@ class Doctor(DoctorCase):
             h.start_heedd()
             h.wait_until(lambda: masto.polls() and sky.polls(), 20, "first polls")
 
+            creates = sky.create_calls
+            self.assertEqual(creates, 2, "heed login's check and heedd's own sign-in")
             rc, lines, summary, out, err = self.doctor(h)
             self.assertEqual(rc, 0, out + err)
             self.assertEqual(err, "")
@@ -82,9 +96,10 @@ class Doctor(DoctorCase):
                              r"as @heed_user; \d+ of 75 requests left$")
             self.assertRegex(self.find(lines, "ok", "account sky: signed in"),
                              r"as @alice\.test; \d+ of 3000 requests left$")
-            self.assertEqual(sky.create_calls, 1, "doctor never calls createSession")
+            self.assertEqual(sky.create_calls, creates, "doctor never calls createSession")
             self.find(lines, "ok", "the session bus answers")
             self.assertRegex(self.find(lines, "ok", "notification server: dunst"), r"capabilities: .*\bactions\b")
+            self.assertIn("middle click opens the post", self.find(lines, "ok", "clicks:"))
             self.find(lines, "ok", "do-not-disturb is off (dunst is not paused)")
             self.find(lines, "ok", "is running (pid")
             self.find(lines, "ok", "passes its integrity check")
@@ -151,6 +166,47 @@ class Doctor(DoctorCase):
             self.assertNotIn("ghp_notTheRightOne", out)
             self.assertEqual(len(masto.requests_to("/api/v1/accounts/verify_credentials")), 1,
                              "only the readable token (typo) was tried")
+
+    def test_reads_without_writing(self):
+        """The state database heedd left is read, never written: same
+        inode, size, modification time and mode, no -wal or -shm."""
+        with Harness(dunst=False) as h:
+            masto = h.mastodon()
+            masto.add_mention(text_html="<p>@me a question for you</p>")
+            h.write_config([h.mastodon_account(masto)])
+            h.start_heedd()
+            h.wait_until(lambda: self.listed(h), 15, "the mention stored")
+            h.stop_heedd()
+            db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            os.chmod(db, 0o640)  # a mode doctor must not "fix" either
+            for suffix in ("-wal", "-shm"):
+                self.assertFalse(os.path.exists(db + suffix), f"heedd removed {suffix} when it stopped")
+            before = os.stat(db)
+            time.sleep(1.1)  # a write would show in the modification time
+
+            rc, lines, summary, out, err = self.doctor(h)
+            self.assertRegex(self.find(lines, "ok", f"state database {db} passes"), r"\(1 mention, 1 waiting\)")
+            after = os.stat(db)
+            for field in ("st_ino", "st_size", "st_mtime_ns", "st_mode"):
+                self.assertEqual(getattr(before, field), getattr(after, field), f"{field} of {db}")
+            self.assertEqual(stat.S_IMODE(after.st_mode), 0o640)
+            for suffix in ("-wal", "-shm", "-journal"):
+                self.assertFalse(os.path.exists(db + suffix), f"doctor made {db}{suffix}")
+
+    def test_reads_the_demo_database(self):
+        """During heedd --demo, doctor reads the demo's scratch database,
+        which heed list shows, not the (absent) default one."""
+        with Harness() as h:
+            h.start_heedd(["--demo", "--demo-file", os.path.join(source_dir(), "data", "demo", "mentions.json")],
+                          config=False)
+            h.wait_until(lambda: self.listed(h), 20, "demo mentions listed")
+            rc, lines, summary, out, err = self.doctor(h)
+            line = self.find(lines, "ok", "passes its integrity check")
+            self.assertRegex(line, r"state database /\S+/demo\.db passes its integrity check \([1-9]\d* mentions?")
+            self.assertNotIn("no state database yet", out)
+            default_db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            self.assertFalse(os.path.exists(default_db), "neither heedd --demo nor doctor made the default one")
+            h.stop_heedd()
 
     def test_systemd_states(self):
         """What doctor makes of systemctl's answers, with a systemctl that

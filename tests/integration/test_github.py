@@ -45,6 +45,50 @@ def listed_github(h):
 
 
 class GitHubNotify(unittest.TestCase):
+    def test_filters_mute_repos_kinds_and_keyword_points(self):
+        """heed.conf's filters: a muted repository (and a whole muted
+        organisation) and a muted kind are listed at 0 and never shown;
+        keyword_points raise and lower a score; heed explain names the
+        filter or keyword that did it."""
+        with Harness() as h:
+            fake = start_github(h, poll_interval=1)
+            h.write_config([github_account(fake)], poll_interval=1, extra={
+                "mute_repos": "octo-org/noisy;bots-inc/*", "mute_kinds": "assign",
+                "keyword_points": "security:+30;dependabot:-40"})
+            h.start_heedd()
+            h.wait_polls(fake, 1, timeout=15)
+            fake.add_thread(title="Please review: the noisy change", repo="octo-org/noisy")
+            fake.add_thread(title="Please review: an automated bump", repo="bots-inc/updater")
+            fake.add_thread(reason="assign", title="Assigned: triage old issues", type="Issue")
+            fake.add_thread(title="Please review: security fix for the token parser")
+            fake.add_thread(title="Please review: dependabot bumps left-pad")
+            h.wait_until(lambda: len(listed_github(h)) == 5, 15, "five threads listed")
+            h.wait_polls(fake, 3)
+            by_title = {m["text"].splitlines()[0] if m.get("text") else m.get("context"): m for m in listed_github(h)}
+            scores = {m["id"]: m["score"] for m in listed_github(h)}
+
+            def find(word):
+                ms = [m for m in listed_github(h) if word in (m.get("text", "") + (m.get("context") or ""))]
+                self.assertEqual(len(ms), 1, f"{word}: {by_title.keys()}")
+                return ms[0]
+
+            for word, why in (("noisy", "repository octo-org/noisy"), ("automated bump", "repository bots-inc/updater"),
+                              ("triage old issues", "every assign")):
+                m = find(word)
+                self.assertEqual(m["score"], 0, m)
+                rc, out, err = h.heed("explain", str(m["id"]))
+                self.assertIn(why, out, out)
+            sec, dep = find("security fix"), find("dependabot")
+            self.assertGreater(sec["score"], dep["score"] + 50, scores)
+            rc, out, err = h.heed("explain", str(sec["id"]))
+            self.assertIn('keyword "security"', out)
+            self.assertIn("+30", out)
+            shown = " ".join(n.summary + n.body for n in h.shown())
+            for word in ("noisy", "automated bump", "triage old issues"):
+                self.assertNotIn(word, shown, h.describe_notifications())
+            self.assertIn("security fix", shown, h.describe_notifications())
+            h.stop_heedd()
+
     def test_review_request_comment_and_restart(self):
         with Harness() as h:
             fake = start_watching(h, poll_interval=1)

@@ -4,19 +4,26 @@
 Mastodon's sign-in runs the whole way: heed registers itself, the
 authorisation page is "opened" (by a $BROWSER that records its argv), the
 test plays the user approving it (FakeMastodonOAuth.approve) and pipes the
-code to heed, which exchanges it with PKCE and proves the token. Bluesky,
-GitHub and X take their secret on standard input. Every case checks what
+code to heed, which exchanges it with PKCE and proves the token. X's
+sign-in goes the same way through the user's own app (--client-id, or the
+first line of input): the test plays the user with FakeX.approve, pipes
+back the callback address (or the code alone), and heed keeps the refresh
+token, with client_id in the group; heedd then renews with it. Bluesky and
+GitHub take their secret on standard input. Every case checks what
 was written (the token file's mode and content, heed.conf byte for byte
-around the new group, the state database) and, when the login fails, that
-nothing was. The secret must never appear in heed's output.
+around the new group) and, when the login fails, that nothing was. heed
+login never touches heedd's state database: the Bluesky session its check
+opens is ended again (deleteSession), also when it refuses a main
+password, and heedd signs in itself. The secret must never appear in
+heed's output.
 """
 
+import base64
 import json
 import pty
 import os
 import re
 import select
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -29,7 +36,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fake_bluesky import FakeBluesky  # noqa: E402
 from fake_github import FakeGitHub  # noqa: E402
 from fake_oauth import OOB, FakeMastodonOAuth, s256  # noqa: E402
+from fake_x import REDIRECT as X_REDIRECT  # noqa: E402
+from fake_x import SCOPES as X_SCOPES  # noqa: E402
 from fake_x import FakeX  # noqa: E402
+from fake_x import s256 as x_s256  # noqa: E402
 from harness import PYTHON, Harness, build_dir, main  # noqa: E402
 
 SCOPES = "read:notifications read:statuses read:accounts read:follows"
@@ -77,6 +87,22 @@ elif cmd == "clear":
 with open(db, "w") as f:
     json.dump(data, f)
 '''
+
+
+class MainPasswordBluesky(FakeBluesky):
+    """A PDS where the password typed is the account's main one: the access
+    token of the session it opens says scope com.atproto.access, as the
+    reference PDS marks a main-password session."""
+
+    def _new_session(self):
+        session = super()._new_session()
+        claims = json.dumps({"scope": "com.atproto.access", "sub": self.did}).encode()
+        payload = base64.urlsafe_b64encode(claims).decode().rstrip("=")
+        access = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ." + payload + ".sig"
+        with self._lock:
+            self._access[access] = "valid"
+        session["accessJwt"] = access
+        return session
 
 
 class Login:
@@ -409,23 +435,47 @@ class SecretLogins(LoginCase):
             conf = self.read(self.conf_path(h))
             self.assertIn(f"[account alice.test]\nnetwork = bluesky\nserver = {fake.base_url}\n"
                           f"identifier = alice.test\ntoken_file = {token_path}\nca_file = {fake.ca_file}\n", conf)
-            self.assertIn(db, p.stdout, "says the session goes to the state database")
 
-            # The session is kept for heedd, which then does not sign in again.
-            with sqlite3.connect(db) as c:
-                [(state,)] = c.execute("SELECT state FROM account WHERE name = 'alice.test'").fetchall()
-            state = json.loads(state)
-            self.assertEqual(state["did"], fake.did)
-            self.assertEqual(state["login_identifier"], "alice.test")
-            self.assertEqual(state["login_server"], fake.base_url)
-            self.assert_quiet_about(state["accessJwt"], p.stdout, p.stderr)
+            # The session the check opened was ended at once, with its own
+            # refresh token, and nothing went to heedd's state database.
+            with fake._lock:
+                issued = list(fake._refresh)
+            self.assertEqual(len(issued), 1, "one session was opened")
+            self.assertEqual(fake.deleted_sessions, issued, "and ended with its refresh token")
+            [deleted] = fake.requests_to("/xrpc/com.atproto.server.deleteSession", method="POST")
+            self.assertEqual(deleted.status, 200)
+            self.assertFalse(os.path.exists(db), "heed login never touches the state database")
+            self.assertFalse(os.path.exists(os.path.dirname(db)), "nor makes its directory")
+            self.assertNotIn(db, p.stdout, "the plan says nothing about the state database")
+
+            # heedd signs in itself with the app password.
             fake.add_mention(text="@alice.test are you there?")
             h.config_path = self.conf_path(h)
             h.start_heedd()
             h.wait_until(lambda: fake.polls(), 15, "a Bluesky poll")
-            self.assertEqual(fake.access_tokens_used()[0], state["accessJwt"])
-            self.assertEqual(fake.create_calls, 2, "heedd reused the session from heed login")
+            self.assertEqual(fake.create_calls, 3, "heedd made its own session")
             h.stop_heedd()
+
+    def test_bluesky_main_password_refused_after_ending_its_session(self):
+        with Harness(dunst=False) as h:
+            fake = MainPasswordBluesky().start()
+            h.fakes.append(fake)
+            args = ["bluesky", "alice.test", "--server", fake.base_url, "--ca-file", fake.ca_file]
+            p = self.login(h, args, fake.password)
+            self.assertEqual(p.returncode, 1, p.stdout)
+            self.assertIn("main password, not an app password", p.stderr)
+            self.assertIn("make an app password", p.stderr)
+            self.assertEqual(fake.create_calls, 1)
+            # The session the main password opened is not left open.
+            with fake._lock:
+                issued = list(fake._refresh)
+            self.assertEqual(len(issued), 1)
+            self.assertEqual(fake.deleted_sessions, issued)
+            [deleted] = fake.requests_to("/xrpc/com.atproto.server.deleteSession", method="POST")
+            self.assertEqual(deleted.status, 200)
+            self.assert_nothing_written(h, None, "alice.test")
+            db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            self.assertFalse(os.path.exists(db))
 
     def test_github(self):
         with Harness(dunst=False) as h:
@@ -451,23 +501,8 @@ class SecretLogins(LoginCase):
                           f"token_file = {token_path}\nca_file = {fake.ca_file}\n", conf)
             rc, out, err = h.heed("check-config")
             self.assertEqual(rc, 0, err)
-
-    def test_x(self):
-        with Harness(dunst=False) as h:
-            fake = FakeX().start()
-            h.fakes.append(fake)
-            args = ["x", "--server", fake.base_url, "--ca-file", fake.ca_file, "--name", "bird"]
-            p = self.login(h, args, "not-the-token")
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("refused the token (HTTP 401: Unauthorized)", p.stderr)
-            self.assert_nothing_written(h, None, "bird")
-
-            p = self.login(h, args, fake.token)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn("tweet.read and users.read", p.stdout)
-            self.assertIn("Signed in: @heed_user", p.stdout)
-            self.assertEqual(len(fake.me_requests()), 2)
-            self.assert_token_file(os.path.join(self.conf_dir(h), "bird.token"), fake.token)
+            db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            self.assertFalse(os.path.exists(db), "heed login never touches the state database")
 
     def test_keyring(self):
         with Harness(dunst=False) as h:
@@ -586,6 +621,160 @@ class SecretLogins(LoginCase):
             p = h.run([os.path.join(build_dir(), "heed"), "login", "x", "--name", "../evil"], input="t\n")
             self.assertEqual(p.returncode, 1)
             self.assertIn("cannot be an account name", p.stderr)
+
+
+class XLogin(LoginCase):
+    def x_login(self, h, fake, *extra, client_id=True, answer="address", approve=None, env=None):
+        """heed login x up to the authorisation page, then what the user
+        pastes: the callback address, its code alone, or a given string.
+        Returns (rc, out, err, authorize_url, callback)."""
+        browser_env = {"BROWSER": f"{PYTHON} {h.recorder}"}
+        browser_env.update(env or {})
+        args = ["x", "--server", fake.base_url, "--ca-file", fake.ca_file, "--name", "bird", *extra]
+        if client_id:
+            args += ["--client-id", fake.client_id]
+        run = Login(h, args, env=browser_env)
+        if not client_id:
+            run.wait_for(r"(Keys and tokens)")
+            run.p.stdin.write((fake.client_id + "\n").encode())
+            run.p.stdin.flush()
+        url = run.wait_for(r"\n  (https://\S+/i/oauth2/authorize\?\S+)\n")
+        callback = fake.approve(url, **(approve or {}))
+        if answer == "address":
+            line = callback
+        elif answer == "code":
+            line = urllib.parse.parse_qs(urllib.parse.urlsplit(callback).query)["code"][0]
+        else:
+            line = answer
+        rc, out, err = run.finish(line)
+        return rc, out, err, url, callback
+
+    def test_sign_in_keeps_the_refresh_token_and_heedd_renews_with_it(self):
+        with Harness() as h:
+            fake = FakeX().start()
+            h.fakes.append(fake)
+            rc, out, err, url, callback = self.x_login(h, fake)
+            self.assertEqual(rc, 0, f"stdout:\n{out}\nstderr:\n{err}")
+
+            # The page: X's own (x.com), opened through $BROWSER, PKCE S256, a state.
+            self.assertTrue(url.startswith("https://x.com/i/oauth2/authorize?"), url)
+            self.assertEqual(h.opened_urls(), [url])
+            q = {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).items()}
+            self.assertEqual(q["response_type"], "code")
+            self.assertEqual(q["client_id"], fake.client_id)
+            self.assertEqual(q["redirect_uri"], X_REDIRECT)
+            self.assertEqual(q["scope"], X_SCOPES)
+            self.assertEqual(q["code_challenge_method"], "S256")
+            self.assertRegex(q["state"], r"^[A-Za-z0-9_-]{43}$")
+            # What to do was said: the app's settings, the callback address, the cost.
+            self.assertIn("Native App", out)
+            self.assertIn(f"callback URI / redirect URL: {X_REDIRECT}", out)
+            self.assertIn("paid", out)
+
+            # The code was exchanged as a public client, with the verifier.
+            [tok] = fake.token_requests
+            self.assertEqual(tok["grant_type"], "authorization_code")
+            self.assertEqual(tok["client_id"], fake.client_id)
+            self.assertEqual(tok["redirect_uri"], X_REDIRECT)
+            self.assertEqual(x_s256(tok["code_verifier"]), q["code_challenge"])
+            [tok_req] = fake.token_answers()
+            self.assertIsNone(tok_req.header("authorization"))
+            # The access token was proven once; the refresh token is what is kept.
+            [access] = list(fake.access_tokens)
+            self.assertEqual([r.header("authorization") for r in fake.me_requests()], [f"Bearer {access}"])
+            refresh = fake.live_refresh_token()
+            token_path = os.path.join(self.conf_dir(h), "bird.token")
+            self.assert_token_file(token_path, refresh)
+            conf = self.read(self.conf_path(h))
+            self.assertIn(f"[account bird]\nnetwork = x\nserver = {fake.base_url}\nclient_id = {fake.client_id}\n"
+                          f"token_file = {token_path}\nca_file = {fake.ca_file}\n", conf)
+            self.assertIn("Signed in: @heed_user", out)
+            self.assertIn(f"the refresh token to {token_path}", out)
+            self.assert_quiet_about(refresh, out, err)
+            self.assert_quiet_about(access, out, err)
+            self.assertEqual(fake.revoked, [])
+            db = os.path.join(h.env["XDG_STATE_HOME"], "heed", "heed.db")
+            self.assertFalse(os.path.exists(db), "heed login never touches the state database")
+            rc2, out2, err2 = h.heed("check-config")
+            self.assertEqual(rc2, 0, err2)
+
+            # heedd renews with it, and polls with the access token it gets.
+            h.config_path = self.conf_path(h)
+            h.start_heedd()
+            h.wait_until(lambda: fake.polls(), 15, "an X poll")
+            [first] = fake.refreshes()
+            self.assertEqual(first["refresh_token"], refresh)
+            self.assertNotIn(f"Bearer {access}", [r.header("authorization") for r in fake.polls()])
+            for t in (refresh, access):
+                self.assertNotIn(t, h.heedd_log())
+            # doctor reads heedd's session, and renews nothing itself.
+            rc3, out3, err3 = h.heed("doctor", timeout=30)
+            self.assertIn("account bird: signed in", out3)
+            self.assertEqual(len(fake.refreshes()), 1)
+            h.stop_heedd()
+
+    def test_client_id_asked_and_code_alone(self):
+        with Harness(dunst=False) as h:
+            fake = FakeX().start()
+            h.fakes.append(fake)
+            rc, out, err, url, _ = self.x_login(h, fake, "--no-browser", client_id=False, answer="code")
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(h.opened_urls(), [], "--no-browser opens nothing")
+            self.assertIn(f"client_id = {fake.client_id}\n", self.read(self.conf_path(h)))
+            self.assert_token_file(os.path.join(self.conf_dir(h), "bird.token"), fake.live_refresh_token())
+
+    def test_refusals_write_nothing(self):
+        with Harness(dunst=False) as h:
+            fake = FakeX().start()
+            h.fakes.append(fake)
+            # The address of another sign-in (its state is not this one's).
+            rc, out, err, _, callback = self.x_login(h, fake, answer=f"{X_REDIRECT}?state=forged&code=abc")
+            self.assertEqual(rc, 1, out)
+            self.assertIn("not from this sign-in", err)
+            self.assertEqual(fake.token_requests, [])
+            self.assert_nothing_written(h, None, "bird")
+            # The user pressed Cancel.
+            rc, out, err, _, _ = self.x_login(h, fake, approve={"deny": True})
+            self.assertEqual(rc, 1, out)
+            self.assertIn("did not authorise heed (access_denied)", err)
+            self.assertEqual(fake.token_requests, [])
+            # A code X does not know.
+            rc, out, err, _, _ = self.x_login(h, fake, answer="bm90LXRoZS1jb2Rl")
+            self.assertEqual(rc, 1, out)
+            self.assertIn("refused the code", err)
+            self.assertIn("invalid_request", err)
+            self.assertEqual(fake.access_tokens, {})
+            # offline.access not granted: no refresh token, nothing kept.
+            rc, out, err, _, _ = self.x_login(h, fake, approve={"scopes": ["tweet.read", "users.read"]})
+            self.assertEqual(rc, 1, out)
+            self.assertIn("gave no refresh token", err)
+            self.assertIn("offline.access", err)
+            self.assertEqual(fake.me_requests(), [], "an access token that heedd could not renew is not kept")
+            # tweet.read not granted: the refresh token is given back.
+            rc, out, err, _, _ = self.x_login(h, fake, approve={"scopes": ["users.read", "offline.access"]})
+            self.assertEqual(rc, 1, out)
+            self.assertIn("without tweet.read", err)
+            self.assertEqual(len(fake.revoked), 1)
+            self.assertEqual(fake.live_refresh_token(), None)
+            self.assert_nothing_written(h, None, "bird")
+            # The access token does not work (an app without access to the
+            # API): said as such, and the refresh token is given back.
+            fake.fail_next(1, status=403, path=r"^/2/users/me$")
+            rc, out, err, _, _ = self.x_login(h, fake)
+            self.assertEqual(rc, 1, out)
+            self.assertIn("refused the access token (HTTP 403", err)
+            self.assertIn("user-context", err)
+            self.assertEqual(len(fake.revoked), 2)
+            self.assertEqual(fake.live_refresh_token(), None)
+            self.assert_nothing_written(h, None, "bird")
+            # A client id that cannot be one: said before anything is sent.
+            before = len(fake.requests)
+            p = h.run([os.path.join(build_dir(), "heed"), "login", "x", "--server", fake.base_url,
+                       "--client-id", "two words"], input="x\n")
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("is not a client id", p.stderr)
+            self.assertEqual(len(fake.requests), before)
+            self.assert_nothing_written(h, None, "x")
 
 
 if __name__ == "__main__":

@@ -11,16 +11,38 @@ Mastodon has a mention), `reload` re-reads the configuration, a daemon that
 stops feeding the watchdog on purpose (the test-stall hook) is killed and
 restarted by systemd, and `stop` is clean.
 
+The sandbox: heedd runs with the unit's restrictions (no_new_privs, a
+seccomp filter, umask 0077, a read-only file system but for its own
+directories; this manager runs as root, so the mount namespace is applied
+too), still polls with a token from token_command, and a link it opens runs
+in a transient service of the user manager (heed-open-*.service, Type=exec,
+ExitType=cgroup) with none of that: no no_new_privs, no seccomp filter, the
+manager's umask, heedd's display and bus, the URL exactly as checked (the
+manager would expand ${HOME} and $$ in it), and a child that outlives the
+opener. (Before, links ran in a scope forked from heedd, with all of it.)
+
+Opening (no manager needed): a link goes to the desktop portal's
+OpenURI when a portal is on the bus and open_command is not set; a
+configured open_command is used whatever else is there; a failure says what
+was tried and what to do.
+
 Running a user manager where PID 1 is not systemd (a CI container):
   - it refuses to start unless /run/systemd/system exists; the test creates it
     (and removes it afterwards) under a lock, so two runs do not race;
+  - the unit's mount namespace needs the "inaccessible" nodes PID 1 makes at
+    boot (/run/systemd/inaccessible/{reg,dir,chr,blk,fifo,sock}); the test
+    makes them the same way, and removes them and /run/systemd/unit-root
+    afterwards if they were not there before;
   - a manager adopts every process of the cgroup it starts in (it moves them
     into its init.scope), so it is started in a fresh child cgroup of the
     test's own and never in a shared one;
   - it gets its own XDG_RUNTIME_DIR (its notify and private sockets live
     there) and logs to the console, here a file;
-  - heedd gets its environment (the harness's directories and session bus,
-    HEED_TEST_HOOKS=1) and a 6 s watchdog from a drop-in.
+  - heedd gets its environment (the harness's directories, session bus and
+    display, HEED_TEST_HOOKS=1) and a 6 s watchdog from a drop-in;
+  - the test's temporary directories are not under /tmp but in
+    $HEED_BUILD_DIR/it-tmp (setUpModule), since the unit's PrivateTmp=yes
+    would hide them from heedd.
 This needs root (for /run/systemd/system and the cgroups). When the manager
 cannot run, the test fails and says why; it never skips.
 """
@@ -29,22 +51,93 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Harness, build_dir, main  # noqa: E402
+from harness import PYTHON, Harness, build_dir, main  # noqa: E402
 
 WATCHDOG_SEC = 6
 RUN_SYSTEMD = "/run/systemd/system"
+INACCESSIBLE = "/run/systemd/inaccessible"
+UNIT_ROOT = "/run/systemd/unit-root"
 LOCK_PATH = "/run/lock/heed-test-systemd.lock"
-TOOLS = ["systemctl", "systemd-analyze", "cmake"]
+TOOLS = ["systemctl", "systemd-analyze", "systemd-run", "cmake"]
+
+# Set as open_command: a stand-in for a browser that records where it runs
+# (cgroup, no_new_privs, seccomp, umask, environment), then leaves a child
+# behind, as a browser that detaches does, and exits at once. The child
+# records itself 2 s later, if it is still alive.
+OPENER = """#!/usr/bin/python3
+import json, os, sys, time
+out = sys.argv[1]
+def write(path, data):
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f)
+    os.replace(path + ".tmp", path)
+status = {}
+with open("/proc/self/status") as f:
+    for line in f:
+        k, _, v = line.partition(":")
+        status[k] = v.strip()
+with open("/proc/self/cgroup") as f:
+    cgroup = f.read()
+write(out, {"argv": sys.argv[2:], "pid": os.getpid(), "cgroup": cgroup,
+            "NoNewPrivs": status.get("NoNewPrivs"), "Seccomp": status.get("Seccomp"),
+            "Umask": status.get("Umask"),
+            "env": {k: os.environ.get(k) for k in ("DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "NOTIFY_SOCKET",
+                                                  "WATCHDOG_USEC", "INVOCATION_ID", "XDG_STATE_HOME")}})
+if os.fork() == 0:
+    time.sleep(2)
+    write(out + ".child", {"pid": os.getpid()})
+    os._exit(0)
+"""
+
+
+def proc_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def cgroup_units(cgroup_text):
+    """The innermost unit (*.service, *.scope) of each line of a
+    /proc/PID/cgroup."""
+    units = set()
+    for line in cgroup_text.splitlines():
+        names = re.findall(r"/([^/]+\.(?:service|scope))(?=/|$)", line.split(":", 2)[-1])
+        if names:
+            units.add(names[-1])
+    return units
+
+
+def read_json(path):
+    """The JSON in path, or None while it does not exist."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def setUpModule():
+    """Every temporary directory of this run (the Harness's, the fake
+    servers' certificates, made once per process) outside /tmp and
+    /var/tmp, which heed.service's PrivateTmp=yes hides from heedd."""
+    d = os.path.join(os.path.abspath(build_dir()), "it-tmp")
+    os.makedirs(d, exist_ok=True)
+    tempfile.tempdir = d
 
 
 def find_systemd():
@@ -95,6 +188,8 @@ class UserManager:
         self.proc = None
         self.lock_fd = None
         self.made_run_systemd = False
+        self.made_inaccessible = False
+        self.had_unit_root = True
         self.cgroups = []
 
     # ---------------------------------------------------------------- setup
@@ -107,6 +202,10 @@ class UserManager:
         if not os.path.isdir(RUN_SYSTEMD):
             os.makedirs(RUN_SYSTEMD)
             self.made_run_systemd = True
+        if not os.path.isdir(INACCESSIBLE):
+            self._make_inaccessible()
+            self.made_inaccessible = True
+        self.had_unit_root = os.path.isdir(UNIT_ROOT)
         self._make_cgroups()
         os.makedirs(self.runtime_dir, mode=0o700, exist_ok=True)
         os.chmod(self.runtime_dir, 0o700)
@@ -157,6 +256,22 @@ class UserManager:
                 if e.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
                     raise AssertionError(f"cannot lock {LOCK_PATH} (another test_systemd running?): {e}")
                 time.sleep(0.2)
+
+    @staticmethod
+    def _make_inaccessible():
+        """What PID 1 makes at boot (mount-setup.c): one node of each type,
+        mode 0000, that systemd mounts over paths a unit must not reach."""
+        os.makedirs(INACCESSIBLE, mode=0o755)
+        d = INACCESSIBLE
+        os.close(os.open(os.path.join(d, "reg"), os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0))
+        os.mkdir(os.path.join(d, "dir"), 0)
+        os.mkfifo(os.path.join(d, "fifo"), 0)
+        os.mknod(os.path.join(d, "chr"), 0o0020000, os.makedev(0, 0))
+        os.mknod(os.path.join(d, "blk"), 0o0060000, os.makedev(0, 0))
+        with socket.socket(socket.AF_UNIX) as s:
+            s.bind(os.path.join(d, "sock"))
+        for name in os.listdir(d):
+            os.chmod(os.path.join(d, name), 0)
 
     def _make_cgroups(self):
         dirs = cgroup_dirs()
@@ -238,6 +353,23 @@ class UserManager:
                 except OSError as e:
                     print(f"test_systemd: cannot remove cgroup {dirpath}: {e}", file=sys.stderr)
         self.cgroups = []
+        if self.made_inaccessible:
+            try:
+                for name in os.listdir(INACCESSIBLE):
+                    p = os.path.join(INACCESSIBLE, name)
+                    (os.rmdir if name == "dir" else os.unlink)(p)
+                os.rmdir(INACCESSIBLE)
+            except OSError as e:
+                print(f"test_systemd: cannot remove {INACCESSIBLE}: {e}", file=sys.stderr)
+            self.made_inaccessible = False
+        if not self.had_unit_root:
+            try:
+                os.rmdir(UNIT_ROOT)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                print(f"test_systemd: cannot remove {UNIT_ROOT}: {e}", file=sys.stderr)
+            self.had_unit_root = True
         if self.made_run_systemd:
             try:
                 os.rmdir(RUN_SYSTEMD)
@@ -323,7 +455,7 @@ class Systemd(unittest.TestCase):
         d = os.path.join(h.env["XDG_CONFIG_HOME"], "systemd", "user", "heed.service.d")
         os.makedirs(d, exist_ok=True)
         env = {k: h.env[k] for k in ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME",
-                                     "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS", "LANG", "TZ")}
+                                     "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "LANG", "TZ")}
         env["HEED_TEST_HOOKS"] = "1"
         lines = ["# Written by tests/integration/test_systemd.py.", "[Service]"]
         lines += [f'Environment="{k}={v}"' for k, v in env.items()]
@@ -350,8 +482,17 @@ class Systemd(unittest.TestCase):
 
             # heedd's world: a fake Mastodon with nothing yet, the config and
             # a drop-in with the harness's environment and a short watchdog.
+            # The token comes from token_command, which heedd runs inside
+            # its sandbox; links go to the OPENER stand-in.
             fake = h.mastodon()
-            h.write_config([h.mastodon_account(fake)], poll_interval=1)
+            account = h.mastodon_account(fake)
+            account["token_command"] = "/bin/cat " + h.write_token("work", account.pop("token"))
+            opener = h.path("opener.py")
+            with open(opener, "w") as f:
+                f.write(OPENER)
+            os.chmod(opener, 0o755)
+            h.write_config([account], poll_interval=1,
+                           open_command=[PYTHON, opener, h.path("opened.json"), "%u"])
             heedd_log = h.path("logs", "heedd.service.log")
             self.write_dropin(h, heedd_log)
             # heed (the CLI) talks to the service's socket.
@@ -375,6 +516,58 @@ class Systemd(unittest.TestCase):
                 m.close()
             if problems:
                 self.fail("install layout:\n  " + "\n  ".join(problems))
+
+    def check_sandbox(self, h, m, pid, fake, nid):
+        """heedd runs sandboxed; a link it opens does not."""
+        st = proc_status(pid)
+        self.assertEqual((st["NoNewPrivs"], st["Seccomp"], st["Umask"]), ("1", "2", "0077"),
+                         "heedd runs with no_new_privs, a seccomp filter and umask 0077")
+        mounts = {}
+        with open(f"/proc/{pid}/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                mounts[fields[4]] = fields[5].split(",")
+        state_dir = os.path.join(h.env["XDG_STATE_HOME"], "heed")
+        self.assertIn("ro", mounts.get("/", []), "ProtectSystem=strict: / is read-only for heedd")
+        self.assertIn("rw", mounts.get(state_dir, []), f"{state_dir} is writable for heedd: {mounts}")
+        self.assertIn("rw", mounts.get(os.path.join(h.env["XDG_RUNTIME_DIR"], "heed"), []),
+                      "the control socket's directory is writable for heedd")
+        heedd_invocation = m.show("heed", "InvocationID")["InvocationID"]
+
+        url = fake.status_url(nid)
+        mid = next(x["id"] for x in h.heed_list() if x.get("url") == url)
+        rc, out, err = h.heed("open", str(mid))
+        self.assertEqual((rc, out), (0, f"Opened {url}\n"), err)
+        opened = h.path("opened.json")
+        rec = h.wait_until(lambda: read_json(opened), 15, "the opener to record itself")
+        self.assertEqual(rec["argv"], [url], "the URL arrives as it was checked, ${HOME} and $$ unexpanded")
+        units = cgroup_units(rec["cgroup"])
+        self.assertEqual(len(units), 1, rec["cgroup"])
+        opener_unit = units.pop()
+        self.assertRegex(opener_unit, r"^heed-open-[0-9a-f]{16}\.service$",
+                         f"the link runs in a service of the user manager, not in heed.service or a scope "
+                         f"forked from it:\n{rec['cgroup']}")
+        self.assertEqual((rec["NoNewPrivs"], rec["Seccomp"]), ("0", "0"),
+                         "the browser has neither no_new_privs nor heedd's seccomp filter")
+        self.assertNotEqual(rec["Umask"], "0077", "the browser has the manager's umask, not heedd's")
+        env = rec["env"]
+        self.assertEqual((env["DISPLAY"], env["DBUS_SESSION_BUS_ADDRESS"], env["XDG_STATE_HOME"]),
+                         (h.env["DISPLAY"], h.env["DBUS_SESSION_BUS_ADDRESS"], h.env["XDG_STATE_HOME"]),
+                         "the browser gets heedd's display, bus and directories")
+        self.assertIsNone(env["NOTIFY_SOCKET"])
+        self.assertIsNone(env["WATCHDOG_USEC"])
+        self.assertTrue(env["INVOCATION_ID"] and env["INVOCATION_ID"] != heedd_invocation,
+                        f"the opener's unit has its own invocation, {env['INVOCATION_ID']!r}")
+
+        # The opener has exited; its child (the browser) keeps the service
+        # alive (ExitType=cgroup) and is not killed with the opener.
+        info = m.show(opener_unit, "Type", "ExitType", "ActiveState", "CollectMode")
+        self.assertEqual((info["Type"], info["ExitType"], info["CollectMode"]),
+                         ("exec", "cgroup", "inactive-or-failed"), info)
+        h.wait_until(lambda: os.path.exists(opened + ".child"), 15, "the opener's child to outlive it")
+        # --collect: once the browser is gone, so is the unit.
+        h.wait_until(lambda: m.show(opener_unit, "LoadState")["LoadState"] == "not-found", 15,
+                     lambda: f"{opener_unit} to be collected: {m.show(opener_unit, 'LoadState', 'ActiveState')}")
 
     def run_service(self, h, m, fake, unit, sock, heedd_log):
         # The installed unit, linked into the manager's search path as
@@ -406,13 +599,17 @@ class Systemd(unittest.TestCase):
         self.assertEqual(len(status_lines), 1, st)
         self.assertIn("nobody waiting", status_lines[0])
 
+        # Its link has what the user manager would expand in a command line.
         nid = fake.add_mention(acct="alice@fake.social", display_name="Alice Example",
-                               text_html="<p>Can you review my talk proposal?</p>")
+                               text_html="<p>Can you review my talk proposal?</p>",
+                               status_extra={"url": f"{fake.base_url}/@alice/1?q=${{HOME}}&r=$$"})
         h.wait_until(lambda: "1 person waiting" in m.show("heed", "StatusText")["StatusText"], 20,
                      lambda: "StatusText with 1 person waiting, have "
                      + repr(m.show("heed", "StatusText")["StatusText"]))
         st = m.systemctl("status", "heed", check=False).stdout
         self.assertRegex(st, r'Status: "1 person waiting')
+
+        self.check_sandbox(h, m, pid, fake, nid)
 
         # reload: SIGHUP, RELOADING=1 ... READY=1; a second account appears.
         h.write_config([h.mastodon_account(fake), h.mastodon_account(fake, name="second")], poll_interval=1)
@@ -463,6 +660,83 @@ class Systemd(unittest.TestCase):
         self.assertFalse(os.path.exists(sock), "heedd removed its control socket")
         rc, out, err = h.heed("status")
         self.assertEqual(rc, 3, err)
+
+
+class Opening(unittest.TestCase):
+    """Where a link goes when heedd is not under systemd (no INVOCATION_ID):
+    the portal, else the configured command or the desktop's handler."""
+
+    def no_handler_env(self, h):
+        """heedd's environment with nothing that could open https: no
+        desktop files (XDG_DATA_DIRS), no xdg-open or gio (PATH)."""
+        empty = h.path("nothing")
+        os.makedirs(empty, exist_ok=True)
+        return {"XDG_DATA_DIRS": empty, "PATH": empty}
+
+    def start(self, h, open_command, env=None):
+        """heedd with one mention; returns (url, id)."""
+        fake = getattr(self, "fake", None) or h.mastodon()
+        self.fake = fake
+        h.write_config([h.mastodon_account(fake)], poll_interval=1, open_command=open_command)
+        h.start_heedd(env=env)
+        if not h.heed_list():
+            nid = fake.add_mention(acct="alice@fake.social", display_name="Alice Example",
+                                   text_html="<p>Can you look at this?</p>")
+            h.wait_until(lambda: fake.status_url(nid) in h.listed_urls(), 20, "the mention to be stored")
+        m = h.heed_list()[0]
+        return m["url"], m["id"]
+
+    def test_portal_opens_the_link(self):
+        from fake_portal import FakePortal
+        with Harness(dunst=False) as h:
+            portal = FakePortal(h).start()
+            try:
+                url, mid = self.start(h, open_command=False, env=self.no_handler_env(h))
+                rc, out, err = h.heed("open", str(mid))
+                self.assertEqual((rc, out), (0, f"Opened {url}\n"), err)
+                self.assertEqual(portal.calls(), [("", url, {})],
+                                 "OpenURI(parent_window \"\", the checked URL, no options)")
+            finally:
+                portal.stop()
+
+    def test_configured_command_is_used_whatever_else_is_there(self):
+        from fake_portal import FakePortal
+        with Harness(dunst=False) as h:
+            portal = FakePortal(h).start()
+            try:
+                url, mid = self.start(h, open_command=None)     # the harness's recorder
+                rc, out, err = h.heed("open", str(mid))
+                self.assertEqual(rc, 0, err)
+                h.wait_until(lambda: h.opened_urls() == [url], 10, "the recorder to get the URL")
+                self.assertEqual(portal.calls(), [], "open_command is the user's choice: not the portal")
+            finally:
+                portal.stop()
+
+    def test_without_portal_or_systemd(self):
+        with Harness(dunst=False) as h:
+            # The configured command, directly.
+            url, mid = self.start(h, open_command=None)
+            rc, out, err = h.heed("open", str(mid))
+            self.assertEqual(rc, 0, err)
+            h.wait_until(lambda: h.opened_urls() == [url], 10, "the recorder to get the URL")
+            h.stop_heedd()
+
+            # A configured command that is not there: the error names it
+            # and says what to change.
+            self.start(h, open_command=["heed-no-such-browser", "--new-tab", "%u"])
+            rc, out, err = h.heed("open", str(mid))
+            self.assertEqual(rc, 1, out)
+            self.assertIn("cannot open URL: heed-no-such-browser not found; check open_command in heed.conf",
+                          err)
+            h.stop_heedd()
+
+            # Nothing at all: no portal, no handler, no open_command.
+            self.start(h, open_command=False, env=self.no_handler_env(h))
+            rc, out, err = h.heed("open", str(mid))
+            self.assertEqual(rc, 1, out)
+            self.assertIn("cannot open URL: no desktop portal on the session bus, ", err)
+            self.assertIn("; set open_command in heed.conf, or install xdg-utils and choose a default browser",
+                          err)
 
 
 if __name__ == "__main__":

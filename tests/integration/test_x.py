@@ -5,6 +5,13 @@ neither repeats it nor asks /2/users/me again, a downtime of 250 mentions is
 caught up across pages, one of more than 800 (all X keeps reachable) is
 caught up as far as it goes with one "gap" notice, and the user's own
 replies read back mark mentions answered.
+
+With client_id (what heed login x writes) the token file holds a refresh
+token: heedd renews the 2-hour access token before it expires and after a
+401, saves the rotated refresh token at once (a heedd killed right after a
+refresh must not use a spent one: the fake refuses reuse), and an account
+whose refresh token X refuses needs the user, with a message that says to
+sign in again. No token ever reaches the log.
 """
 
 import os
@@ -177,6 +184,133 @@ class XNetwork(unittest.TestCase):
             self.assertGreaterEqual(len(hist), 1)
             self.assertEqual(hist[0].param("max_results"), "100")
             self.assertEqual(len(fake.me_requests()), 1)
+            h.stop_heedd()
+
+
+def oauth_account(fake, refresh, name="bird", **extra):
+    """An [account] with client_id: the token file holds a refresh token."""
+    return x_account(fake, name=name, token=refresh, client_id=fake.client_id, **extra)
+
+
+def account_status(h, name="bird"):
+    return {a["name"]: a for a in h.control("status")["accounts"]}[name]
+
+
+class XSession(unittest.TestCase):
+    def assert_no_tokens_logged(self, h, fake):
+        log = h.heedd_log()
+        with fake._lock:
+            tokens = list(fake.access_tokens) + list(fake.refresh_tokens)
+        for t in tokens:
+            self.assertNotIn(t, log, "a token reached heedd's log")
+
+    def test_refreshes_before_expiry_and_saves_the_rotated_token_at_once(self):
+        with Harness() as h:
+            # Access tokens last 8 s here (7200 on X): renewed at 6 s.
+            fake = start_fake(h, access_expires_in=8)
+            refresh0 = fake.issue_refresh_token()
+            h.write_config([oauth_account(fake, refresh0)], poll_interval=1)
+            h.start_heedd()
+            h.wait_until(lambda: len(fake.refreshes()) >= 3, 30, "three refreshes")
+            tid = fake.add_mention(username="alice", name="Alice Example", text="@heed_user still there?")
+            h.wait_until(lambda: fake.tweet_url(tid) in h.listed_urls(), 15, "the mention, hours later on X")
+
+            # Never a request with an expired token: each one was renewed in time.
+            api = [r for r in fake.requests if r.path.startswith("/2/users/")]
+            self.assertGreater(len(api), 6)
+            self.assertEqual([r.raw_path for r in api if r.status == 401], [])
+            # Each refresh used the token the one before handed out, once.
+            used = [f["refresh_token"] for f in fake.refreshes()]
+            self.assertEqual(used[0], refresh0)
+            self.assertEqual(len(set(used)), len(used), "a refresh token was used twice")
+            self.assertEqual({r.status for r in fake.token_answers()}, {200})
+            for f in fake.refreshes():
+                self.assertEqual(f["client_id"], fake.client_id)
+            self.assertEqual(account_status(h)["health"], "ok")
+
+            # Killed at once after a refresh: the rotated token was saved with
+            # that step (before the request that uses the new access token is
+            # sent), so the next start does not spend a used one.
+            n = len(fake.token_answers())
+            h.wait_until(lambda: len(fake.token_answers()) > n, 15, "another refresh")
+            with fake._lock:
+                newest = list(fake.access_tokens)[-1]
+            h.wait_until(lambda: any(r.header("authorization") == f"Bearer {newest}" for r in fake.requests), 15,
+                         "a request with the new access token")
+            h.kill_heedd()
+            live = fake.live_refresh_token()
+            n = len(fake.refreshes())
+            h.start_heedd()
+            h.wait_until(lambda: len(fake.token_answers()) > n, 20, "a refresh after the restart")
+            h.wait_polls(fake, 2)
+            self.assertEqual(fake.refreshes()[n]["refresh_token"], live,
+                             "the restarted heedd renewed with the token saved last")
+            self.assertEqual({r.status for r in fake.token_answers()}, {200})
+            self.assertEqual(account_status(h)["health"], "ok")
+            self.assertEqual(len(fake.me_requests()), 1, "who the user is was asked once")
+            self.assert_no_tokens_logged(h, fake)
+            h.stop_heedd()
+
+    def test_401_renews_and_refused_refresh_needs_the_user(self):
+        with Harness(dunst=False) as h:
+            fake = start_fake(h)
+            refresh0 = fake.issue_refresh_token()
+            h.write_config([oauth_account(fake, refresh0)], poll_interval=1)
+            h.start_heedd()
+            h.wait_polls(fake, 2)
+            self.assertEqual(len(fake.refreshes()), 1, "one refresh at start, then the 2-hour token is used")
+
+            # X ends the access token early: the 401 renews it, the poll goes on.
+            fake.expire_access_tokens()
+            h.wait_until(lambda: len(fake.refreshes()) == 2, 15, "a refresh after the 401")
+            h.wait_polls(fake, 2)
+            refused = [r for r in fake.requests if r.status == 401]
+            self.assertGreaterEqual(len(refused), 1)
+            after = [r for r in fake.requests if r.time > refused[-1].time and r.path.startswith("/2/users/")]
+            self.assertTrue(after and all(r.status == 200 for r in after), [r.status for r in after])
+            self.assertEqual(account_status(h)["health"], "ok")
+
+            # The user removed heed's access on x.com: invalid_grant, needs attention.
+            fake.revoke_refresh_tokens()
+            fake.expire_access_tokens()
+            h.wait_until(lambda: account_status(h)["health"] == "needs-attention", 15,
+                         lambda: f"the account to need attention ({account_status(h)})")
+            err = account_status(h).get("error") or ""
+            self.assertIn("invalid_grant", err)
+            self.assertIn("run heed login x again", err)
+            self.assertIn("run heed login x again", h.heedd_log())
+            # No loop on it: the lane backs off.
+            n = len(fake.refreshes())
+            h.pause(3)
+            self.assertLessEqual(len(fake.refreshes()), n + 2)
+            self.assert_no_tokens_logged(h, fake)
+            h.stop_heedd()
+
+    def test_new_login_replaces_the_session(self):
+        """heed login x again writes a new refresh token: heedd drops the
+        session made from the old one at its next start."""
+        with Harness(dunst=False) as h:
+            fake = start_fake(h)
+            h.write_config([oauth_account(fake, fake.issue_refresh_token())], poll_interval=1)
+            h.start_heedd()
+            h.wait_polls(fake, 2)
+            h.stop_heedd()
+            fresh = fake.issue_refresh_token()
+            h.write_token("bird", fresh)
+            h.start_heedd()
+            h.wait_until(lambda: len(fake.refreshes()) == 2, 15, "a refresh with the new token")
+            self.assertEqual(fake.refreshes()[1]["refresh_token"], fresh)
+            h.wait_polls(fake, 2)
+            self.assertEqual(account_status(h)["health"], "ok")
+            h.stop_heedd()
+
+    def test_without_client_id_the_secret_is_an_access_token(self):
+        with Harness(dunst=False) as h:
+            fake = start_fake(h)
+            h.write_config([x_account(fake)], poll_interval=1)
+            h.start_heedd()
+            h.wait_polls(fake, 2)
+            self.assertEqual(fake.token_requests, [])
             h.stop_heedd()
 
 

@@ -66,6 +66,9 @@ static void test_low_muted_vip_dnd(void **unused)
     in.muted = true;
     assert_int_equal(attention_decide(&a, &in), ATTENTION_SILENT);
     in = input(2, T0);
+    in.noise = true; /* scored 0 or a bot: never a banner */
+    assert_int_equal(attention_decide(&a, &in), ATTENTION_SILENT);
+    in = input(2, T0);
     in.dnd = true;
     assert_int_equal(attention_decide(&a, &in), ATTENTION_HOLD);
     in.vip = true; /* a critical VIP passes do-not-disturb */
@@ -136,6 +139,7 @@ static void test_digest(void **unused)
     assert_non_null(strstr(body, "Bea: urgent"));
     assert_non_null(strstr(body, "Cy: middle"));
     assert_null(strstr(body, "Ann"));
+    assert_true(g_str_has_suffix(body, "\nand 2 more")); /* 4 = two named + 2 */
 
     int64_t ms = 50000;
     assert_int_equal(attention_digest_wait_ms(&d, ms), 0);

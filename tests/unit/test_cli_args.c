@@ -1,6 +1,7 @@
 /* Unit tests for the heed command line: argument parsing (cli/args.c) and
  * the layout helpers behind its human output (cli/format.c). */
 #include "args.h"
+#include "cmd.h"
 #include "format.h"
 
 #include <glib.h>
@@ -57,12 +58,16 @@ static void parse_fails(const char *line, const char *fragment)
 static void test_no_command_help_version(void **state)
 {
     (void)state;
-    assert_int_equal(parse_ok("").cmd, CLI_CMD_NONE);
-    assert_int_equal(parse_ok("--help").cmd, CLI_CMD_HELP);
-    assert_int_equal(parse_ok("-h").cmd, CLI_CMD_HELP);
-    assert_int_equal(parse_ok("help").cmd, CLI_CMD_HELP);
-    assert_int_equal(parse_ok("--version").cmd, CLI_CMD_VERSION);
-    assert_int_equal(parse_ok("-V").cmd, CLI_CMD_VERSION);
+    struct cli_args none = parse_ok("");
+    assert_null(none.cmd);
+    assert_false(none.version);
+    assert_ptr_equal(parse_ok("--help").cmd, &cmd_help_entry);
+    assert_ptr_equal(parse_ok("-h").cmd, &cmd_help_entry);
+    assert_ptr_equal(parse_ok("help").cmd, &cmd_help_entry);
+    assert_false(parse_ok("help").help);
+    assert_true(parse_ok("--version").version);
+    assert_null(parse_ok("--version").cmd);
+    assert_true(parse_ok("-V").version);
     parse_fails("--version list", "unexpected argument \"list\"");
     parse_fails("--bogus", "unknown option \"--bogus\"");
     parse_fails("bogus", "unknown command \"bogus\"");
@@ -72,25 +77,33 @@ static void test_no_command_help_version(void **state)
 static void test_every_command_takes_help(void **state)
 {
     (void)state;
-    const char *names[] = { "status", "list", "show", "explain", "open", "done",
-                            "snooze", "wake", "stats", "reload", "check-config" };
-    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *line = g_strconcat(names[i], " --help", NULL);
+    /* Every verb of the table, so a new one is covered without a word here. */
+    int n = 0;
+    for (const struct cmd_entry *const *e = cmd_table(); *e; e++, n++) {
+        const char *name = (*e)->name;
+        assert_ptr_equal(cmd_find(name), *e);
+        g_autofree char *line = g_strconcat(name, " --help", NULL);
         struct cli_args a = parse_ok(line);
         assert_true(a.help);
-        assert_string_equal(cli_cmd_name(a.cmd), names[i]);
-        const char *usage = cli_usage_text(a.cmd);
-        g_autofree char *want = g_strconcat("usage: heed ", names[i], NULL);
-        assert_true(g_str_has_prefix(usage, want));
+        assert_ptr_equal(a.cmd, *e);
+        g_autofree char *usage = cmd_usage(a.cmd);
+        g_autofree char *want = g_strconcat("usage: heed ", name, NULL);
+        if (!g_str_has_prefix(usage, want))
+            fail_msg("heed %s --help starts: %.40s", name, usage);
+        assert_true(g_str_has_suffix(usage, "\n"));
 
-        /* help COMMAND is the same, and -h too. */
-        g_autofree char *line2 = g_strconcat("help ", names[i], NULL);
+        g_autofree char *line3 = g_strconcat(name, " -h", NULL);
+        assert_true(parse_ok(line3).help);
+        if (*e == &cmd_help_entry)
+            continue;
+        /* help COMMAND is the same. */
+        g_autofree char *line2 = g_strconcat("help ", name, NULL);
         struct cli_args b = parse_ok(line2);
         assert_true(b.help);
-        assert_int_equal(b.cmd, a.cmd);
-        g_autofree char *line3 = g_strconcat(names[i], " -h", NULL);
-        assert_true(parse_ok(line3).help);
+        assert_ptr_equal(b.cmd, a.cmd);
     }
+    assert_true(n >= 14);
+    assert_null(cmd_find("frobnicate"));
     /* --help wins over a mistake on the same line. */
     assert_true(parse_ok("list --limit nope --help").help);
     assert_true(parse_ok("show --help").help);
@@ -102,7 +115,7 @@ static void test_list(void **state)
 {
     (void)state;
     struct cli_args a = parse_ok("list");
-    assert_int_equal(a.cmd, CLI_CMD_LIST);
+    assert_ptr_equal(a.cmd, &cmd_list_entry);
     assert_false(a.all);
     assert_false(a.json);
     assert_int_equal(a.limit, 0);
@@ -131,11 +144,12 @@ static void test_ids(void **state)
 {
     (void)state;
     const char *cmds[] = { "show", "explain", "open", "done", "snooze", "wake" };
-    enum cli_cmd want[] = { CLI_CMD_SHOW, CLI_CMD_EXPLAIN, CLI_CMD_OPEN, CLI_CMD_DONE, CLI_CMD_SNOOZE, CLI_CMD_WAKE };
+    const struct cmd_entry *want[] = { &cmd_show_entry, &cmd_explain_entry, &cmd_open_entry,
+                                       &cmd_done_entry, &cmd_snooze_entry,  &cmd_wake_entry };
     for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
         g_autofree char *line = g_strconcat(cmds[i], " 42", NULL);
         struct cli_args a = parse_ok(line);
-        assert_int_equal(a.cmd, want[i]);
+        assert_ptr_equal(a.cmd, want[i]);
         assert_int_equal(a.id, 42);
         g_autofree char *bare = g_strdup(cmds[i]);
         parse_fails(bare, "needs a mention id");
@@ -178,7 +192,7 @@ static void test_stats_reload_check_config(void **state)
 {
     (void)state;
     struct cli_args a = parse_ok("stats");
-    assert_int_equal(a.cmd, CLI_CMD_STATS);
+    assert_ptr_equal(a.cmd, &cmd_stats_entry);
     assert_int_equal(a.days, 0);
     a = parse_ok("stats --days 30 --json");
     assert_int_equal(a.days, 30);
@@ -189,12 +203,12 @@ static void test_stats_reload_check_config(void **state)
     parse_fails("stats --days 9999", "is not a number of days");
     parse_fails("stats --all", "unknown option \"--all\"");
 
-    assert_int_equal(parse_ok("reload").cmd, CLI_CMD_RELOAD);
+    assert_ptr_equal(parse_ok("reload").cmd, &cmd_reload_entry);
     parse_fails("reload now", "reload: unexpected argument");
     parse_fails("reload --json", "--json is not supported");
 
     a = parse_ok("check-config");
-    assert_int_equal(a.cmd, CLI_CMD_CHECK_CONFIG);
+    assert_ptr_equal(a.cmd, &cmd_check_config_entry);
     assert_null(a.file);
     a = parse_ok("check-config /tmp/x.conf");
     assert_string_equal(a.file, "/tmp/x.conf");
@@ -204,6 +218,62 @@ static void test_stats_reload_check_config(void **state)
     parse_fails("check-config --json", "--json is not supported");
     parse_fails("status --limit 3", "status: unknown option");
     assert_true(parse_ok("status --json").json);
+}
+
+static void test_overview_from_table(void **state)
+{
+    (void)state;
+    g_autofree char *text = cmd_overview();
+    assert_true(g_str_has_prefix(text, "usage: heed [--json] COMMAND [ARGS]\n"));
+    for (const struct cmd_entry *const *e = cmd_table(); *e; e++) {
+        g_autofree char *line = g_strconcat("\n  ", (*e)->name, NULL);
+        if (!strstr(text, line))
+            fail_msg("the overview does not list %s:\n%s", (*e)->name, text);
+    }
+    /* The login line names the networks, from the drivers. */
+    assert_non_null(strstr(text, "add an account: mastodon, bluesky, github or x\n"));
+    /* --json is offered exactly where the table says. */
+    parse_fails("reload --json", "expected it with status, list, show, explain or stats");
+}
+
+static void test_login_from_drivers(void **state)
+{
+    (void)state;
+    struct cli_args a = parse_ok("login mastodon example.social --name fedi --ca-file /tmp/ca.pem");
+    assert_ptr_equal(a.cmd, &cmd_login_entry);
+    assert_string_equal(a.network, "mastodon");
+    assert_string_equal(a.target, "example.social");
+    assert_string_equal(a.name, "fedi");
+    assert_string_equal(a.ca_file, "/tmp/ca.pem");
+    a = parse_ok("login bluesky @alice.test --server https://pds.example --force --keyring");
+    assert_string_equal(a.target, "@alice.test");
+    assert_string_equal(a.server, "https://pds.example");
+    assert_true(a.force && a.keyring);
+    a = parse_ok("login github --no-browser");
+    assert_null(a.target);
+    assert_true(a.no_browser);
+
+    parse_fails("login", "needs a network: mastodon, bluesky, github or x");
+    parse_fails("login demo", "\"demo\" is not a network; expected mastodon, bluesky, github or x");
+    parse_fails("login mastodon", "mastodon needs your instance, e.g. heed login mastodon mastodon.social");
+    parse_fails("login bluesky", "bluesky needs your handle, e.g. heed login bluesky alice.bsky.social");
+    parse_fails("login x extra", "unexpected argument \"extra\"");
+    parse_fails("login mastodon a.example --server https://b.example", "--server is not for mastodon");
+    parse_fails("login github --name", "--name needs a value");
+
+    g_autofree char *usage = cmd_usage(&cmd_login_entry);
+    assert_true(g_str_has_prefix(usage, "usage: heed login mastodon INSTANCE [OPTIONS]\n"
+                                        "       heed login bluesky HANDLE [OPTIONS]\n"
+                                        "       heed login github [OPTIONS]\n"
+                                        "       heed login x [OPTIONS]\n"));
+    assert_non_null(strstr(usage, "GitHub: says which token"));
+    assert_non_null(strstr(usage, "developer app"));
+    assert_non_null(strstr(usage, "--client-id ID"));
+
+    a = parse_ok("login x --client-id abc-123");
+    assert_string_equal(a.client_id, "abc-123");
+    parse_fails("login x --client-id", "--client-id needs a value");
+    parse_fails("login github --client-id abc", "--client-id is not for github");
 }
 
 static void test_messages_quote_control_characters(void **state)
@@ -373,6 +443,8 @@ int main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_snooze_duration),
         cmocka_unit_test(test_stats_reload_check_config),
+        cmocka_unit_test(test_overview_from_table),
+        cmocka_unit_test(test_login_from_drivers),
         cmocka_unit_test(test_messages_quote_control_characters),
         cmocka_unit_test(test_term_width_and_color),
         cmocka_unit_test(test_width_fit_clean),

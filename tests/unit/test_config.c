@@ -131,6 +131,11 @@ static void test_full_config(void **state)
         "vip = @alice@example.social; bob.bsky.social\n"
         "muted = spam@x.example\n"
         "keywords = heed; #release ;\n"
+        "mute_repos = octo-org/noisy; bots/*\n"
+        "mute_kinds = quote; Review\n"
+        "keyword_points = invoice:+20; news letter: -40\n"
+        "sound = on\n"
+        "avatars = false\n"
         "\n"
         "[score]\n"
         "mention = 3\n"
@@ -195,6 +200,16 @@ static void test_full_config(void **state)
     assert_int_equal(g_strv_length(cfg->keywords), 2);
     assert_string_equal(cfg->keywords[0], "heed");
     assert_string_equal(cfg->keywords[1], "#release");
+    assert_int_equal(g_strv_length(cfg->mute_repos), 2);
+    assert_string_equal(cfg->mute_repos[1], "bots/*");
+    assert_int_equal(g_strv_length(cfg->mute_kinds), 2);
+    assert_int_equal(cfg->n_keyword_points, 2);
+    assert_string_equal(cfg->keyword_points[0].word, "invoice");
+    assert_int_equal(cfg->keyword_points[0].points, 20);
+    assert_string_equal(cfg->keyword_points[1].word, "news letter");
+    assert_int_equal(cfg->keyword_points[1].points, -40);
+    assert_string_equal(cfg->sound, "message-new-instant");
+    assert_false(cfg->avatars);
 
     assert_non_null(cfg->score_group);
     char *v = g_key_file_get_value(cfg->score_group, "score", "mention", NULL);
@@ -413,6 +428,15 @@ static void test_bad_heed_values_fatal(void **state)
         { "open_command = browser --url=%u", "open_command" },
         { "open_command = browser 'unterminated", "open_command" },
         { "vip = a\\qb", "vip" },
+        { "mute_repos = octo-org", "mute_repos" },
+        { "mute_repos = octo-org/a/b", "mute_repos" },
+        { "mute_kinds = quote; sarcasm", "mute_kinds" },
+        { "keyword_points = invoice", "keyword_points" },
+        { "keyword_points = invoice:+500", "keyword_points" },
+        { "keyword_points = :+5", "keyword_points" },
+        { "keyword_points = invoice:lots", "keyword_points" },
+        { "sound = bell; rm -rf", "sound" },
+        { "avatars = maybe", "avatars" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         GError *err = NULL;
@@ -602,6 +626,8 @@ static void test_account_errors(void **state)
         { "network = github\ntoken_file = t\nreasons = Mention!", "reasons" },
         { "network = github\ntoken_file = t\nparticipating = maybe", "participating" },
         { "network = github\ntoken_file = t\nweb_host = https://github.com", "web_host" },
+        { "network = x\ntoken_file = t\nclient_id = two words", "client_id" },
+        { "network = x\ntoken_file = t\nclient_id = caf\xc3\xa9", "client_id" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         GError *err = NULL;
@@ -623,6 +649,21 @@ static void test_account_errors(void **state)
         g_free(text);
         config_free(cfg);
     }
+}
+
+/* The list of networks comes from the drivers' table. */
+static void test_network_list_from_drivers(void **state)
+{
+    struct fixture *f = *state;
+    GError *err = NULL;
+    struct config *cfg = load_text(f, "[account a]\nnetwork = myspace\n[account b]\ntoken_file = t\n", &err);
+    assert_non_null(cfg);
+    assert_true(has_problem(cfg, "[account a] network: ", "is not a known network; expected one of mastodon, "
+                                 "bluesky, github, x or demo", NULL));
+    assert_true(has_problem(cfg, "[account b] network: missing; expected one of mastodon, bluesky, github, x or demo",
+                            NULL));
+    assert_int_equal(cfg->n_accounts, 0);
+    config_free(cfg);
 }
 
 static void test_http_server_message(void **state)
@@ -706,20 +747,32 @@ static void test_account_warnings_do_not_disable(void **state)
         "identifier = me\n"
         "reasons = mention\n"
         "participating = true\n"
+        "client_id = abc\n"
+        "[account bird]\n"
+        "network = x\n"
+        "client_id = cl-ient_ID.42~\n"
+        "token_file = t\n"
         "[account play]\n"
         "network = demo\n"
         "token_command = echo hi\n",
         &err);
     assert_non_null(cfg);
     print_problems(cfg);
-    assert_int_equal(cfg->n_accounts, 2);
+    assert_int_equal(cfg->n_accounts, 3);
+    assert_true(has_problem(cfg, "client_id: ignored for mastodon accounts; expected only in x accounts", NULL));
+    assert_false(has_problem(cfg, "[account bird]", NULL));
+    assert_string_equal(cfg->accounts[1].client_id, "cl-ient_ID.42~");
     assert_true(has_problem(cfg, f->conf, "[account work] colour: ", "unknown key", "; expected ", NULL));
     assert_true(has_problem(cfg, "[account work] identifier: ", "ignored", NULL));
     assert_true(has_problem(cfg, "[account work] reasons: ", "ignored", NULL));
     assert_true(has_problem(cfg, "[account work] participating: ", "ignored", NULL));
+    /* Which networks read a key comes from the drivers' account_keys. */
+    assert_true(has_problem(cfg, "identifier: ignored for mastodon accounts; expected only in bluesky accounts",
+                            NULL));
+    assert_true(has_problem(cfg, "reasons: ignored for mastodon accounts; expected only in github accounts", NULL));
     assert_true(has_problem(cfg, "[account play] token_command: ", "ignored", NULL));
     assert_false(has_problem(cfg, "account disabled", NULL));
-    assert_null(cfg->accounts[1].token_command);
+    assert_null(cfg->accounts[2].token_command);
     config_free(cfg);
 }
 
@@ -858,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_account_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_account_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_network_list_from_drivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_server_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_forms, setup, teardown),
         cmocka_unit_test(test_mixed_fixture),

@@ -82,7 +82,7 @@ static json_t *session_state(const char *seen_until)
 }
 
 /* handle() on a response; headers are "name", "value" pairs ending in NULL. */
-static void respond_h(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+static void respond_h(const struct net_account *acct, json_t *state, const struct wire_request *req, long status,
                       const char *body, struct net_result *out, ...)
 {
     GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -94,7 +94,7 @@ static void respond_h(const struct net_account *acct, json_t *state, const struc
         g_hash_table_insert(h, g_ascii_strdown(k, -1), g_strdup(v));
     }
     va_end(ap);
-    struct net_response resp = { .status = status, .body = body, .body_len = body ? strlen(body) : 0, .headers = h };
+    struct wire_response resp = { .status = status, .body = body, .body_len = body ? strlen(body) : 0, .headers = h };
     net_result_init(out);
     drv()->handle(acct, state, req, &resp, out);
     g_hash_table_unref(h);
@@ -102,14 +102,14 @@ static void respond_h(const struct net_account *acct, json_t *state, const struc
 
 #define respond(acct, state, req, status, body, out) respond_h(acct, state, req, status, body, out, NULL)
 
-static void respond_fixture(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+static void respond_fixture(const struct net_account *acct, json_t *state, const struct wire_request *req, long status,
                             const char *name, struct net_result *out)
 {
     g_autofree char *body = fixture(name);
     respond(acct, state, req, status, body, out);
 }
 
-static const char *header(const struct net_request *req, const char *prefix)
+static const char *header(const struct wire_request *req, const char *prefix)
 {
     for (guint i = 0; i < req->headers->len; i++) {
         const char *h = g_ptr_array_index(req->headers, i);
@@ -119,7 +119,7 @@ static const char *header(const struct net_request *req, const char *prefix)
     return NULL;
 }
 
-static void assert_bearer(const struct net_request *req, const char *token)
+static void assert_bearer(const struct wire_request *req, const char *token)
 {
     g_autofree char *want = g_strconcat("Authorization: Bearer ", token, NULL);
     const char *got = header(req, "Authorization:");
@@ -127,7 +127,7 @@ static void assert_bearer(const struct net_request *req, const char *token)
     assert_string_equal(got, want);
 }
 
-static void assert_is_login(const struct net_request *req)
+static void assert_is_login(const struct wire_request *req)
 {
     assert_non_null(req);
     assert_string_equal(req->method, "POST");
@@ -142,7 +142,7 @@ static void assert_is_login(const struct net_request *req)
     json_decref(body);
 }
 
-static void assert_is_refresh(const struct net_request *req, const char *refresh)
+static void assert_is_refresh(const struct wire_request *req, const char *refresh)
 {
     assert_non_null(req);
     assert_string_equal(req->method, "POST");
@@ -151,7 +151,7 @@ static void assert_is_refresh(const struct net_request *req, const char *refresh
     assert_bearer(req, refresh);
 }
 
-static void assert_is_page(const struct net_request *req, const char *access, const char *cursor)
+static void assert_is_page(const struct wire_request *req, const char *access, const char *cursor)
 {
     assert_non_null(req);
     assert_string_equal(req->method, "GET");
@@ -239,17 +239,17 @@ static void test_begin_logs_in_without_session(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     assert_null(error);
     assert_is_login(req);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* Quotes and backslashes in the password stay JSON. */
     acct.secret = "we\"ird\\pass";
     req = drv()->begin(&acct, state, &error);
     g_autoptr(json_t) body = json_loads(req->body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(body, "password")), "we\"ird\\pass");
-    net_request_free(req);
+    wire_request_free(req);
 
     acct.secret = NULL;
     req = drv()->begin(&acct, state, &error);
@@ -273,18 +273,18 @@ static void test_session_reused(void **unused)
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     json_object_set_new(state, "poll_cursor", json_string("stale"));
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     assert_null(error);
     assert_is_page(req, ACCESS1, NULL);
     assert_null(json_object_get(state, "poll_cursor"));
-    net_request_free(req);
+    wire_request_free(req);
 
     /* A different identifier (or server) means a different session. */
     acct.identifier = "bob.test";
     req = drv()->begin(&acct, state, &error);
     assert_string_equal(req->url, SERVER "/xrpc/com.atproto.server.createSession");
     assert_null(json_object_get(state, "accessJwt"));
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_login_then_first_page(void **unused)
@@ -293,11 +293,11 @@ static void test_login_then_first_page(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
 
     struct net_result res;
     respond_fixture(&acct, state, req, 200, "session.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.state_changed);
     assert_int_equal(res.mentions->len, 0);
@@ -315,7 +315,7 @@ static void test_login_then_first_page(void **unused)
     /* First start: history, read back through the cursor (7 days or
      * catchup_max_pages), listed but never popped up. */
     respond_fixture(&acct, state, req, 200, "page-mixed.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.initial_sync);
     assert_false(res.state_changed);
@@ -325,7 +325,7 @@ static void test_login_then_first_page(void **unused)
     net_result_clear(&res);
 
     respond_fixture(&acct, state, req, 200, "page-old.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_true(res.initial_sync);
     assert_int_equal(res.mentions->len, 2);
     req = g_steal_pointer(&res.next);
@@ -333,7 +333,7 @@ static void test_login_then_first_page(void **unused)
     net_result_clear(&res);
 
     respond(&acct, state, req, 200, "{\"notifications\":[]}", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.initial_sync);
     assert_true(res.state_changed);
@@ -348,7 +348,7 @@ static void test_login_then_first_page(void **unused)
     /* The next poll reuses the session. */
     req = drv()->begin(&acct, state, &error);
     assert_is_page(req, ACCESS1, NULL);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_first_page_empty(void **unused)
@@ -357,7 +357,7 @@ static void test_first_page_empty(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state(NULL);
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond_h(&acct, state, req, 200, "{\"notifications\":[]}", &res, "Date",
               "Wed, 01 May 2024 11:58:20 GMT", NULL);
@@ -374,7 +374,7 @@ static void test_first_page_empty(void **unused)
     respond(&acct, state, req, 200, "{\"notifications\":[]}", &res);
     assert_string_equal(sval(state, "seen_until"), "2024-05-01T12:00:00.000Z");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_parse_fields(void **unused)
@@ -383,10 +383,10 @@ static void test_parse_fields(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:56:30.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond_fixture(&acct, state, req, 200, "page-mixed.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_false(res.initial_sync);
     assert_int_equal(res.mentions->len, 3); /* the like is not a mention */
@@ -440,7 +440,7 @@ static void test_nul_in_text(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 200,
             "{\"notifications\":[{\"uri\":\"at://did:plc:n/app.bsky.feed.post/3knul\",\"reason\":\"mention\","
@@ -448,7 +448,7 @@ static void test_nul_in_text(void **unused)
             "\"record\":{\"text\":\"before\\u0000after\",\"createdAt\":\"2024-05-01T11:59:00Z\"},"
             "\"indexedAt\":\"2024-05-01T11:59:01Z\"}]}",
             &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.mentions->len, 1);
     struct mention *m = g_ptr_array_index(res.mentions, 0);
@@ -465,10 +465,10 @@ static void test_paging_follows_cursor(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:55:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond_fixture(&acct, state, req, 200, "page-mixed.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.mentions->len, 3);
     assert_false(res.state_changed);
@@ -477,7 +477,7 @@ static void test_paging_follows_cursor(void **unused)
     net_result_clear(&res);
 
     respond_fixture(&acct, state, req, 200, "page-empty-cursor.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.mentions->len, 0);
     assert_false(res.state_changed);
@@ -490,7 +490,7 @@ static void test_paging_follows_cursor(void **unused)
      * author's client) are passed on too: what is new is decided by
      * identity, not by time. */
     respond_fixture(&acct, state, req, 200, "page-old.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_null(res.next);
     assert_true(res.state_changed);
@@ -512,17 +512,17 @@ static void test_time_cursor_ends_poll(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:55:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 200, "{\"notifications\":[],\"cursor\":\"2024-05-01T11:56:00.000Z\"}", &res);
     assert_non_null(res.next); /* still after seen_until: go on */
     assert_false(res.state_changed);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
 
     respond(&acct, state, req, 200, "{\"notifications\":[],\"cursor\":\"2024-05-01T11:54:00.000Z\"}", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_null(res.next);
     assert_true(res.state_changed);
     /* Everything up to the first page's cursor time was read. */
@@ -532,7 +532,7 @@ static void test_time_cursor_ends_poll(void **unused)
     /* Nothing new since: the first page's cursor is seen_until itself. One request. */
     req = drv()->begin(&acct, state, &error);
     respond(&acct, state, req, 200, "{\"notifications\":[],\"cursor\":\"2024-05-01T11:56:00.000Z\"}", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_null(res.next);
     assert_true(res.state_changed);
     assert_string_equal(sval(state, "seen_until"), "2024-05-01T11:56:00.000Z");
@@ -546,15 +546,15 @@ static void test_catchup_max_pages(void **unused)
     acct.catchup_max_pages = 2;
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond_fixture(&acct, state, req, 200, "page-mixed.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     assert_non_null(req);
     net_result_clear(&res);
     respond_fixture(&acct, state, req, 200, "page-empty-cursor.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_null(res.next);
     assert_non_null(res.notice);
     assert_non_null(strstr(res.notice, "catchup_max_pages"));
@@ -569,10 +569,10 @@ static void test_same_cursor_twice_stops(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond_fixture(&acct, state, req, 200, "page-empty-cursor.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     assert_is_page(req, ACCESS1, "opaque-cursor-2");
     net_result_clear(&res);
@@ -580,7 +580,7 @@ static void test_same_cursor_twice_stops(void **unused)
     capture_start(&c);
     respond_fixture(&acct, state, req, 200, "page-empty-cursor.json", &res);
     g_autofree char *log = capture_end(&c);
-    net_request_free(req);
+    wire_request_free(req);
     assert_null(res.next);
     assert_true(res.state_changed);
     /* Said through the result (the engine logs it once), not logged per poll. */
@@ -596,13 +596,13 @@ static void test_bad_items_skipped(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     struct capture c;
     capture_start(&c);
     respond_fixture(&acct, state, req, 200, "page-bad.json", &res);
     g_autofree char *log = capture_end(&c);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_null(res.next); /* the cursor was a number */
     assert_true(res.state_changed);
@@ -644,7 +644,7 @@ static void test_truncated_json_keeps_state(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     g_autoptr(json_t) before = json_deep_copy(state);
     static const char *const bodies[] = { NULL, "", "{\"notifications\":{}}", "[1,2]", "{\"cursor\":\"x\"}",
                                           "{\"notifications\":null}" };
@@ -665,7 +665,7 @@ static void test_truncated_json_keeps_state(void **unused)
         assert_true(json_equal(state, before));
         net_result_clear(&res);
     }
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ExpiredToken on a page -> refreshSession -> the same page again. */
@@ -675,16 +675,16 @@ static void test_expired_token_refreshes(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     /* Mid-poll, so the page to repeat has a cursor. */
     respond_fixture(&acct, state, req, 200, "page-empty-cursor.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
 
     respond_fixture(&acct, state, req, 400, "error-expired.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_false(res.state_changed);
     assert_is_refresh(res.next, REFRESH1);
@@ -692,7 +692,7 @@ static void test_expired_token_refreshes(void **unused)
     net_result_clear(&res);
 
     respond_fixture(&acct, state, req, 200, "refresh.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.state_changed); /* the old refresh token is spent: save the new one now */
     assert_string_equal(sval(state, "accessJwt"), ACCESS2);
@@ -710,7 +710,7 @@ static void test_expired_token_refreshes(void **unused)
     assert_int_equal(res.outcome, NET_AUTH);
     assert_null(res.next);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* A 401 (ExpiredToken or not) on a fresh chain refreshes too, as does InvalidToken. */
     static const struct {
@@ -723,7 +723,7 @@ static void test_expired_token_refreshes(void **unused)
         assert_int_equal(res.outcome, NET_OK);
         assert_is_refresh(res.next, REFRESH2);
         net_result_clear(&res);
-        net_request_free(req);
+        wire_request_free(req);
     }
 }
 
@@ -736,16 +736,16 @@ static void test_dead_refresh_logs_in_once(void **unused)
         struct net_account acct = account();
         g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
         char *error = NULL;
-        struct net_request *req = drv()->begin(&acct, state, &error);
+        struct wire_request *req = drv()->begin(&acct, state, &error);
         struct net_result res;
         respond_fixture(&acct, state, req, 400, "error-expired.json", &res);
-        net_request_free(req);
+        wire_request_free(req);
         req = g_steal_pointer(&res.next);
         assert_is_refresh(req, REFRESH1);
         net_result_clear(&res);
 
         respond_fixture(&acct, state, req, 400, dead[i], &res);
-        net_request_free(req);
+        wire_request_free(req);
         assert_int_equal(res.outcome, NET_OK);
         assert_true(res.state_changed); /* the dead session is forgotten for good */
         assert_null(json_object_get(state, "accessJwt"));
@@ -755,7 +755,7 @@ static void test_dead_refresh_logs_in_once(void **unused)
         net_result_clear(&res);
 
         respond_fixture(&acct, state, req, 200, "session.json", &res);
-        net_request_free(req);
+        wire_request_free(req);
         assert_int_equal(res.outcome, NET_OK);
         assert_true(res.state_changed);
         assert_string_equal(sval(state, "seen_until"), "2024-05-01T11:00:00.000Z"); /* same account */
@@ -772,7 +772,7 @@ static void test_dead_refresh_logs_in_once(void **unused)
         assert_int_equal(res.outcome, NET_AUTH);
         assert_null(res.next);
         net_result_clear(&res);
-        net_request_free(req);
+        wire_request_free(req);
     }
 }
 
@@ -783,10 +783,10 @@ static void test_refresh_other_failures(void **unused)
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     g_autoptr(json_t) before = json_deep_copy(state);
     char *error = NULL;
-    struct net_request *page = drv()->begin(&acct, state, &error);
+    struct wire_request *page = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond_fixture(&acct, state, page, 400, "error-expired.json", &res);
-    struct net_request *req = g_steal_pointer(&res.next);
+    struct wire_request *req = g_steal_pointer(&res.next);
     net_result_clear(&res);
 
     respond(&acct, state, req, 502, "<html>bad gateway</html>", &res);
@@ -806,8 +806,8 @@ static void test_refresh_other_failures(void **unused)
     assert_int_equal(res.outcome, NET_RETRY);
     net_result_clear(&res);
     assert_true(json_equal(state, before));
-    net_request_free(req);
-    net_request_free(page);
+    wire_request_free(req);
+    wire_request_free(page);
 }
 
 static void test_login_failures(void **unused)
@@ -816,7 +816,7 @@ static void test_login_failures(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = json_object();
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
 
     struct capture c;
@@ -867,7 +867,7 @@ static void test_login_failures(void **unused)
     g_autofree char *log = capture_end(&c);
     assert_no_secrets(log);
     assert_int_equal(json_object_size(state), 0);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_login_other_account_resets_cursor(void **unused)
@@ -879,11 +879,11 @@ static void test_login_other_account_resets_cursor(void **unused)
     json_object_set_new(state, "history_seen", json_string("2024-05-01T11:00:00.000Z"));
     json_object_set_new(state, "login_identifier", json_string("other.test"));
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     assert_is_login(req);
     struct net_result res;
     respond_fixture(&acct, state, req, 200, "session.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_string_equal(sval(state, "did"), ME);
     assert_null(json_object_get(state, "seen_until"));
     assert_null(json_object_get(state, "history_seen"));
@@ -892,7 +892,7 @@ static void test_login_other_account_resets_cursor(void **unused)
     respond_fixture(&acct, state, req, 200, "page-mixed.json", &res);
     assert_true(res.initial_sync);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_status_codes(void **unused)
@@ -902,7 +902,7 @@ static void test_status_codes(void **unused)
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
     g_autoptr(json_t) before = json_deep_copy(state);
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     static const struct {
         long status;
         const char *body;
@@ -926,7 +926,7 @@ static void test_status_codes(void **unused)
         net_result_clear(&res);
     }
     assert_true(json_equal(state, before));
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_rate_limit_headers(void **unused)
@@ -935,7 +935,7 @@ static void test_rate_limit_headers(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state("2024-05-01T11:59:50.000Z");
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     const char *empty = "{\"notifications\":[]}";
 
@@ -973,7 +973,7 @@ static void test_rate_limit_headers(void **unused)
     respond_h(&acct, state, req, 429, "{}", &res, "RateLimit-Reset", "4102444800", NULL);
     assert_int_equal(res.retry_at, NOW + 86400);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* createSession's own budget says nothing about polling. */
     json_object_clear(state);
@@ -988,7 +988,7 @@ static void test_rate_limit_headers(void **unused)
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.retry_at, 0);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_history(void **unused)
@@ -1001,7 +1001,7 @@ static void test_history(void **unused)
     assert_null(error);
 
     g_autoptr(json_t) state = session_state("2024-05-01T11:00:00.000Z");
-    struct net_request *req = drv()->history_begin(&acct, state, &error);
+    struct wire_request *req = drv()->history_begin(&acct, state, &error);
     assert_non_null(req);
     assert_string_equal(req->method, "GET");
     assert_string_equal(req->url, SERVER "/xrpc/app.bsky.feed.getAuthorFeed?actor=did%3Aplc%3Ame7alice"
@@ -1013,7 +1013,7 @@ static void test_history(void **unused)
     capture_start(&c);
     respond_fixture(&acct, state, req, 200, "history.json", &res);
     g_autofree char *log = capture_end(&c);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_true(res.state_changed);
     assert_null(res.next); /* the first reading takes one page */
@@ -1037,7 +1037,7 @@ static void test_history(void **unused)
     json_object_set_new(state, "history_seen", json_string("2024-05-01T11:59:00.000Z"));
     req = drv()->history_begin(&acct, state, &error);
     respond_fixture(&acct, state, req, 200, "history.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.replies->len, 1);
     assert_null(res.next); /* the page reached history_seen */
     net_result_clear(&res);
@@ -1046,7 +1046,7 @@ static void test_history(void **unused)
     json_object_set_new(state, "history_seen", json_string("2024-04-01T00:00:00.000Z"));
     req = drv()->history_begin(&acct, state, &error);
     respond_fixture(&acct, state, req, 200, "history.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_non_null(res.next);
     assert_non_null(strstr(res.next->url, "&cursor=history-cursor-1"));
     assert_false(res.state_changed);
@@ -1069,12 +1069,12 @@ static void test_history(void **unused)
 
     /* An expired token in the history chain refreshes and resumes the history chain. */
     respond_fixture(&acct, state, req, 400, "error-expired.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_is_refresh(res.next, REFRESH1);
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
     respond_fixture(&acct, state, req, 200, "refresh.json", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_non_null(res.next);
     assert_true(g_str_has_prefix(res.next->url, SERVER "/xrpc/app.bsky.feed.getAuthorFeed?"));
     assert_bearer(res.next, ACCESS2);
@@ -1090,22 +1090,22 @@ static void test_no_secrets_logged(void **unused)
     struct net_account acct = account();
     g_autoptr(json_t) state = session_state(NULL);
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 400, "{\"error\":\"ExpiredToken\",\"message\":\"token " ACCESS1 " expired\"}", &res);
     assert_no_secrets(res.error);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
     respond(&acct, state, req, 400, "{\"error\":\"ExpiredToken\",\"message\":\"token " REFRESH1 " expired\"}", &res);
     assert_no_secrets(res.error);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
     respond(&acct, state, req, 401, "{\"error\":\"AuthenticationRequired\",\"message\":\"" PASSWORD "\"}", &res);
     assert_no_secrets(res.error);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* A real JWT is longer than what a log line keeps of a message: the
      * check must happen before the cut, or its first part would leak. */
@@ -1120,7 +1120,7 @@ static void test_no_secrets_logged(void **unused)
     assert_int_equal(res.outcome, NET_RETRY);
     assert_null(strstr(res.error, "longpayload"));
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     g_string_free(jwt, TRUE);
 
     g_autofree char *log = capture_end(&c);
@@ -1161,10 +1161,10 @@ static void test_backdated_passed_once(void **unused)
                                             fresh, late15, late2h);
     for (int poll = 0; poll < 2; poll++) {
         acct.now = NOW + poll * 60;
-        struct net_request *req = drv()->begin(&acct, state, &error);
+        struct wire_request *req = drv()->begin(&acct, state, &error);
         struct net_result res;
         respond(&acct, state, req, 200, body, &res);
-        net_request_free(req);
+        wire_request_free(req);
         assert_int_equal(res.outcome, NET_OK);
         assert_null(res.next);
         assert_false(res.initial_sync);
@@ -1181,10 +1181,10 @@ static void test_backdated_passed_once(void **unused)
     /* A back-dated post that shows up later, on a page already read. */
     g_autofree char *late_again = item("3klater", "quote", "2024-05-01T11:40:00.000Z");
     g_autofree char *body2 = g_strdup_printf("{\"notifications\":[%s,%s,%s,%s]}", fresh, late15, late_again, late2h);
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 200, body2, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.mentions->len, 1);
     assert_non_null(find_mention(&res, "at://did:plc:pat/app.bsky.feed.post/3klater"));
     net_result_clear(&res);
@@ -1204,17 +1204,17 @@ static void test_deep_poll_finds_backdated(void **unused)
     g_autofree char *p1 = page2(a, NULL, "2024-05-01T11:00:00.000Z");
     g_autofree char *p2 = page2(old, NULL, "2024-04-30T08:00:00.000Z");
 
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 200, p1, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.mentions->len, 1); /* 3ka: never passed on before */
     assert_is_page(res.next, ACCESS1, "2024-05-01T11%3A00%3A00.000Z");
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
 
     respond(&acct, state, req, 200, p2, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_null(res.next);   /* the cursor is a day below seen_until */
     assert_null(res.notice); /* no gap: seen_until was reached on page one */
     assert_int_equal(res.mentions->len, 1);
@@ -1227,7 +1227,7 @@ static void test_deep_poll_finds_backdated(void **unused)
     acct.now = NOW + 60;
     req = drv()->begin(&acct, state, &error);
     respond(&acct, state, req, 200, p1, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_null(res.next);
     assert_int_equal(res.mentions->len, 0);
     net_result_clear(&res);
@@ -1248,17 +1248,17 @@ static void test_first_start_window(void **unused)
     g_autofree char *p1 = page2(a, NULL, "2024-04-30T00:00:00.000Z");
     g_autofree char *p2 = page2(b, c, "2024-04-01T12:00:00.000Z");
 
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 200, p1, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_true(res.initial_sync);
     assert_int_equal(res.mentions->len, 1);
     req = g_steal_pointer(&res.next);
     assert_non_null(req);
     net_result_clear(&res);
     respond(&acct, state, req, 200, p2, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_true(res.initial_sync);
     assert_null(res.next);
     assert_int_equal(res.mentions->len, 1); /* the month-old one is outside the window */
@@ -1271,7 +1271,7 @@ static void test_first_start_window(void **unused)
     acct.catchup_max_pages = 1;
     req = drv()->begin(&acct, state2, &error);
     respond(&acct, state2, req, 200, p1, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_true(res.initial_sync);
     assert_null(res.next);
     assert_null(res.notice);
@@ -1295,10 +1295,10 @@ static void test_known_bounded(void **unused)
     json_object_set_new(known, "at://did:plc:k/app.bsky.feed.post/3kancient", json_string("2024-04-01T00:00:00.000Z"));
     json_object_set_new(state, "known", known);
     char *error = NULL;
-    struct net_request *req = drv()->begin(&acct, state, &error);
+    struct wire_request *req = drv()->begin(&acct, state, &error);
     struct net_result res;
     respond(&acct, state, req, 200, "{\"notifications\":[]}", &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_true(res.state_changed);
     known = json_object_get(state, "known");
     assert_true(json_object_size(known) <= 2000);

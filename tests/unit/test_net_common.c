@@ -203,7 +203,7 @@ static void test_parse_json(void **unused)
     struct net_result res;
     net_result_init(&res);
     const char *body = "[{\"id\": \"1\"}]";
-    struct net_response resp = { .status = 200, .body = body, .body_len = strlen(body) };
+    struct wire_response resp = { .status = 200, .body = body, .body_len = strlen(body) };
     json_t *root = net_parse_json(&resp, &res, "notifications");
     assert_non_null(root);
     assert_true(json_is_array(root));
@@ -236,8 +236,8 @@ static void test_parse_json_bad(void **unused)
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         struct net_result res;
         net_result_init(&res);
-        res.next = net_request_new("GET", g_strdup("https://m.example/next"), 2);
-        struct net_response resp = { .status = 200, .body = bad[i], .body_len = strlen(bad[i]) };
+        res.next = wire_request_new("GET", g_strdup("https://m.example/next"), 2);
+        struct wire_response resp = { .status = 200, .body = bad[i], .body_len = strlen(bad[i]) };
         assert_null(net_parse_json(&resp, &res, "notifications"));
         assert_int_equal(res.outcome, NET_RETRY);
         assert_non_null(res.error);
@@ -247,7 +247,7 @@ static void test_parse_json_bad(void **unused)
     }
     struct net_result res;
     net_result_init(&res);
-    struct net_response resp = { .status = 200, .body = NULL, .body_len = 0 };
+    struct wire_response resp = { .status = 200, .body = NULL, .body_len = 0 };
     assert_null(net_parse_json(&resp, &res, "statuses"));
     assert_int_equal(res.outcome, NET_RETRY);
     net_result_clear(&res);
@@ -297,7 +297,7 @@ static void test_uri_escape(void **unused)
 static void test_request_headers(void **unused)
 {
     (void)unused;
-    struct net_request *req = net_request_new("GET", g_strdup("https://m.example/api/v1/notifications"), 7);
+    struct wire_request *req = wire_request_new("GET", g_strdup("https://m.example/api/v1/notifications"), 7);
     assert_string_equal(req->method, "GET");
     assert_string_equal(req->url, "https://m.example/api/v1/notifications");
     assert_int_equal(req->step, 7);
@@ -306,9 +306,9 @@ static void test_request_headers(void **unused)
     assert_null(req->body);
     assert_null(req->content_type);
 
-    net_request_add_header(req, "Authorization: Bearer %s", "tok");
-    net_request_add_header(req, "X-Count: %d", 42);
-    net_request_add_header(req, "Accept: application/json");
+    wire_request_add_header(req, "Authorization: Bearer %s", "tok");
+    wire_request_add_header(req, "X-Count: %d", 42);
+    wire_request_add_header(req, "Accept: application/json");
     assert_int_equal(req->headers->len, 3);
     assert_string_equal(g_ptr_array_index(req->headers, 0), "Authorization: Bearer tok");
     assert_string_equal(g_ptr_array_index(req->headers, 1), "X-Count: 42");
@@ -316,19 +316,19 @@ static void test_request_headers(void **unused)
 
     req->body = g_strdup("{\"password\": \"secret\"}");
     req->content_type = g_strdup("application/json");
-    net_request_free(req);
-    net_request_free(NULL);
+    wire_request_free(req);
+    wire_request_free(NULL);
 }
 
 static void test_response_header(void **unused)
 {
     (void)unused;
-    struct net_response resp = { .status = 200 };
-    assert_null(net_response_header(&resp, "link"));
+    struct wire_response resp = { .status = 200 };
+    assert_null(wire_response_header(&resp, "link"));
     resp.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_hash_table_insert(resp.headers, g_strdup("x-ratelimit-remaining"), g_strdup("299"));
-    assert_string_equal(net_response_header(&resp, "x-ratelimit-remaining"), "299");
-    assert_null(net_response_header(&resp, "link"));
+    assert_string_equal(wire_response_header(&resp, "x-ratelimit-remaining"), "299");
+    assert_null(wire_response_header(&resp, "link"));
     g_hash_table_unref(resp.headers);
 }
 
@@ -338,7 +338,7 @@ static void test_server_time_to_local(void **unused)
 {
     (void)unused;
     struct net_account acct = { .name = "t", .now = 1700000000 };
-    struct net_response resp = { .status = 429 };
+    struct wire_response resp = { .status = 429 };
     resp.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     /* No Date: the server's time is taken as it is; 0 stays 0. */
     assert_int_equal(net_server_time_to_local(&acct, &resp, 1700000060), 1700000060);
@@ -359,7 +359,7 @@ static void test_server_time_to_local_saturates(void **unused)
 {
     (void)unused;
     struct net_account acct = { .name = "t", .now = 1700000000 };
-    struct net_response resp = { .status = 429 };
+    struct wire_response resp = { .status = 429 };
     resp.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_hash_table_insert(resp.headers, g_strdup("date"), g_strdup("Thu, 01 Jan 1970 00:00:01 GMT"));
     assert_true(net_server_time_to_local(&acct, &resp, INT64_MAX) == INT64_MAX);
@@ -410,8 +410,8 @@ static void test_result_lifecycle(void **unused)
     r->to_author_id = g_strdup("3");
     r->to_post_id = g_strdup("4");
     g_ptr_array_add(res.replies, r);
-    res.next = net_request_new("GET", g_strdup("https://m.example/"), 1);
-    net_request_add_header(res.next, "Authorization: Bearer %s", "tok");
+    res.next = wire_request_new("GET", g_strdup("https://m.example/"), 1);
+    wire_request_add_header(res.next, "Authorization: Bearer %s", "tok");
     res.notice = g_strdup("a notice");
 
     net_result_fail(&res, NET_RETRY, "HTTP %d: %s", 503, "busy");

@@ -46,7 +46,7 @@ static struct net_account account(const char *server)
 
 /* A response; headers are "name", "value" pairs ending with NULL. */
 struct resp {
-    struct net_response r;
+    struct wire_response r;
     char *body;
 };
 
@@ -86,7 +86,7 @@ static char *fixture(const char *name, size_t *len)
     return data;
 }
 
-static const char *header(const struct net_request *req, const char *name)
+static const char *header(const struct wire_request *req, const char *name)
 {
     size_t n = strlen(name);
     for (guint i = 0; i < req->headers->len; i++) {
@@ -100,10 +100,10 @@ static const char *header(const struct net_request *req, const char *name)
 /* Run one response through handle() for a request of the given step. */
 static void run(const struct net_account *acct, json_t *state, int step, struct resp *rs, struct net_result *out)
 {
-    struct net_request *req = net_request_new("GET", g_strdup(API "/notifications"), step);
+    struct wire_request *req = wire_request_new("GET", g_strdup(API "/notifications"), step);
     net_result_init(out);
     gh()->handle(acct, state, req, &rs->r, out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void run_fixture(const struct net_account *acct, json_t *state, int step, const char *name,
@@ -151,7 +151,7 @@ static void test_begin_first_run(void **st)
     struct net_account a = account(API);
     g_autoptr(json_t) state = json_object();
     char *err = NULL;
-    struct net_request *req = gh()->begin(&a, state, &err);
+    struct wire_request *req = gh()->begin(&a, state, &err);
     assert_non_null(req);
     assert_null(err);
     assert_string_equal(req->method, "GET");
@@ -160,12 +160,12 @@ static void test_begin_first_run(void **st)
     assert_string_equal(header(req, "Accept"), "application/vnd.github+json");
     assert_string_equal(header(req, "X-GitHub-Api-Version"), "2022-11-28");
     assert_null(header(req, "If-Modified-Since"));
-    net_request_free(req);
+    wire_request_free(req);
 
     a.participating = false;
     req = gh()->begin(&a, state, &err);
     assert_string_equal(req->url, API "/notifications?participating=false&per_page=50");
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_if_modified_since_sent(void **st)
@@ -175,12 +175,12 @@ static void test_if_modified_since_sent(void **st)
     g_autoptr(json_t) state = initialized_state();
     json_object_set_new(state, "poll_pages", json_integer(3));
     char *err = NULL;
-    struct net_request *req = gh()->begin(&a, state, &err);
+    struct wire_request *req = gh()->begin(&a, state, &err);
     assert_non_null(req);
     assert_string_equal(header(req, "If-Modified-Since"), LM1);
     /* A poll in flight before a restart is not resumed. */
     assert_null(json_object_get(state, "poll_pages"));
-    net_request_free(req);
+    wire_request_free(req);
 
     /* A damaged saved value never becomes a second header. */
     json_object_set_new(state, "last_modified", json_string(LM1 "\r\nX-Evil: 1"));
@@ -188,7 +188,7 @@ static void test_if_modified_since_sent(void **st)
     assert_null(header(req, "If-Modified-Since"));
     for (guint i = 0; i < req->headers->len; i++)
         assert_null(strstr(g_ptr_array_index(req->headers, i), "X-Evil"));
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -305,9 +305,9 @@ static void test_enterprise_urls(void **st)
     net_result_clear(&out);
 
     char *err = NULL;
-    struct net_request *req = gh()->begin(&a, state, &err);
+    struct wire_request *req = gh()->begin(&a, state, &err);
     assert_string_equal(req->url, "https://ghe.example.com/api/v3/notifications?participating=true&per_page=50");
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_test_server_urls(void **st)

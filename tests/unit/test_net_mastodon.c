@@ -30,7 +30,7 @@
 
 
 /* A completed poll ends with the read-marker request, or nothing. */
-static bool is_markers(const struct net_request *req)
+static bool is_markers(const struct wire_request *req)
 {
     return req && strstr(req->url, "/api/v1/markers?timeline%5B%5D=notifications") != NULL;
 }
@@ -50,12 +50,12 @@ static void test_read_marker(void **unused)
     struct net_account acct = { .name = "home", .network = "mastodon", .server = "https://m.example",
                                 .secret = "tok", .catchup_max_pages = 3, .now = 1700000000 };
     json_t *state = json_pack("{s:s, s:b, s:s}", "me", "1", "initialized", 1, "since_id", "100");
-    struct net_request *req = net_request_new(
+    struct wire_request *req = wire_request_new(
         "GET", g_strdup("https://m.example/api/v1/markers?timeline%5B%5D=notifications"), 0);
     /* The driver gives its own step to the request it builds: take it from a real poll. */
     char *err = NULL;
-    struct net_request *page = drv->begin(&acct, state, &err);
-    struct net_response resp = { .status = 200, .body = "[]", .body_len = 2, .headers = NULL };
+    struct wire_request *page = drv->begin(&acct, state, &err);
+    struct wire_response resp = { .status = 200, .body = "[]", .body_len = 2, .headers = NULL };
     struct net_result res;
     net_result_init(&res);
     drv->handle(&acct, state, page, &resp, &res);
@@ -64,7 +64,7 @@ static void test_read_marker(void **unused)
     net_result_clear(&res);
 
     const char *body = "{\"notifications\":{\"last_read_id\":\"105\",\"version\":3}}";
-    struct net_response ok = { .status = 200, .body = body, .body_len = strlen(body), .headers = NULL };
+    struct wire_response ok = { .status = 200, .body = body, .body_len = strlen(body), .headers = NULL };
     net_result_init(&res);
     drv->handle(&acct, state, req, &ok, &res);
     assert_int_equal(res.outcome, NET_OK);
@@ -72,14 +72,14 @@ static void test_read_marker(void **unused)
     assert_null(res.next);
     net_result_clear(&res);
 
-    struct net_response missing = { .status = 404, .body = "{}", .body_len = 2, .headers = NULL };
+    struct wire_response missing = { .status = 404, .body = "{}", .body_len = 2, .headers = NULL };
     net_result_init(&res);
     drv->handle(&acct, state, req, &missing, &res);
     assert_int_equal(res.outcome, NET_OK);
     assert_null(res.read_upto);
     net_result_clear(&res);
-    net_request_free(page);
-    net_request_free(req);
+    wire_request_free(page);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -126,10 +126,10 @@ static GHashTable *headers_new(const char *name, ...)
 }
 
 /* Run handle() on a response; res must be cleared by the caller. */
-static void handle(json_t *state, const struct net_request *req, long status, const char *body, GHashTable *headers,
+static void handle(json_t *state, const struct wire_request *req, long status, const char *body, GHashTable *headers,
                    struct net_result *res)
 {
-    struct net_response resp = {
+    struct wire_response resp = {
         .status = status,
         .body = body,
         .body_len = body ? strlen(body) : 0,
@@ -139,14 +139,14 @@ static void handle(json_t *state, const struct net_request *req, long status, co
     driver()->handle(&test_acct, state, req, &resp, res);
 }
 
-static void handle_fixture(json_t *state, const struct net_request *req, const char *name, GHashTable *headers,
+static void handle_fixture(json_t *state, const struct wire_request *req, const char *name, GHashTable *headers,
                            struct net_result *res)
 {
     g_autofree char *body = fixture(name);
     handle(state, req, 200, body, headers, res);
 }
 
-static bool has_header(const struct net_request *req, const char *line)
+static bool has_header(const struct wire_request *req, const char *line)
 {
     for (guint i = 0; i < req->headers->len; i++)
         if (strcmp(g_ptr_array_index(req->headers, i), line) == 0)
@@ -154,7 +154,7 @@ static bool has_header(const struct net_request *req, const char *line)
     return false;
 }
 
-static void assert_authorized_get(const struct net_request *req)
+static void assert_authorized_get(const struct wire_request *req)
 {
     assert_non_null(req);
     assert_string_equal(req->method, "GET");
@@ -180,10 +180,10 @@ static json_t *state_new(bool initialized, const char *since_id)
     return state;
 }
 
-static struct net_request *begin(json_t *state)
+static struct wire_request *begin(json_t *state)
 {
     char *error = NULL;
-    struct net_request *req = driver()->begin(&test_acct, state, &error);
+    struct wire_request *req = driver()->begin(&test_acct, state, &error);
     assert_null(error);
     assert_non_null(req);
     return req;
@@ -222,9 +222,9 @@ static struct mention *only_mention(struct net_result *res)
 static json_t *parse_page(const char *name, struct net_result *res)
 {
     json_t *state = state_new(true, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     handle_fixture(state, req, name, NULL, res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res->outcome, NET_OK);
     assert_null(res->error);
     return state;
@@ -248,12 +248,12 @@ static void test_begin_asks_verify_credentials(void **unused)
 {
     (void)unused;
     json_t *state = json_object();
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     assert_authorized_get(req);
     assert_string_equal(req->url, SERVER "/api/v1/accounts/verify_credentials");
     assert_true(g_str_has_prefix(req->url, "https://"));
     assert_true(has_header(req, "Accept: application/json"));
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -261,7 +261,7 @@ static void test_verify_credentials_sets_me(void **unused)
 {
     (void)unused;
     json_t *state = json_object();
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     struct net_result res;
     handle_fixture(state, req, "verify_credentials.json", NULL, &res);
     assert_int_equal(res.outcome, NET_OK);
@@ -273,12 +273,12 @@ static void test_verify_credentials_sets_me(void **unused)
     assert_authorized_get(res.next);
     assert_string_equal(res.next->url, PAGE_URL);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* Known now: the next poll starts with the page directly. */
     req = begin(state);
     assert_string_equal(req->url, PAGE_URL);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -293,7 +293,7 @@ static void test_verify_credentials_bad_answers(void **unused)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
         json_t *state = json_object();
-        struct net_request *req = begin(state);
+        struct wire_request *req = begin(state);
         struct net_result res;
         handle(state, req, 200, bodies[i], NULL, &res);
         assert_int_equal(res.outcome, NET_RETRY);
@@ -302,7 +302,7 @@ static void test_verify_credentials_bad_answers(void **unused)
         assert_false(res.state_changed);
         assert_null(json_object_get(state, "me"));
         net_result_clear(&res);
-        net_request_free(req);
+        wire_request_free(req);
         json_decref(state);
     }
 }
@@ -324,13 +324,13 @@ static void test_first_start_window(void **unused)
     g_autofree char *old = json_dumps(page, JSON_COMPACT);
     json_decref(page);
     json_t *state = state_new(false, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     handle(state, req, 200, old, h, &res);
     assert_true(res.initial_sync);
     assert_poll_done(&res);
     assert_int_equal(res.mentions->len, 80);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 
     /* Recent, but only one page allowed. */
@@ -339,14 +339,14 @@ static void test_first_start_window(void **unused)
     struct net_account a = test_acct;
     a.catchup_max_pages = 1;
     g_autofree char *recent = fixture("page_full.json");
-    struct net_response resp = { .status = 200, .body = recent, .body_len = strlen(recent), .headers = h };
+    struct wire_response resp = { .status = 200, .body = recent, .body_len = strlen(recent), .headers = h };
     net_result_init(&res);
     driver()->handle(&a, state, req, &resp, &res);
     assert_true(res.initial_sync);
     assert_poll_done(&res);
     assert_null(res.notice);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -354,7 +354,7 @@ static void test_first_page_is_initial_sync(void **unused)
 {
     (void)unused;
     json_t *state = state_new(false, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     assert_authorized_get(req);
     assert_string_equal(req->url, PAGE_URL);
     /* A full first page with a next link, all of it from the last hours:
@@ -368,7 +368,7 @@ static void test_first_page_is_initial_sync(void **unused)
     assert_non_null(res.next);
     assert_null(res.notice);
     assert_int_equal(res.mentions->len, 80);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&res.next);
     net_result_clear(&res);
     /* The next page is short: the first start is done, and all of it was history. */
@@ -382,7 +382,7 @@ static void test_first_page_is_initial_sync(void **unused)
     assert_string_equal(state_str(state, "since_id"), PAGE_NEWEST);
     assert_true(json_is_true(json_object_get(state, "initialized")));
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* The second poll asks only for what is newer, and is news. */
     req = begin(state);
@@ -395,7 +395,7 @@ static void test_first_page_is_initial_sync(void **unused)
     assert_int_equal(res.mentions->len, 2);
     assert_string_equal(state_str(state, "since_id"), "113500000000000082");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* Nothing new: the cursor stays. */
     req = begin(state);
@@ -406,7 +406,7 @@ static void test_first_page_is_initial_sync(void **unused)
     assert_poll_done(&res);
     assert_string_equal(state_str(state, "since_id"), "113500000000000082");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -417,7 +417,7 @@ static void test_full_page_follows_next(void **unused)
     (void)unused;
     const char *since = "113499999999999000";
     json_t *state = state_new(true, since);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     assert_string_equal(req->url, PAGE_URL "&since_id=113499999999999000");
     g_autoptr(GHashTable) h = headers_new("link", LINK_FULL, NULL);
     struct net_result res;
@@ -431,9 +431,9 @@ static void test_full_page_follows_next(void **unused)
     /* The cursor does not move until the poll completes. */
     assert_false(res.state_changed);
     assert_string_equal(state_str(state, "since_id"), since);
-    struct net_request *next = g_steal_pointer(&res.next);
+    struct wire_request *next = g_steal_pointer(&res.next);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* The last page is short: done, and the cursor jumps to the newest id of the poll. */
     g_autofree char *older = page_json(113500000000000000LL, 10);
@@ -445,7 +445,7 @@ static void test_full_page_follows_next(void **unused)
     assert_true(res.state_changed);
     assert_string_equal(state_str(state, "since_id"), PAGE_NEWEST);
     net_result_clear(&res);
-    net_request_free(next);
+    wire_request_free(next);
     json_decref(state);
 }
 
@@ -453,7 +453,7 @@ static void test_next_link_with_since_id_kept_as_is(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, "113499999999999000");
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     g_autoptr(GHashTable) h =
         headers_new("link", "<" LINK_NEXT_URL "&since_id=113499999999999000>; rel=\"next\"", NULL);
     struct net_result res;
@@ -461,7 +461,7 @@ static void test_next_link_with_since_id_kept_as_is(void **unused)
     assert_non_null(res.next);
     assert_string_equal(res.next->url, LINK_NEXT_URL "&since_id=113499999999999000");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -477,7 +477,7 @@ static void test_link_to_other_origin_not_followed(void **unused)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(links); i++) {
         json_t *state = state_new(true, "113499999999999000");
-        struct net_request *req = begin(state);
+        struct wire_request *req = begin(state);
         g_autoptr(GHashTable) h = headers_new("link", links[i], NULL);
         struct net_result res;
         handle_fixture(state, req, "page_full.json", h, &res);
@@ -488,7 +488,7 @@ static void test_link_to_other_origin_not_followed(void **unused)
         assert_true(res.state_changed);
         assert_string_equal(state_str(state, "since_id"), PAGE_NEWEST);
         net_result_clear(&res);
-        net_request_free(req);
+        wire_request_free(req);
         json_decref(state);
     }
 }
@@ -497,7 +497,7 @@ static void test_catchup_bound(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, "113400000000000000");
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     int requests = 1;
     long long newest = 113500000000000080LL;
     struct net_result res;
@@ -508,7 +508,7 @@ static void test_catchup_bound(void **unused)
                                                 newest - 79);
         g_autoptr(GHashTable) h = headers_new("link", link, NULL);
         handle(state, req, 200, page, h, &res);
-        net_request_free(req);
+        wire_request_free(req);
         assert_int_equal(res.outcome, NET_OK);
         assert_int_equal(res.mentions->len, 80);
         if (!res.next || is_markers(res.next))
@@ -533,7 +533,7 @@ static void test_catchup_bound(void **unused)
     /* The next poll starts fresh from the new cursor. */
     req = begin(state);
     assert_string_equal(req->url, PAGE_URL "&since_id=" PAGE_NEWEST);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -542,7 +542,7 @@ static void test_page_reaching_seen_ids_stops(void **unused)
     (void)unused;
     /* A server that ignores since_id, or a repeated page. */
     json_t *state = state_new(true, "113500000000000040");
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     g_autoptr(GHashTable) h = headers_new("link", LINK_FULL, NULL);
     struct net_result res;
     handle_fixture(state, req, "page_full.json", h, &res);
@@ -557,7 +557,7 @@ static void test_page_reaching_seen_ids_stops(void **unused)
     assert_true(res.state_changed);
     assert_string_equal(state_str(state, "since_id"), PAGE_NEWEST);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -565,7 +565,7 @@ static void test_ids_going_backwards_keep_cursor(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, "113402875522116021");
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     struct net_result res;
     /* Everything at or below the cursor: nothing new, and the cursor stays. */
     handle_fixture(state, req, "huge_ids.json", NULL, &res);
@@ -573,7 +573,7 @@ static void test_ids_going_backwards_keep_cursor(void **unused)
     assert_int_equal(res.mentions->len, 0);
     assert_string_equal(state_str(state, "since_id"), "113402875522116021");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* 17 digits is older than 18 even though "9" > "1". */
     json_object_set_new(state, "since_id", json_string("99999999999999999"));
@@ -583,7 +583,7 @@ static void test_ids_going_backwards_keep_cursor(void **unused)
     assert_string_equal(m->remote_id, "113402875522116021");
     assert_string_equal(state_str(state, "since_id"), "113402875522116021");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -591,14 +591,14 @@ static void test_huge_ids_first_run(void **unused)
 {
     (void)unused;
     json_t *state = state_new(false, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     struct net_result res;
     handle_fixture(state, req, "huge_ids.json", NULL, &res);
     assert_int_equal(res.outcome, NET_OK);
     assert_int_equal(res.mentions->len, 2);
     assert_string_equal(state_str(state, "since_id"), "113402875522116021");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -610,7 +610,7 @@ static void test_short_server_page_with_more_is_followed(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, "113400000000000000");
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     g_autofree char *page = page_json(113500000000000080LL, 30);
     g_autoptr(GHashTable) h = headers_new(
         "link", "<" SERVER "/api/v1/notifications?max_id=113500000000000051&types%5B%5D=mention>; rel=\"next\"", NULL);
@@ -623,7 +623,7 @@ static void test_short_server_page_with_more_is_followed(void **unused)
                                               "&since_id=113400000000000000");
     assert_string_equal(state_str(state, "since_id"), "113400000000000000");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -715,13 +715,13 @@ static void test_mention_reply_kind(void **unused)
 
     /* Without "me" in the state nothing can be a reply to the user. */
     state = state_new(true, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     json_object_del(state, "me");
     handle_fixture(state, req, "reply.json", NULL, &res);
     assert_int_equal(res.mentions->len, 2);
     assert_int_equal(((struct mention *)g_ptr_array_index(res.mentions, 0))->kind, MENTION_KIND_MENTION);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -783,7 +783,7 @@ static void test_mention_missing_optional_fields(void **unused)
     json_decref(page);
 
     json_t *state = state_new(true, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     struct net_result res;
     handle(state, req, 200, mod, NULL, &res);
     struct mention *m = only_mention(&res);
@@ -795,7 +795,7 @@ static void test_mention_missing_optional_fields(void **unused)
     assert_true(g_str_has_prefix(m->url, SERVER "/"));
     assert_true(g_str_has_suffix(m->url, "/113402900000000001"));
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -852,7 +852,7 @@ static void assert_state_unchanged_after(long status, const char *body, GHashTab
 {
     json_t *state = state_new(true, "113402875522116000");
     json_object_set_new(state, "history_since", json_string("113402000000000001"));
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     g_autofree char *before = json_dumps(state, JSON_SORT_KEYS);
     handle(state, req, status, body, h, res);
     g_autofree char *after = json_dumps(state, JSON_SORT_KEYS);
@@ -862,7 +862,7 @@ static void assert_state_unchanged_after(long status, const char *body, GHashTab
     assert_false(res->state_changed);
     assert_int_equal(res->mentions->len, 0);
     assert_string_equal(after, before);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -922,7 +922,7 @@ static void test_rate_headers_on_success(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, NULL);
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     g_autofree char *body = fixture("mention.json");
     struct net_result res;
 
@@ -949,7 +949,7 @@ static void test_rate_headers_on_success(void **unused)
     assert_int_equal(res.retry_at, 0);
     net_result_clear(&res);
 
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -970,21 +970,21 @@ static void test_error_mid_poll_keeps_cursor(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, "113499999999999000");
-    struct net_request *req = begin(state);
+    struct wire_request *req = begin(state);
     g_autoptr(GHashTable) h = headers_new("link", LINK_FULL, NULL);
     struct net_result res;
     handle_fixture(state, req, "page_full.json", h, &res);
-    struct net_request *next = g_steal_pointer(&res.next);
+    struct wire_request *next = g_steal_pointer(&res.next);
     assert_non_null(next);
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     handle(state, next, 503, "", NULL, &res);
     assert_int_equal(res.outcome, NET_RETRY);
     assert_false(res.state_changed);
     assert_string_equal(state_str(state, "since_id"), "113499999999999000");
     net_result_clear(&res);
-    net_request_free(next);
+    wire_request_free(next);
 
     /* The next poll starts over from the top with the old cursor. */
     req = begin(state);
@@ -994,7 +994,7 @@ static void test_error_mid_poll_keeps_cursor(void **unused)
     assert_int_equal(res.outcome, NET_OK);
     assert_string_equal(state_str(state, "since_id"), "113500000000000081");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -1010,17 +1010,17 @@ static void test_history_begin(void **unused)
     assert_null(error);
 
     json_object_set_new(state, "me", json_string("1"));
-    struct net_request *req = drv->history_begin(&test_acct, state, &error);
+    struct wire_request *req = drv->history_begin(&test_acct, state, &error);
     assert_null(error);
     assert_authorized_get(req);
     assert_string_equal(req->url, SERVER "/api/v1/accounts/1/statuses?exclude_reblogs=true&limit=40");
-    net_request_free(req);
+    wire_request_free(req);
 
     json_object_set_new(state, "history_since", json_string("113402000000000005"));
     req = drv->history_begin(&test_acct, state, &error);
     assert_string_equal(req->url,
                         SERVER "/api/v1/accounts/1/statuses?exclude_reblogs=true&limit=40&since_id=113402000000000005");
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -1029,7 +1029,7 @@ static void test_history_replies(void **unused)
     (void)unused;
     const struct net_driver *drv = driver();
     json_t *state = state_new(true, "113400000000000000");
-    struct net_request *req = drv->history_begin(&test_acct, state, NULL);
+    struct wire_request *req = drv->history_begin(&test_acct, state, NULL);
     struct net_result res;
     handle_fixture(state, req, "statuses.json", NULL, &res);
     assert_int_equal(res.outcome, NET_OK);
@@ -1056,7 +1056,7 @@ static void test_history_replies(void **unused)
     /* The notification cursor is not the history cursor. */
     assert_string_equal(state_str(state, "since_id"), "113400000000000000");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* Next time: only newer, and an empty answer keeps the cursor. */
     req = drv->history_begin(&test_acct, state, NULL);
@@ -1075,7 +1075,7 @@ static void test_history_replies(void **unused)
     assert_int_equal(res.outcome, NET_OK);
     assert_string_equal(state_str(state, "history_since"), "113402000000000005");
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
@@ -1087,7 +1087,7 @@ static void test_history_bad_answers(void **unused)
     for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
         json_t *state = state_new(true, NULL);
         json_object_set_new(state, "history_since", json_string("113402000000000001"));
-        struct net_request *req = drv->history_begin(&test_acct, state, NULL);
+        struct wire_request *req = drv->history_begin(&test_acct, state, NULL);
         g_autofree char *before = json_dumps(state, JSON_SORT_KEYS);
         struct net_result res;
         handle(state, req, 200, bodies[i], NULL, &res);
@@ -1097,28 +1097,28 @@ static void test_history_bad_answers(void **unused)
         assert_int_equal(res.replies->len, 0);
         assert_string_equal(after, before);
         net_result_clear(&res);
-        net_request_free(req);
+        wire_request_free(req);
         json_decref(state);
     }
     json_t *state = state_new(true, NULL);
-    struct net_request *req = drv->history_begin(&test_acct, state, NULL);
+    struct wire_request *req = drv->history_begin(&test_acct, state, NULL);
     struct net_result res;
     handle(state, req, 401, "{\"error\":\"The access token is invalid\"}", NULL, &res);
     assert_int_equal(res.outcome, NET_AUTH);
     assert_null(json_object_get(state, "history_since"));
     net_result_clear(&res);
-    net_request_free(req);
+    wire_request_free(req);
     json_decref(state);
 }
 
 /* ---- streaming discovery ------------------------------------------------------------ */
 
-static struct net_request *stream_begin(json_t *state)
+static struct wire_request *stream_begin(json_t *state)
 {
     const struct net_driver *drv = driver();
     assert_non_null(drv->stream_begin);
     char *error = NULL;
-    struct net_request *req = drv->stream_begin(&test_acct, state, &error);
+    struct wire_request *req = drv->stream_begin(&test_acct, state, &error);
     assert_null(error);
     assert_non_null(req);
     return req;
@@ -1128,12 +1128,12 @@ static void test_stream_discovery(void **unused)
 {
     (void)unused;
     json_t *state = state_new(true, "113402875522116021");
-    struct net_request *req = stream_begin(state);
+    struct wire_request *req = stream_begin(state);
     assert_string_equal(req->url, SERVER "/api/v2/instance");
     assert_false(req->stream);
     struct net_result res;
     handle_fixture(state, req, "instance.json", NULL, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     /* The streaming host named by the instance, over https. */
     assert_non_null(res.next);
@@ -1142,7 +1142,7 @@ static void test_stream_discovery(void **unused)
     net_result_clear(&res);
 
     handle(state, req, 200, "OK", NULL, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_int_equal(res.outcome, NET_OK);
     assert_non_null(res.next);
     assert_true(res.next->stream);
@@ -1154,7 +1154,7 @@ static void test_stream_discovery(void **unused)
     /* Known now: the next attempt goes straight to the health check. */
     req = stream_begin(state);
     assert_string_equal(req->url, "https://streaming.m.example/api/v1/streaming/health");
-    net_request_free(req);
+    wire_request_free(req);
     /* Streaming never moves the polling cursor. */
     assert_string_equal(state_str(state, "since_id"), "113402875522116021");
     json_decref(state);
@@ -1176,12 +1176,12 @@ static void test_stream_host_must_share_the_domain(void **unused)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         json_t *state = state_new(true, NULL);
-        struct net_request *req = stream_begin(state);
+        struct wire_request *req = stream_begin(state);
         g_autofree char *body =
             g_strdup_printf("{\"configuration\":{\"urls\":{\"streaming\":\"%s\"}}}", cases[i].url);
         struct net_result res;
         handle(state, req, 200, body, NULL, &res);
-        net_request_free(req);
+        wire_request_free(req);
         if (cases[i].ok) {
             assert_int_equal(res.outcome, NET_OK);
             assert_non_null(res.next);
@@ -1238,10 +1238,10 @@ static void test_stream_discovery_transient_failure_not_remembered(void **unused
 {
     (void)unused;
     json_t *state = state_new(true, NULL);
-    struct net_request *req = stream_begin(state);
+    struct wire_request *req = stream_begin(state);
     struct net_result res;
     handle(state, req, 404, "{\"error\":\"Record not found\"}", NULL, &res);
-    net_request_free(req);
+    wire_request_free(req);
     assert_non_null(res.next);
     assert_string_equal(res.next->url, SERVER "/api/v1/streaming/health");
     net_result_clear(&res);
@@ -1252,11 +1252,11 @@ static void test_stream_discovery_transient_failure_not_remembered(void **unused
         state = state_new(true, NULL);
         req = stream_begin(state);
         handle(state, req, transient[i], "<html>busy</html>", NULL, &res);
-        net_request_free(req);
+        wire_request_free(req);
         net_result_clear(&res);
         req = stream_begin(state);
         assert_string_equal(req->url, SERVER "/api/v2/instance");
-        net_request_free(req);
+        wire_request_free(req);
         json_decref(state);
     }
 }
@@ -1321,8 +1321,8 @@ static void test_real_server_notifications(void **unused)
         total_expected += g_hash_table_size(want);
         g_autofree char *body = json_dumps(page, JSON_COMPACT);
         g_autoptr(json_t) state = state_new(true, "1");
-        struct net_request *req = begin(state);
-        struct net_response resp = { .status = 200, .body = body, .body_len = strlen(body) };
+        struct wire_request *req = begin(state);
+        struct wire_response resp = { .status = 200, .body = body, .body_len = strlen(body) };
         struct net_result res;
         net_result_init(&res);
         driver()->handle(&a, state, req, &resp, &res);
@@ -1349,7 +1349,7 @@ static void test_real_server_notifications(void **unused)
             assert_true(m->created_at > 1700000000);
         }
         net_result_clear(&res);
-        net_request_free(req);
+        wire_request_free(req);
     }
     assert_int_equal(total_expected, 6);
 }

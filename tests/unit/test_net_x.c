@@ -26,7 +26,7 @@
 #define MENTIONS_URL                                                                                               \
     SERVER "/2/users/" ME "/mentions?max_results=100&expansions=author_id"                                      \
            "&tweet.fields=created_at,conversation_id,in_reply_to_user_id,referenced_tweets,entities"             \
-           "&user.fields=username,name"
+           "&user.fields=username,name,profile_image_url"
 #define TWEETS_URL SERVER "/2/users/" ME "/tweets?max_results=100&tweet.fields=created_at,in_reply_to_user_id,referenced_tweets"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -63,15 +63,15 @@ static char *fixture(const char *name, size_t *len)
 }
 
 /* handle() one response given as a string; out is initialised here. */
-static void handle_body(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+static void handle_body(const struct net_account *acct, json_t *state, const struct wire_request *req, long status,
                         const char *body, size_t len, GHashTable *headers, struct net_result *out)
 {
-    struct net_response resp = { .status = status, .body = body, .body_len = len, .headers = headers };
+    struct wire_response resp = { .status = status, .body = body, .body_len = len, .headers = headers };
     net_result_init(out);
     x_drv()->handle(acct, state, req, &resp, out);
 }
 
-static void handle_file(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+static void handle_file(const struct net_account *acct, json_t *state, const struct wire_request *req, long status,
                         const char *name, GHashTable *headers, struct net_result *out)
 {
     size_t len;
@@ -79,16 +79,16 @@ static void handle_file(const struct net_account *acct, json_t *state, const str
     handle_body(acct, state, req, status, body, len, headers, out);
 }
 
-static void handle_str(const struct net_account *acct, json_t *state, const struct net_request *req, long status,
+static void handle_str(const struct net_account *acct, json_t *state, const struct wire_request *req, long status,
                        const char *body, struct net_result *out)
 {
     handle_body(acct, state, req, status, body, strlen(body), NULL, out);
 }
 
-static struct net_request *begin(const struct net_account *acct, json_t *state)
+static struct wire_request *begin(const struct net_account *acct, json_t *state)
 {
     char *error = NULL;
-    struct net_request *req = x_drv()->begin(acct, state, &error);
+    struct wire_request *req = x_drv()->begin(acct, state, &error);
     assert_null(error);
     assert_non_null(req);
     return req;
@@ -112,7 +112,7 @@ static const char *state_str(json_t *state, const char *key)
     return json_string_value(json_object_get(state, key));
 }
 
-static bool has_header(const struct net_request *req, const char *line)
+static bool has_header(const struct wire_request *req, const char *line)
 {
     for (guint i = 0; i < req->headers->len; i++)
         if (strcmp(g_ptr_array_index(req->headers, i), line) == 0)
@@ -216,7 +216,7 @@ static void test_users_me_once(void **unused)
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = json_object();
 
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     assert_string_equal(req->method, "GET");
     assert_string_equal(req->url, SERVER "/2/users/me");
     assert_true(has_header(req, "Authorization: Bearer " TOKEN));
@@ -233,14 +233,14 @@ static void test_users_me_once(void **unused)
     assert_string_equal(out.next->url, MENTIONS_URL);
     assert_true(has_header(out.next, "Authorization: Bearer " TOKEN));
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* After a restart (state read back from the store) the id is known. */
     g_autofree char *saved = state_dump(state);
     g_autoptr(json_t) reloaded = json_loads(saved, 0, NULL);
     req = begin(&acct, reloaded);
     assert_string_equal(req->url, MENTIONS_URL);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_users_me_bad_answers(void **unused)
@@ -257,7 +257,7 @@ static void test_users_me_bad_answers(void **unused)
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bodies); i++) {
         g_autoptr(json_t) state = json_object();
-        struct net_request *req = begin(&acct, state);
+        struct wire_request *req = begin(&acct, state);
         struct net_result out;
         handle_str(&acct, state, req, 200, bodies[i], &out);
         assert_int_equal(out.outcome, NET_RETRY);
@@ -266,19 +266,19 @@ static void test_users_me_bad_answers(void **unused)
         assert_false(out.state_changed);
         assert_null(json_object_get(state, "me"));
         net_result_clear(&out);
-        net_request_free(req);
+        wire_request_free(req);
     }
 
     /* An odd username is not stored (it would end up in URLs); the id is. */
     g_autoptr(json_t) state = json_object();
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_str(&acct, state, req, 200, "{\"data\":{\"id\":\"" ME "\",\"username\":\"a/b?c\"}}", &out);
     assert_int_equal(out.outcome, NET_OK);
     assert_string_equal(state_str(state, "me"), ME);
     assert_null(json_object_get(state, "me_username"));
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ---- polling ------------------------------------------------------------------- */
@@ -293,7 +293,7 @@ static void test_first_start_window(void **unused)
         if (i == 0)
             acct.now = NOW + 8 * 86400;
         g_autoptr(json_t) state = json_pack("{s:s}", "me", ME);
-        struct net_request *req = begin(&acct, state);
+        struct wire_request *req = begin(&acct, state);
         struct net_result out;
         handle_file(&acct, state, req, 200, "mentions-first.json", NULL, &out);
         assert_true(out.initial_sync);
@@ -303,7 +303,7 @@ static void test_first_start_window(void **unused)
         assert_true(out.state_changed);
         assert_string_equal(state_str(state, "since_id"), "1700000000000000003");
         net_result_clear(&out);
-        net_request_free(req);
+        wire_request_free(req);
     }
 }
 
@@ -312,7 +312,7 @@ static void test_first_run_initial_sync(void **unused)
     (void)unused;
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = json_pack("{s:s}", "me", ME);
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     assert_string_equal(req->url, MENTIONS_URL);
 
     struct net_result out;
@@ -323,7 +323,7 @@ static void test_first_run_initial_sync(void **unused)
     /* The first start reads back 7 days: the next_token is followed. */
     assert_non_null(out.next);
     assert_false(out.state_changed);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&out.next);
     net_result_clear(&out);
     handle_file(&acct, state, req, 200, "mentions-empty.json", NULL, &out);
@@ -335,7 +335,7 @@ static void test_first_run_initial_sync(void **unused)
     assert_true(json_is_true(json_object_get(state, "initialized")));
     assert_null(json_object_get(state, "poll_pages"));
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* The next poll asks only for what is newer. */
     req = begin(&acct, state);
@@ -346,7 +346,7 @@ static void test_first_run_initial_sync(void **unused)
     assert_int_equal(out.mentions->len, 0);
     assert_string_equal(state_str(state, "since_id"), "1700000000000000003");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_first_run_empty(void **unused)
@@ -354,7 +354,7 @@ static void test_first_run_empty(void **unused)
     (void)unused;
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = json_pack("{s:s}", "me", ME);
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_file(&acct, state, req, 200, "mentions-empty.json", NULL, &out);
     assert_int_equal(out.outcome, NET_OK);
@@ -363,7 +363,7 @@ static void test_first_run_empty(void **unused)
     assert_true(json_is_true(json_object_get(state, "initialized")));
     assert_null(json_object_get(state, "since_id"));
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* Everything from now on is news, not history. */
     req = begin(&acct, state);
@@ -373,7 +373,7 @@ static void test_first_run_empty(void **unused)
     assert_int_equal(out.mentions->len, 2);
     assert_string_equal(state_str(state, "since_id"), "1700000000000000102");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_since_and_pagination(void **unused)
@@ -381,7 +381,7 @@ static void test_since_and_pagination(void **unused)
     (void)unused;
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = state_watching("1700000000000000100");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000100");
 
     struct net_result out;
@@ -397,7 +397,7 @@ static void test_since_and_pagination(void **unused)
     assert_string_equal(out.next->url, MENTIONS_URL "&since_id=1700000000000000100"
                                                     "&pagination_token=b26v89c19zqg8o3fpds3a0ebu2q0xkdlpshl6lwwfhi3x");
     assert_true(has_header(out.next, "Authorization: Bearer " TOKEN));
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&out.next);
     net_result_clear(&out);
 
@@ -414,11 +414,11 @@ static void test_since_and_pagination(void **unused)
     assert_null(json_object_get(state, "poll_newest"));
     assert_null(json_object_get(state, "poll_fresh"));
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     req = begin(&acct, state);
     assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000104");
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_failed_page_keeps_cursor(void **unused)
@@ -426,10 +426,10 @@ static void test_failed_page_keeps_cursor(void **unused)
     (void)unused;
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = state_watching("1700000000000000100");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_file(&acct, state, req, 200, "mentions-page1.json", NULL, &out);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&out.next);
     net_result_clear(&out);
 
@@ -439,13 +439,13 @@ static void test_failed_page_keeps_cursor(void **unused)
     assert_null(out.next);
     assert_string_equal(state_str(state, "since_id"), "1700000000000000100");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* The next poll starts over from the saved cursor, without the token. */
     req = begin(&acct, state);
     assert_string_equal(req->url, MENTIONS_URL "&since_id=1700000000000000100");
     assert_null(json_object_get(state, "poll_pages"));
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_gap_notice_at_page_cap(void **unused)
@@ -453,12 +453,12 @@ static void test_gap_notice_at_page_cap(void **unused)
     (void)unused;
     struct net_account acct = acct_with(2);
     g_autoptr(json_t) state = state_watching("1700000000000000100");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_file(&acct, state, req, 200, "mentions-page1.json", NULL, &out);
     assert_null(out.notice);
     assert_non_null(out.next);
-    net_request_free(req);
+    wire_request_free(req);
     req = g_steal_pointer(&out.next);
     net_result_clear(&out);
 
@@ -473,7 +473,7 @@ static void test_gap_notice_at_page_cap(void **unused)
     assert_true(out.state_changed);
     assert_string_equal(state_str(state, "since_id"), "1700000000000000104");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     /* With a cap of one page the first page already says it. */
     acct = acct_with(1);
@@ -484,14 +484,14 @@ static void test_gap_notice_at_page_cap(void **unused)
     assert_non_null(out.notice);
     assert_string_equal(state_str(s1, "since_id"), "1700000000000000104");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* Runs a poll over generated pages of 100; returns how many steps had a notice. */
 static int poll_pages(json_t *state, int pages, int max_pages, char **last_notice)
 {
     struct net_account acct = acct_with(max_pages);
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     int notices = 0;
     int64_t first = INT64_C(1700000000000009999);
     for (int p = 0; p < pages; p++) {
@@ -506,7 +506,7 @@ static int poll_pages(json_t *state, int pages, int max_pages, char **last_notic
             g_free(*last_notice);
             *last_notice = g_strdup(out.notice);
         }
-        net_request_free(req);
+        wire_request_free(req);
         req = g_steal_pointer(&out.next);
         if (p + 1 < pages) {
             assert_non_null(req);
@@ -545,7 +545,7 @@ static void test_kinds_and_fields(void **unused)
     (void)unused;
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = state_watching("1700000000000000200");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_file(&acct, state, req, 200, "mentions-kinds.json", NULL, &out);
     assert_int_equal(out.outcome, NET_OK);
@@ -597,7 +597,7 @@ static void test_kinds_and_fields(void **unused)
     assert_int_equal(m->mention_count, 1);
 
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_reply_needs_own_id(void **unused)
@@ -607,7 +607,7 @@ static void test_reply_needs_own_id(void **unused)
      * users/me first, but handle() must cope with a state that lost it. */
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) with_me = state_watching("1700000000000000200");
-    struct net_request *req = begin(&acct, with_me);
+    struct wire_request *req = begin(&acct, with_me);
     g_autoptr(json_t) state = json_pack("{s:b, s:s}", "initialized", 1, "since_id", "1700000000000000200");
     struct net_result out;
     handle_file(&acct, state, req, 200, "mentions-kinds.json", NULL, &out);
@@ -616,7 +616,7 @@ static void test_reply_needs_own_id(void **unused)
     assert_int_equal(mention_by_id(&out, "1700000000000000205")->kind, MENTION_KIND_MENTION);
     assert_int_equal(mention_by_id(&out, "1700000000000000204")->kind, MENTION_KIND_QUOTE);
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ---- errors --------------------------------------------------------------------- */
@@ -627,7 +627,7 @@ static void test_errors_only_body(void **unused)
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = state_watching("1700000000000000100");
     g_autofree char *before = state_dump(state);
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_file(&acct, state, req, 200, "errors-only.json", NULL, &out);
     assert_int_equal(out.outcome, NET_RETRY);
@@ -646,7 +646,7 @@ static void test_errors_only_body(void **unused)
     assert_non_null(strstr(out.error, "Not Found Error"));
     assert_false(out.state_changed);
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_partial_errors_keep_data(void **unused)
@@ -654,7 +654,7 @@ static void test_partial_errors_keep_data(void **unused)
     (void)unused;
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = state_watching("1700000000000000300");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     handle_file(&acct, state, req, 200, "partial-errors.json", NULL, &out);
     assert_int_equal(out.outcome, NET_OK);
@@ -669,7 +669,7 @@ static void test_partial_errors_keep_data(void **unused)
     assert_true(out.state_changed);
     assert_string_equal(state_str(state, "since_id"), "1700000000000000302");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_rate_limit_headers(void **unused)
@@ -701,7 +701,7 @@ static void test_rate_limit_headers(void **unused)
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autoptr(json_t) state = state_watching("1700000000000000100");
         g_autofree char *before = state_dump(state);
-        struct net_request *req = begin(&acct, state);
+        struct wire_request *req = begin(&acct, state);
         GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         g_hash_table_insert(h, g_strdup("x-rate-limit-limit"), g_strdup("450"));
         if (cases[i].remaining)
@@ -720,7 +720,7 @@ static void test_rate_limit_headers(void **unused)
             assert_string_equal(before, after);
         }
         net_result_clear(&out);
-        net_request_free(req);
+        wire_request_free(req);
         g_hash_table_unref(h);
     }
 }
@@ -753,7 +753,7 @@ static void test_http_errors(void **unused)
         for (int with_me = 0; with_me < 2; with_me++) {
             g_autoptr(json_t) state = with_me ? state_watching("1700000000000000100") : json_object();
             g_autofree char *before = state_dump(state);
-            struct net_request *req = begin(&acct, state);
+            struct wire_request *req = begin(&acct, state);
             struct net_result out;
             if (cases[i].file)
                 handle_file(&acct, state, req, cases[i].status, cases[i].file, NULL, &out);
@@ -771,7 +771,7 @@ static void test_http_errors(void **unused)
             g_autofree char *after = state_dump(state);
             assert_string_equal(before, after);
             net_result_clear(&out);
-            net_request_free(req);
+            wire_request_free(req);
         }
     }
 }
@@ -783,7 +783,7 @@ static void test_truncated_json(void **unused)
     json_t *states[] = { json_object(), state_watching("1700000000000000100") };
     for (size_t i = 0; i < G_N_ELEMENTS(states); i++) {
         g_autofree char *before = state_dump(states[i]);
-        struct net_request *req = begin(&acct, states[i]);
+        struct wire_request *req = begin(&acct, states[i]);
         struct net_result out;
         handle_file(&acct, states[i], req, 200, "truncated.json", NULL, &out);
         assert_int_equal(out.outcome, NET_RETRY);
@@ -804,7 +804,7 @@ static void test_truncated_json(void **unused)
         net_result_clear(&out);
         g_autofree char *again = state_dump(states[i]);
         assert_string_equal(before, again);
-        net_request_free(req);
+        wire_request_free(req);
         json_decref(states[i]);
     }
 }
@@ -818,7 +818,7 @@ static void test_wrong_types(void **unused)
     for (size_t i = 0; i < G_N_ELEMENTS(bad_pages); i++) {
         g_autoptr(json_t) state = state_watching("1700000000000000100");
         g_autofree char *before = state_dump(state);
-        struct net_request *req = begin(&acct, state);
+        struct wire_request *req = begin(&acct, state);
         struct net_result out;
         handle_str(&acct, state, req, 200, bad_pages[i], &out);
         if (out.outcome != NET_RETRY)
@@ -827,19 +827,19 @@ static void test_wrong_types(void **unused)
         g_autofree char *after = state_dump(state);
         assert_string_equal(before, after);
         net_result_clear(&out);
-        net_request_free(req);
+        wire_request_free(req);
     }
     g_autoptr(json_t) s2 = state_watching("1700000000000000100");
-    struct net_request *r2 = begin(&acct, s2);
+    struct wire_request *r2 = begin(&acct, s2);
     struct net_result o2;
     handle_file(&acct, s2, r2, 200, "wrong-data.json", NULL, &o2);
     assert_int_equal(o2.outcome, NET_RETRY);
     net_result_clear(&o2);
-    net_request_free(r2);
+    wire_request_free(r2);
 
     /* Broken items are skipped, with a warning naming the account. */
     g_autoptr(json_t) state = state_watching("1700000000000000600");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     struct net_result out;
     struct capture cap;
     capture_start(&cap);
@@ -871,7 +871,7 @@ static void test_wrong_types(void **unused)
     assert_non_null(strstr(out.skip_reason, "mention 1700000000000000605: no text"));
     assert_null(strstr(log, "warning"));
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 static void test_huge_ids(void **unused)
@@ -885,7 +885,7 @@ static void test_huge_ids(void **unused)
 
     struct net_account acct = acct_with(10);
     g_autoptr(json_t) state = state_watching("999999999999999999");
-    struct net_request *req = begin(&acct, state);
+    struct wire_request *req = begin(&acct, state);
     assert_string_equal(req->url, MENTIONS_URL "&since_id=999999999999999999");
     struct net_result out;
     handle_file(&acct, state, req, 200, "huge-ids.json", NULL, &out);
@@ -898,7 +898,7 @@ static void test_huge_ids(void **unused)
     assert_string_equal(m->author_handle, "@maxint");
     assert_string_equal(state_str(state, "since_id"), "1000000000000000001");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     req = begin(&acct, state);
     assert_string_equal(req->url, MENTIONS_URL "&since_id=1000000000000000001");
@@ -907,7 +907,7 @@ static void test_huge_ids(void **unused)
     assert_int_equal(out.mentions->len, 0);
     assert_string_equal(state_str(state, "since_id"), "1000000000000000001");
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ---- history -------------------------------------------------------------------- */
@@ -922,7 +922,7 @@ static void test_history(void **unused)
     assert_null(error);
 
     g_autoptr(json_t) state = state_watching("1700000000000000100");
-    struct net_request *req = x_drv()->history_begin(&acct, state, &error);
+    struct wire_request *req = x_drv()->history_begin(&acct, state, &error);
     assert_non_null(req);
     assert_string_equal(req->url, TWEETS_URL);
     assert_true(has_header(req, "Authorization: Bearer " TOKEN));
@@ -953,7 +953,7 @@ static void test_history(void **unused)
     assert_non_null(strstr(out.skip_reason, "post 5 of your timeline has no usable id"));
     (void)log;
     net_result_clear(&out);
-    net_request_free(req);
+    wire_request_free(req);
 
     req = x_drv()->history_begin(&acct, state, &error);
     assert_string_equal(req->url, TWEETS_URL "&since_id=1700000000000000905");
@@ -986,7 +986,7 @@ static void test_history(void **unused)
     net_result_clear(&out);
     g_autofree char *after = state_dump(state);
     assert_string_equal(before, after);
-    net_request_free(req);
+    wire_request_free(req);
 }
 
 /* ---- secrets --------------------------------------------------------------------- */
@@ -1008,7 +1008,7 @@ static void test_token_never_logged(void **unused)
             json_t *states[] = { json_object(), state_watching("1700000000000000100") };
             for (size_t k = 0; k < G_N_ELEMENTS(states); k++) {
                 char *error = NULL;
-                struct net_request *reqs[] = { x_drv()->begin(&acct, states[k], &error),
+                struct wire_request *reqs[] = { x_drv()->begin(&acct, states[k], &error),
                                                x_drv()->history_begin(&acct, states[k], &error) };
                 for (size_t r = 0; r < G_N_ELEMENTS(reqs); r++) {
                     if (!reqs[r])
@@ -1020,7 +1020,7 @@ static void test_token_never_logged(void **unused)
                     if (out.notice)
                         g_string_append_printf(errors, "%s\n", out.notice);
                     net_result_clear(&out);
-                    net_request_free(reqs[r]);
+                    wire_request_free(reqs[r]);
                 }
                 json_decref(states[k]);
             }
@@ -1033,6 +1033,421 @@ static void test_token_never_logged(void **unused)
     assert_null(strstr(log, "SECRET"));
     assert_null(strstr(errors->str, TOKEN));
     assert_true(errors->len > 0);
+    g_string_free(errors, TRUE);
+}
+
+/* ---- the OAuth 2.0 session (client_id) ---------------------------------------- */
+
+#define CLIENT_ID "cl-ient-ID_42"
+#define REFRESH0 "xrt-SAVED-SECRET-0-from-heed-login"
+#define ACCESS1 "xat-NEW-SECRET-1-dGhpcyBpcyBhbiBhY2Nlc3MgdG9rZW4"
+#define REFRESH1 "xrt-NEW-SECRET-1-dGhpcyBpcyBhIHJlZnJlc2ggdG9rZW4"
+#define TOKEN_URL SERVER "/2/oauth2/token"
+
+static struct net_account acct_oauth(const char *secret, int64_t now)
+{
+    struct net_account a = acct_with(10);
+    a.secret = secret;
+    a.client_id = CLIENT_ID;
+    a.now = now;
+    return a;
+}
+
+static char *token_answer(const char *access, const char *refresh, int expires_in)
+{
+    json_t *j = json_pack("{s:s, s:i, s:s, s:s}", "token_type", "bearer", "expires_in", expires_in, "access_token",
+                          access, "scope", "tweet.read users.read offline.access");
+    if (refresh)
+        json_object_set_new(j, "refresh_token", json_string(refresh));
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static void assert_refresh_request(const struct wire_request *req, const char *refresh)
+{
+    assert_string_equal(req->method, "POST");
+    assert_string_equal(req->url, TOKEN_URL);
+    assert_string_equal(req->content_type, "application/x-www-form-urlencoded");
+    g_autofree char *want = g_strdup_printf("grant_type=refresh_token&refresh_token=%s&client_id=%s", refresh,
+                                            CLIENT_ID);
+    assert_string_equal(req->body, want);
+    /* A public client: nothing in an Authorization header. */
+    for (guint i = 0; i < req->headers->len; i++)
+        assert_false(g_str_has_prefix(g_ptr_array_index(req->headers, i), "Authorization"));
+}
+
+/* The state after a first refresh from REFRESH0 (ACCESS1/REFRESH1, 2 h). */
+static json_t *state_with_session(const struct net_account *acct, json_t *state)
+{
+    struct wire_request *req = begin(acct, state);
+    assert_refresh_request(req, acct->secret);
+    struct net_result out;
+    handle_file(acct, state, req, 200, "oauth-token.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    wire_request_free(req);
+    /* A session from the secret asks who the user is first (it may be a new sign-in). */
+    req = g_steal_pointer(&out.next);
+    assert_string_equal(req->url, SERVER "/2/users/me");
+    net_result_clear(&out);
+    handle_file(acct, state, req, 200, "me.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_null(json_object_get(state, "me_check"));
+    net_result_clear(&out);
+    wire_request_free(req);
+    return state;
+}
+
+static void test_oauth_first_poll_refreshes_from_secret(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = json_object();
+    struct wire_request *req = begin(&acct, state);
+    assert_refresh_request(req, REFRESH0);
+    assert_int_equal(req->step & 0xff, 4);
+
+    struct net_result out;
+    handle_file(&acct, state, req, 200, "oauth-token.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    /* Saved with this step: the refresh token used is spent now. */
+    assert_true(out.state_changed);
+    assert_int_equal(out.mentions->len, 0);
+    assert_string_equal(state_str(state, "access_token"), ACCESS1);
+    assert_string_equal(state_str(state, "refresh_token"), REFRESH1);
+    assert_int_equal(json_integer_value(json_object_get(state, "access_expires")), NOW + 7200);
+    assert_int_equal(json_integer_value(json_object_get(state, "refresh_at")), NOW + 7200 - 300);
+    g_autofree char *dump = state_dump(state);
+    assert_null(strstr(dump, REFRESH0)); /* the secret itself is never kept in the state */
+    /* The poll goes on with the new access token: who the user is first. */
+    assert_non_null(out.next);
+    assert_string_equal(out.next->url, SERVER "/2/users/me");
+    assert_true(has_header(out.next, "Authorization: Bearer " ACCESS1));
+    net_result_clear(&out);
+    wire_request_free(req);
+}
+
+static void test_oauth_session_reused_then_renewed_before_expiry(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    state_with_session(&acct, state);
+
+    /* After a restart, an hour later: the saved session, no refresh. */
+    g_autofree char *saved = state_dump(state);
+    g_autoptr(json_t) reloaded = json_loads(saved, 0, NULL);
+    acct.now = NOW + 3600;
+    struct wire_request *req = begin(&acct, reloaded);
+    assert_string_equal(req->method, "GET");
+    assert_true(g_str_has_prefix(req->url, MENTIONS_URL));
+    assert_true(has_header(req, "Authorization: Bearer " ACCESS1));
+    wire_request_free(req);
+    req = x_drv()->history_begin(&acct, reloaded, NULL);
+    assert_true(g_str_has_prefix(req->url, TWEETS_URL));
+    assert_true(has_header(req, "Authorization: Bearer " ACCESS1));
+    wire_request_free(req);
+
+    /* Less than 5 minutes left: renewed first, with the rotated refresh token. */
+    acct.now = NOW + 7200 - 299;
+    req = begin(&acct, reloaded);
+    assert_refresh_request(req, REFRESH1);
+    g_autofree char *body = token_answer("xat-2", "xrt-2", 7200);
+    struct net_result out;
+    handle_str(&acct, reloaded, req, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(reloaded, "refresh_token"), "xrt-2");
+    assert_true(g_str_has_prefix(out.next->url, MENTIONS_URL));
+    assert_true(has_header(out.next, "Authorization: Bearer xat-2"));
+    net_result_clear(&out);
+    wire_request_free(req);
+
+    /* The history chain renews too, and goes on with the user's posts. */
+    acct.now = NOW + 2 * 7200;
+    req = x_drv()->history_begin(&acct, reloaded, NULL);
+    assert_refresh_request(req, "xrt-2");
+    g_autofree char *body3 = token_answer("xat-3", "xrt-3", 7200);
+    handle_str(&acct, reloaded, req, 200, body3, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_true(g_str_has_prefix(out.next->url, TWEETS_URL));
+    assert_true(has_header(out.next, "Authorization: Bearer xat-3"));
+    net_result_clear(&out);
+    wire_request_free(req);
+}
+
+static void test_oauth_short_lifetime_and_answers(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching(NULL);
+    struct wire_request *req = begin(&acct, state);
+    /* A short lifetime is renewed a quarter before its end; without a new
+     * refresh token the one used stays. */
+    g_autofree char *body = token_answer("xat-short", NULL, 8);
+    struct net_result out;
+    handle_str(&acct, state, req, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_int_equal(json_integer_value(json_object_get(state, "refresh_at")), NOW + 6);
+    assert_string_equal(state_str(state, "refresh_token"), REFRESH0);
+    net_result_clear(&out);
+    wire_request_free(req);
+
+    /* Answers that cannot be used: nothing of them is kept. */
+    const char *bad[] = {
+        "{\"token_type\":\"bearer\",\"access_token\":\"a\\r\\nX-Evil: 1\",\"refresh_token\":\"r\"}",
+        "{\"token_type\":\"bearer\",\"access_token\":\"a b\",\"refresh_token\":\"r\"}",
+        "{\"token_type\":\"bearer\",\"access_token\":\"ok\",\"refresh_token\":\"r\\n\"}",
+        "{\"token_type\":\"mac\",\"access_token\":\"ok\",\"refresh_token\":\"r\"}",
+        "{\"token_type\":\"bearer\",\"refresh_token\":\"r\"}",
+        "[]",
+        "{\"access_token\":",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(json_t) st = json_object();
+        req = begin(&acct, st);
+        handle_str(&acct, st, req, 200, bad[i], &out);
+        assert_int_equal(out.outcome, NET_RETRY);
+        assert_null(out.next);
+        assert_null(json_object_get(st, "access_token"));
+        net_result_clear(&out);
+        wire_request_free(req);
+    }
+}
+
+static void test_oauth_401_renews_once(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    state_with_session(&acct, state);
+    acct.now = NOW + 60;
+
+    /* Page two of a poll is refused: renew, then start the poll over. */
+    json_object_set_new(state, "poll_pages", json_integer(1));
+    struct wire_request *page = begin(&acct, state);
+    struct net_result out;
+    handle_file(&acct, state, page, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_non_null(out.next);
+    assert_refresh_request(out.next, REFRESH1);
+    struct wire_request *refresh = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+
+    g_autofree char *body = token_answer("xat-2", "xrt-2", 7200);
+    handle_str(&acct, state, refresh, 200, body, &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_true(out.state_changed);
+    assert_string_equal(state_str(state, "refresh_token"), "xrt-2");
+    assert_null(json_object_get(state, "poll_pages"));
+    struct wire_request *again = g_steal_pointer(&out.next);
+    assert_true(g_str_has_prefix(again->url, MENTIONS_URL "&since_id=1700000000000000100"));
+    assert_true(has_header(again, "Authorization: Bearer xat-2"));
+    net_result_clear(&out);
+
+    /* Refused again with the new token: the user must look, no loop. */
+    handle_file(&acct, state, again, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    assert_null(out.next);
+    assert_non_null(strstr(out.error, "even with a freshly renewed access token"));
+    net_result_clear(&out);
+    wire_request_free(again);
+    wire_request_free(refresh);
+    wire_request_free(page);
+
+    /* The history chain renews and repeats its own request. */
+    struct wire_request *hist = x_drv()->history_begin(&acct, state, NULL);
+    handle_file(&acct, state, hist, 401, "error-401.json", NULL, &out);
+    assert_refresh_request(out.next, "xrt-2");
+    refresh = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    g_autofree char *body3 = token_answer("xat-3", "xrt-3", 7200);
+    handle_str(&acct, state, refresh, 200, body3, &out);
+    assert_true(g_str_has_prefix(out.next->url, TWEETS_URL));
+    net_result_clear(&out);
+    wire_request_free(refresh);
+    wire_request_free(hist);
+
+    /* Without client_id a 401 is the user's business at once, as before. */
+    struct net_account plain = acct_with(10);
+    g_autoptr(json_t) st2 = state_watching(NULL);
+    page = begin(&plain, st2);
+    handle_file(&plain, st2, page, 401, "error-401.json", NULL, &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    assert_null(out.next);
+    net_result_clear(&out);
+    wire_request_free(page);
+}
+
+static void test_oauth_refused_refresh_needs_the_user(void **unused)
+{
+    (void)unused;
+    static const struct {
+        long status;
+        const char *file;
+        enum net_outcome want;
+        const char *says;
+    } cases[] = {
+        { 400, "oauth-invalid-grant.json", NET_AUTH, "run heed login x again" },
+        { 400, "oauth-invalid-request.json", NET_AUTH, "HTTP 400 invalid_request: Value passed for the token" },
+        { 401, "oauth-invalid-client.json", NET_AUTH, "X refused client_id " CLIENT_ID },
+        { 429, "error-429.json", NET_RETRY, "renewing the X access token: HTTP 429" },
+        { 503, "error-401.json", NET_RETRY, "renewing the X access token: HTTP 503" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        struct net_account acct = acct_oauth(REFRESH0, NOW);
+        g_autoptr(json_t) state = state_watching(NULL);
+        struct wire_request *req = begin(&acct, state);
+        struct net_result out;
+        handle_file(&acct, state, req, cases[i].status, cases[i].file, NULL, &out);
+        assert_int_equal(out.outcome, cases[i].want);
+        assert_null(out.next);
+        assert_non_null(strstr(out.error, cases[i].says));
+        assert_null(strstr(out.error, REFRESH0));
+        net_result_clear(&out);
+        wire_request_free(req);
+    }
+    /* A description that quotes the token is left out. */
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = json_object();
+    struct wire_request *req = begin(&acct, state);
+    struct net_result out;
+    handle_str(&acct, state, req, 400, "{\"error\":\"invalid_grant\",\"error_description\":\"bad " REFRESH0 "\"}",
+               &out);
+    assert_int_equal(out.outcome, NET_AUTH);
+    assert_null(strstr(out.error, REFRESH0));
+    assert_non_null(strstr(out.error, "invalid_grant"));
+    net_result_clear(&out);
+    wire_request_free(req);
+}
+
+static void test_oauth_new_login_drops_old_session(void **unused)
+{
+    (void)unused;
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = state_watching("1700000000000000100");
+    json_object_set_new(state, "history_since", json_string("1700000000000000050"));
+    state_with_session(&acct, state);
+
+    /* heed login x again: another refresh token in the secret. */
+    struct net_account again = acct_oauth("xrt-FROM-NEW-LOGIN", NOW + 60);
+    struct wire_request *req = begin(&again, state);
+    assert_refresh_request(req, "xrt-FROM-NEW-LOGIN");
+    assert_null(json_object_get(state, "access_token"));
+    assert_null(x_drv()->history_begin(&again, state, NULL)); /* who is it now? the poll says first */
+    g_autofree char *body = token_answer("xat-new", "xrt-new", 7200);
+    struct net_result out;
+    handle_str(&again, state, req, 200, body, &out);
+    assert_true(out.state_changed);
+    /* The user may be someone else now: asked again before the cursor is used. */
+    assert_string_equal(out.next->url, SERVER "/2/users/me");
+    struct wire_request *me = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    handle_str(&again, state, me, 200, "{\"data\":{\"id\":\"77\",\"username\":\"other\"}}", &out);
+    assert_int_equal(out.outcome, NET_OK);
+    assert_string_equal(state_str(state, "me"), "77");
+    assert_null(json_object_get(state, "since_id"));
+    assert_null(json_object_get(state, "history_since"));
+    assert_null(json_object_get(state, "initialized"));
+    assert_null(json_object_get(state, "me_check"));
+    net_result_clear(&out);
+    wire_request_free(me);
+    wire_request_free(req);
+
+    /* Another client_id drops the session as well; the same user keeps the cursor. */
+    g_autoptr(json_t) st = state_watching("1700000000000000100");
+    state_with_session(&acct, st);
+    struct net_account other = acct_oauth(REFRESH0, NOW + 60);
+    other.client_id = "another-client";
+    req = begin(&other, st);
+    assert_string_equal(req->url, TOKEN_URL);
+    assert_non_null(strstr(req->body, "refresh_token=" REFRESH0));
+    handle_str(&other, st, req, 200, body, &out);
+    me = g_steal_pointer(&out.next);
+    net_result_clear(&out);
+    handle_file(&other, st, me, 200, "me.json", NULL, &out);
+    assert_string_equal(state_str(st, "since_id"), "1700000000000000100");
+    assert_true(g_str_has_prefix(out.next->url, MENTIONS_URL "&since_id=1700000000000000100"));
+    net_result_clear(&out);
+    wire_request_free(me);
+    wire_request_free(req);
+
+    /* No secret at all: said, nothing sent. */
+    struct net_account none = acct_oauth(NULL, NOW);
+    char *error = NULL;
+    assert_null(x_drv()->begin(&none, st, &error));
+    assert_non_null(strstr(error, "heed login x"));
+    g_free(error);
+}
+
+static void test_oauth_identity(void **unused)
+{
+    (void)unused;
+    const struct net_driver *d = x_drv();
+    struct net_account acct = acct_oauth(REFRESH0, NOW);
+    g_autoptr(json_t) state = json_object();
+    char *error = NULL;
+    /* No session yet: doctor must not spend the refresh token heedd holds. */
+    assert_null(d->identity_begin(&acct, state, true, &error));
+    assert_null(error);
+    state_with_session(&acct, state);
+    struct wire_request *req = d->identity_begin(&acct, state, false, &error);
+    assert_string_equal(req->url, SERVER "/2/users/me");
+    assert_true(has_header(req, "Authorization: Bearer " ACCESS1));
+    struct wire_response resp = { .status = 401, .body = "{}", .body_len = 2 };
+    struct net_identity id = { 0 };
+    d->identity_handle(&acct, state, req, &resp, &id);
+    assert_int_equal(id.outcome, NET_AUTH);
+    net_identity_clear(&id);
+    acct.now = NOW + 7200;
+    json_object_set_new(state, "me_username", json_string("heed_user"));
+    d->identity_handle(&acct, state, req, &resp, &id);
+    assert_int_equal(id.outcome, NET_OK);
+    assert_string_equal(id.handle, "@heed_user");
+    assert_non_null(strstr(id.note, "heedd renews it"));
+    net_identity_clear(&id);
+    wire_request_free(req);
+    assert_string_equal(d->oauth_token, "/2/oauth2/token");
+    assert_int_equal(d->login, NET_LOGIN_OAUTH_APP);
+    assert_non_null(strstr(d->scopes, "offline.access"));
+}
+
+static void test_oauth_tokens_never_logged(void **unused)
+{
+    (void)unused;
+    log_setup("test_net_x", LOG_LVL_DEBUG);
+    struct capture cap;
+    capture_start(&cap);
+    GString *errors = g_string_new(NULL);
+    const char *files[] = { "oauth-token.json", "oauth-invalid-grant.json", "oauth-invalid-request.json",
+                            "oauth-invalid-client.json", "me.json", "mentions-kinds.json", "error-401.json",
+                            "tweets.json" };
+    const long statuses[] = { 200, 400, 401, 403, 429, 500 };
+    for (size_t f = 0; f < G_N_ELEMENTS(files); f++) {
+        for (size_t s = 0; s < G_N_ELEMENTS(statuses); s++) {
+            struct net_account acct = acct_oauth(REFRESH0, NOW);
+            g_autoptr(json_t) state = state_watching("1700000000000000100");
+            struct wire_request *req = begin(&acct, state);
+            for (int step = 0; req && step < 4; step++) {
+                struct net_result out;
+                handle_file(&acct, state, req, statuses[s], files[f], NULL, &out);
+                if (out.error)
+                    g_string_append_printf(errors, "%s\n", out.error);
+                wire_request_free(req);
+                req = g_steal_pointer(&out.next);
+                net_result_clear(&out);
+            }
+            wire_request_free(req);
+        }
+    }
+    g_autofree char *log = capture_end(&cap);
+    log_setup("test_net_x", LOG_LVL_WARN);
+    assert_non_null(strstr(log, "renewed the X access token"));
+    assert_null(strstr(log, "SECRET"));
+    assert_null(strstr(errors->str, "SECRET"));
+    assert_non_null(strstr(errors->str, "run heed login x again"));
     g_string_free(errors, TRUE);
 }
 
@@ -1061,6 +1476,14 @@ int main(void)
         cmocka_unit_test(test_huge_ids),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_token_never_logged),
+        cmocka_unit_test(test_oauth_first_poll_refreshes_from_secret),
+        cmocka_unit_test(test_oauth_session_reused_then_renewed_before_expiry),
+        cmocka_unit_test(test_oauth_short_lifetime_and_answers),
+        cmocka_unit_test(test_oauth_401_renews_once),
+        cmocka_unit_test(test_oauth_refused_refresh_needs_the_user),
+        cmocka_unit_test(test_oauth_new_login_drops_old_session),
+        cmocka_unit_test(test_oauth_identity),
+        cmocka_unit_test(test_oauth_tokens_never_logged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -398,6 +398,35 @@ static void check_load_error(const char *text, const char *key)
     g_key_file_free(kf);
 }
 
+static unsigned signals_of(const char *text, const char *context)
+{
+    struct mention *m = mention_new();
+    m->text = g_strdup(text);
+    m->context = context ? g_strdup(context) : NULL;
+    unsigned s = score_signals(m);
+    mention_free(m);
+    return s;
+}
+
+/* The bits learn.c reads agree with what score_compute counts. */
+static void test_signals(void **state)
+{
+    (void)state;
+    assert_int_equal(signals_of("@kit thanks!", NULL), SCORE_SIGNAL_THANKS_ONLY);
+    unsigned s = signals_of("@kit could you look at this by Friday?", NULL);
+    assert_true(s & SCORE_SIGNAL_REQUEST);
+    assert_true(s & SCORE_SIGNAL_QUESTION);
+    assert_true(s & SCORE_SIGNAL_DEADLINE);
+    assert_false(s & SCORE_SIGNAL_NO_RUSH);
+    s = signals_of("@kit could you look at this? no rush", NULL);
+    assert_true(s & SCORE_SIGNAL_NO_RUSH);
+    assert_false(s & SCORE_SIGNAL_DEADLINE);
+    assert_true(signals_of("Same here on Fedora.", "tideline · Crash on startup") & SCORE_SIGNAL_ALARM);
+    assert_false(signals_of("Same here on Fedora.", "tideline · Docs typo") & SCORE_SIGNAL_ALARM);
+    assert_true(signals_of("@bob can you check the mirror? cc @kit", NULL) & SCORE_SIGNAL_TO_OTHER);
+    assert_int_equal(signals_of("", NULL) & ~(unsigned)SCORE_SIGNAL_TINY, 0);
+}
+
 static void test_weights_load(void **state)
 {
     (void)state;
@@ -425,6 +454,16 @@ static void test_weights_load(void **state)
     assert_int_equal(w.threshold_normal, def.threshold_normal);
     g_key_file_free(kf);
 
+    /* learn is a switch, not a weight. */
+    assert_true(def.learn);
+    kf = keyfile("[score]\nlearn = false\n");
+    w = def;
+    assert_true(score_weights_load(&w, kf, "heed.conf", NULL));
+    assert_false(w.learn);
+    assert_int_equal(w.question, def.question);
+    g_key_file_free(kf);
+    check_load_error("[score]\nlearn = sometimes\n", "learn");
+
     check_load_error("[score]\nquestoin = 3\n", "questoin");
     check_load_error("[score]\nquestion = 101\n", "question");
     check_load_error("[score]\nbot = -101\n", "bot");
@@ -448,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_wait_grows_then_caps),
         cmocka_unit_test(test_question_strength),
         cmocka_unit_test(test_question_in_context),
+        cmocka_unit_test(test_signals),
         cmocka_unit_test(test_weights_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

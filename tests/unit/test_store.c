@@ -275,7 +275,7 @@ static void test_open_creates_dirs_and_schema(void **state)
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
 
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     g_autofree char *mode = raw_text(f->path, "PRAGMA journal_mode");
     assert_string_equal(mode, "wal");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -350,7 +350,7 @@ static void test_reopen_keeps_data(void **state)
     g_autofree char *js = store_account_state(f->st, "home", &err);
     assert_string_equal(js, "{\"since_id\":\"5\"}");
     /* Migrations ran once: same schema, same version. */
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master"), objects);
     /* Ids keep growing after a reopen. */
     int64_t id2 = add(f->st, "113402875522116022", "alice", T0, 1);
@@ -843,9 +843,9 @@ static void test_summary(void **state)
 
 /* ---- cached reads ------------------------------------------------------------------------ */
 
-/* A store at schema 1 (before the attend-pass indexes) gets them when opened,
+/* A store at schema 2 (before the attend-pass indexes) gets them when opened,
  * and keeps its mentions. */
-static void test_migration_2_adds_indexes(void **state)
+static void test_migration_3_adds_indexes(void **state)
 {
     struct fx *f = *state;
     int64_t id = add(f->st, "1", "alice", T0 - 100, 50);
@@ -853,11 +853,11 @@ static void test_migration_2_adds_indexes(void **state)
     f->st = NULL;
     raw_exec(f->path, "DROP INDEX mention_nudge; DROP INDEX mention_unnotified;\n"
                       "CREATE INDEX mention_unnotified ON mention(notified_at, initial, state);\n"
-                      "PRAGMA user_version = 1;");
+                      "PRAGMA user_version = 2;");
     GError *err = NULL;
     f->st = store_open(f->path, &err);
     assert_non_null(f->st);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'mention_nudge'"), 1);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_index_info('mention_unnotified')"), 4);
     struct mention *m = get(f->st, id);
@@ -1158,7 +1158,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mark_replied, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_author_mentions, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup_open, teardown),
-        cmocka_unit_test_setup_teardown(test_migration_2_adds_indexes, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_3_adds_indexes, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_summary_follows_writes, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_next_due_follows_writes, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_overdue_nudge_stays_due, setup_open, teardown),

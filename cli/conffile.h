@@ -16,8 +16,8 @@
  * anything else is "KEY = VALUE". A file that names one group twice is
  * refused (GKeyFile would merge the two and heed would ignore the second).
  */
-#ifndef HEED_CONFFILE_H
-#define HEED_CONFFILE_H
+#ifndef HEED_CLI_CONFFILE_H
+#define HEED_CLI_CONFFILE_H
 
 #include <glib.h>
 #include <stdbool.h>
