@@ -501,6 +501,26 @@ GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int
     return store_collect(st, stmt, error);
 }
 
+bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(struct mention *m, void *data),
+                        void *data, GError **error)
+{
+    /* No ORDER BY: the caller orders by what SQL cannot see (waiting time,
+     * filters), so a sort here would be thrown away. */
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       filter == STORE_WAITING
+                                           ? "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
+                                             "WHERE state IN ('waiting', 'snoozed')"
+                                           : "SELECT " STORE_MENTION_COLUMNS " FROM mention",
+                                       error);
+    if (!stmt)
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        fn(store_row_mention(stmt), data);
+    store_done(stmt);
+    return rc == SQLITE_DONE ? true : store_fail(st, error, "read mentions");
+}
+
 struct mention *store_get(struct store *st, int64_t id, GError **error)
 {
     sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id = ?", error);

@@ -59,6 +59,10 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
 enum store_filter { STORE_WAITING, STORE_ALL };
 /* Mentions sorted by score (desc) then age (oldest first); limit 0 = all. */
 GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int64_t now, GError **error);
+/* Each mention the filter takes, in no set order, handed to fn (which owns
+ * it): for a caller that keeps only a little of each. */
+bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(struct mention *m, void *data),
+                        void *data, GError **error);
 struct mention *store_get(struct store *st, int64_t id, GError **error);
 bool store_set_state(struct store *st, int64_t id, enum mention_state state, int64_t snooze_until, int64_t now,
                      GError **error);
