@@ -859,6 +859,7 @@ static void test_migration_3_adds_indexes(void **state)
     assert_non_null(f->st);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'mention_nudge'"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'mention_person'"), 1);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_index_info('mention_unnotified')"), 4);
     struct mention *m = get(f->st, id);
     assert_int_equal(m->score, 50);
@@ -1051,6 +1052,9 @@ static void test_cached_reads_match_fresh_reads(void **state)
         assert_true(store_summary(f->st, &s1, &err));
         assert_true(store_summary(fresh, &s2, &err));
         assert_memory_equal(&s1, &s2, sizeof s1);
+        /* The people waiting, counted as before the index that counts them. */
+        assert_int_equal(s1.people, raw_int(f->path, "SELECT count(DISTINCT account || ' ' || coalesce(author_id, "
+                                                     "author_handle)) FROM mention WHERE state = 'waiting'"));
         assert_int_equal(next_due(f->st, now, 40), next_due(fresh, now, 40));
         assert_int_equal(next_due(f->st, now, 40), reference_next_due(f->path, now, 40));
         g_autofree char *due1 = ids(nudges(f->st, now, 40));
