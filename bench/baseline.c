@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* bench-baseline: the floor set by the libraries heedd loads.
  *
- *   bench-baseline --state FILE [--fetch URL [--cafile FILE]]
+ *   bench-baseline --state FILE [--fetch URL [--cafile FILE] [--every SECONDS]]
  *
  * Links the same libraries as heedd (libcurl with OpenSSL, libevent,
  * GLib/GIO + libnotify, SQLite, jansson, libxml2, libsystemd), initialises
@@ -12,7 +12,10 @@
  *   curl     curl_global_init + one multi handle; with --fetch also one
  *            HTTPS GET through the multi (a TLS handshake, the CA file
  *            loaded, the connection kept in the multi's cache), which is
- *            the floor of a process that has talked HTTPS once;
+ *            the floor of a process that has talked HTTPS once; with
+ *            --every the same GET again every SECONDS on the kept
+ *            connection, from a libevent timer: the floor of one poll
+ *            (an HTTPS request and its answer, nothing done with it);
  *   libevent event_base_new, signal events;
  *   GLib     a thread with its own thread-default GMainContext running a
  *            GMainLoop, like heedd's notification thread, where
@@ -116,6 +119,19 @@ static int baseline_fetch(CURLM *multi, const char *url, const char *cafile)
     return rc;
 }
 
+struct baseline_poll {
+    CURLM *multi;
+    const char *url, *cafile;
+};
+
+static void baseline_on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct baseline_poll *p = arg;
+    baseline_fetch(p->multi, p->url, p->cafile);
+}
+
 static void baseline_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
@@ -126,6 +142,7 @@ static void baseline_on_signal(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
     const char *state = NULL, *fetch = NULL, *cafile = NULL;
+    int every = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
             state = argv[++i];
@@ -133,8 +150,10 @@ int main(int argc, char **argv)
             fetch = argv[++i];
         else if (strcmp(argv[i], "--cafile") == 0 && i + 1 < argc)
             cafile = argv[++i];
+        else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
+            every = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench-baseline --state FILE [--fetch URL [--cafile FILE]]\n");
+            fprintf(stderr, "usage: bench-baseline --state FILE [--fetch URL [--cafile FILE] [--every SECONDS]]\n");
             return 2;
         }
     }
@@ -154,6 +173,12 @@ int main(int argc, char **argv)
     struct event *sig_int = evsignal_new(base, SIGINT, baseline_on_signal, base);
     event_add(sig_term, NULL);
     event_add(sig_int, NULL);
+    struct baseline_poll poll = { multi, fetch, cafile };
+    struct event *poll_ev = event_new(base, -1, EV_PERSIST, baseline_on_poll, &poll);
+    if (fetch && every > 0) {
+        struct timeval tv = { every, 0 };
+        event_add(poll_ev, &tv);
+    }
 
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(state, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -195,6 +220,7 @@ int main(int argc, char **argv)
     g_mutex_clear(&b.lock);
     g_cond_clear(&b.ready_cond);
     sqlite3_close(db);
+    event_free(poll_ev);
     event_free(sig_term);
     event_free(sig_int);
     event_base_free(base);

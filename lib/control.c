@@ -19,6 +19,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
@@ -35,6 +39,25 @@
  * the pending connection stays queued and the listener would fire again at
  * once; wait this long before accepting again rather than spin. */
 #define CONTROL_ACCEPT_RETRY_S 1
+/* A streamed answer is produced this much at a time, and topped up when
+ * the output has drained to half of it. */
+#define CONTROL_STREAM_CHUNK (64 * 1024)
+/* After an answer this large, free memory goes back to the system. */
+#define CONTROL_TRIM_AFTER (1024 * 1024)
+
+struct control_stream {
+    control_piece_fn next;
+    GDestroyNotify done;
+    void *state;
+    size_t sent;
+};
+
+/* The stream the handler running now returned (handlers run on the loop,
+ * one at a time): control_dispatch takes it for its client. */
+static struct {
+    json_t *marker;
+    struct control_stream stream;
+} control_pending;
 
 G_DEFINE_QUARK(control-error-quark, control_error)
 
@@ -45,6 +68,7 @@ struct control_client {
     bool closing; /* free once the output has drained */
     bool paused;  /* reading stopped until the output drains */
     bool watching; /* asked to "watch": gets each control_server_broadcast() line */
+    struct control_stream *stream; /* an answer being written in pieces */
 };
 
 struct control_server {
@@ -72,6 +96,46 @@ json_t *control_ok(json_t *result)
     json_object_set_new(answer, "ok", json_true());
     json_object_set_new(answer, "result", result ? result : json_null());
     return answer;
+}
+
+static void control_stream_free(struct control_stream *s)
+{
+    if (s && s->done)
+        s->done(s->state);
+    g_free(s);
+}
+
+json_t *control_ok_stream(control_piece_fn next, GDestroyNotify done, void *state)
+{
+    if (control_pending.marker) {
+        /* A stream nobody took (the handler was called outside the server). */
+        struct control_stream *old = g_memdup2(&control_pending.stream, sizeof control_pending.stream);
+        control_pending.marker = NULL;
+        control_stream_free(old);
+    }
+    control_pending.marker = control_ok(NULL);
+    control_pending.stream = (struct control_stream){ .next = next, .done = done, .state = state };
+    return control_pending.marker;
+}
+
+/* The stream behind an answer a handler returned, or NULL if it is a plain one. */
+static struct control_stream *control_take_stream(json_t *answer)
+{
+    if (!answer || answer != control_pending.marker)
+        return NULL;
+    control_pending.marker = NULL;
+    return g_memdup2(&control_pending.stream, sizeof control_pending.stream);
+}
+
+/* Large answers leave many small free chunks behind: give them back. */
+static void control_trim(size_t answer_len)
+{
+#ifdef __GLIBC__
+    if (answer_len >= CONTROL_TRIM_AFTER)
+        malloc_trim(0);
+#else
+    (void)answer_len;
+#endif
 }
 
 json_t *control_fail(const char *fmt, ...)
@@ -161,6 +225,7 @@ static void control_client_free(struct control_client *c)
 {
     LIST_REMOVE(c, link);
     c->srv->n_clients--;
+    control_stream_free(c->stream);
     /* libevent defers the close() to the next loop iteration (or to
      * event_base_free); shut down now so the peer sees the end at once even
      * when the loop is not going to run again. */
@@ -173,7 +238,7 @@ static void control_free_text(const void *data, size_t len, void *extra)
 {
     (void)len;
     (void)extra;
-    free((void *)data);
+    free((void *)data); /* json_dumps' malloc, or a GString's g_malloc (the same allocator) */
 }
 
 /* Serialise an answer (stolen) to one line of at most CONTROL_MAX_RESPONSE
@@ -198,6 +263,50 @@ static char *control_answer_text(json_t *answer, size_t *len)
     return text;
 }
 
+/* Write the next pieces of c's streamed answer, up to a chunk. Returns false
+ * if the client was dropped (its answer passed the limit). */
+static bool control_client_stream(struct control_client *c)
+{
+    struct control_stream *s = c->stream;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    GString *piece = g_string_sized_new(CONTROL_STREAM_CHUNK + CONTROL_STREAM_CHUNK / 4);
+    if (s->sent == 0)
+        g_string_append(piece, "{\"ok\":true,\"result\":");
+    bool more = true;
+    while (more && piece->len < CONTROL_STREAM_CHUNK)
+        more = s->next(s->state, piece);
+    if (!more)
+        g_string_append(piece, "}\n");
+    s->sent += piece->len;
+    size_t len = piece->len;
+    char *text = g_string_free(piece, FALSE);
+    if (evbuffer_add_reference(out, text, len, control_free_text, NULL) != 0) {
+        evbuffer_add(out, text, len);
+        g_free(text);
+    }
+    if (s->sent > (size_t)CONTROL_MAX_RESPONSE + 1) {
+        control_client_free(c); /* cannot become an error answer any more: cut off */
+        return false;
+    }
+    if (!more) {
+        control_trim(s->sent);
+        control_stream_free(s);
+        c->stream = NULL;
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    }
+    return true;
+}
+
+/* Start writing a streamed answer; reading waits until it is out. */
+static bool control_client_start_stream(struct control_client *c, struct control_stream *s)
+{
+    c->stream = s;
+    c->paused = true;
+    bufferevent_disable(c->bev, EV_READ);
+    bufferevent_setwatermark(c->bev, EV_WRITE, CONTROL_STREAM_CHUNK / 2, 0);
+    return control_client_stream(c);
+}
+
 /* Queue one answer line (answer stolen). Returns false if the client was
  * dropped (and freed) instead. */
 static bool control_client_send(struct control_client *c, json_t *answer)
@@ -212,6 +321,7 @@ static bool control_client_send(struct control_client *c, json_t *answer)
     else if (evbuffer_add_reference(out, text, len, control_free_text, NULL) != 0)
         free(text);
     evbuffer_add(out, "\n", 1);
+    control_trim(len);
     if (evbuffer_get_length(out) > CONTROL_OUTPUT_LIMIT) {
         control_client_free(c);
         return false;
@@ -237,6 +347,8 @@ static json_t *control_dispatch(struct control_server *srv, const char *line, si
         return answer;
     }
     json_t *answer = srv->handler(req, srv->ctx);
+    if (answer && answer == control_pending.marker)
+        return answer; /* a stream: the caller takes it */
     if (!answer)
         answer = control_fail("internal error: no answer to \"%s\"",
                               json_string_value(json_object_get(req, "cmd")));
@@ -264,7 +376,7 @@ static bool control_client_process(struct control_client *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    while (!c->closing) {
+    while (!c->closing && !c->stream) {
         if (evbuffer_get_length(out) >= CONTROL_OUTPUT_PAUSE) {
             c->paused = true;
             bufferevent_disable(c->bev, EV_READ);
@@ -286,6 +398,13 @@ static bool control_client_process(struct control_client *c)
         json_t *answer = control_dispatch(c->srv, line, have);
         control_client_maybe_watch(c, line, have, answer);
         evbuffer_drain(in, have + eol_len);
+        struct control_stream *stream = control_take_stream(answer);
+        if (stream) {
+            json_decref(answer);
+            if (!control_client_start_stream(c, stream))
+                return false;
+            continue;
+        }
         if (!control_client_send(c, answer))
             return false;
     }
@@ -298,10 +417,17 @@ static void control_client_read_cb(struct bufferevent *bev, void *arg)
     control_client_process(arg);
 }
 
-/* Called whenever the output has fully drained. */
+/* Called whenever the output has drained to the low-water mark: fully,
+ * except while a streamed answer is written (then half a chunk). */
 static void control_client_write_cb(struct bufferevent *bev, void *arg)
 {
     struct control_client *c = arg;
+    if (c->stream) {
+        /* Drained to the low-water mark: the next pieces (and, once the
+         * last is out, the requests that waited, at the next drain). */
+        control_client_stream(c);
+        return;
+    }
     if (c->closing) {
         control_client_free(c);
         return;
@@ -319,7 +445,7 @@ static void control_client_event_cb(struct bufferevent *bev, short what, void *a
     /* A client may half-close after its last request and still wait for the
      * answers: keep the connection until they are written. */
     if ((what & BEV_EVENT_EOF) && !(what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) &&
-        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+        (evbuffer_get_length(bufferevent_get_output(bev)) > 0 || c->stream)) {
         c->closing = true;
         bufferevent_disable(bev, EV_READ);
         return;

@@ -10,7 +10,9 @@
  * stays open. Requests are capped at CONTROL_MAX_REQUEST bytes (a longer
  * line gets an error answer and the connection is closed); answers at
  * CONTROL_MAX_RESPONSE (a bigger one is replaced by a "response too large"
- * error). The socket lives in $XDG_RUNTIME_DIR/heed/ (mode 0700, must be
+ * error), except a streamed answer (control_ok_stream), which is written in
+ * pieces as the client reads and is cut off, the connection closed, if it
+ * passes the limit. The socket lives in $XDG_RUNTIME_DIR/heed/ (mode 0700, must be
  * ours and not a symlink), is mode 0600, and only peers with the daemon's
  * uid (SO_PEERCRED) are served. Clients are served concurrently on the
  * daemon's libevent loop without blocking it; at most CONTROL_MAX_CLIENTS
@@ -25,6 +27,7 @@
 #include <event2/event.h>
 #include <glib.h>
 #include <jansson.h>
+#include <stdbool.h>
 
 #define CONTROL_MAX_REQUEST (64 * 1024)
 #define CONTROL_MAX_RESPONSE (256 * 1024 * 1024)
@@ -80,6 +83,19 @@ void control_server_free(struct control_server *srv);
 
 /* Protocol helpers, shared by both sides. */
 json_t *control_ok(json_t *result /* stolen; NULL means null */);
+
+/* A large answer, written to the socket in pieces as the client reads it:
+ * never held whole in memory, and the loop turns between pieces. A handler
+ * returns control_ok_stream(next, done, state) as its answer; the server
+ * then calls next() to append the next piece of the "result" value's JSON
+ * text to out (false once it appended the last piece), and done(state)
+ * when the answer is finished or the client went away. On the wire it is
+ * the same one line {"ok":true,"result":...}. Requests the client sent
+ * after it wait for it. The returned object is only a marker for the
+ * server that called the handler; a caller that is not the server must
+ * not use it. */
+typedef bool (*control_piece_fn)(void *state, GString *out);
+json_t *control_ok_stream(control_piece_fn next, GDestroyNotify done, void *state);
 json_t *control_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse one request line; checks it is an object with a string "cmd". */
 json_t *control_parse_request(const char *line, size_t len, GError **error);

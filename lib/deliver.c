@@ -168,7 +168,7 @@ static void deliver_nudge(struct deliver *d, int64_t now)
 }
 
 /* Decide for each mention not shown yet, and record the decisions in one
- * transaction before anything is shown. Returns false when nothing could
+ * statement before anything is shown. Returns false when nothing could
  * be recorded; *popups gets the mentions to pop up, *holding whether any
  * was held, *marked how many were decided. */
 static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtrArray *popups, bool *holding,
@@ -177,11 +177,9 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
     GError *err = NULL;
     int local_minute = attention_local_minute(now);
     bool summarise = attention_summarise(&d->attention, d->was_holding, (int)list->len);
-    if (!store_begin(d->env.store, &err)) {
-        log_warn("%s", err->message);
-        g_error_free(err);
-        return false;
-    }
+    if (list->len == 0)
+        return true; /* nothing to record: no write after every idle poll */
+    GArray *shown = g_array_sized_new(FALSE, FALSE, sizeof(int64_t), list->len);
     for (guint i = 0; i < list->len; i++) {
         struct mention *m = g_ptr_array_index(list, i);
         struct judgement j = judge_now(d->env.judge, m, now);
@@ -196,19 +194,20 @@ static bool deliver_decide(struct deliver *d, GPtrArray *list, int64_t now, GPtr
         }
         if (v == ATTENTION_POPUP && summarise && !in.vip)
             v = ATTENTION_DIGEST;
-        /* Recorded before it is shown: at most once, even across a crash. */
-        if (!store_mark_notified(d->env.store, m->id, now, &err))
-            break;
-        (*marked)++;
+        g_array_append_val(shown, m->id);
         if (v == ATTENTION_POPUP)
             g_ptr_array_add(popups, m);
         else if (v == ATTENTION_DIGEST)
             attention_digest_add(&d->digest, m->id, j.score, j.urgency, m->author_name, m->text);
     }
-    if (err || !store_commit(d->env.store, &err)) {
-        log_warn("recording notifications: %s", err ? err->message : "?");
-        g_clear_error(&err);
-        store_rollback(d->env.store);
+    /* Recorded before it is shown: at most once, even across a crash. */
+    bool ok = store_mark_notified_many(d->env.store, (const int64_t *)(void *)shown->data, shown->len, now, &err);
+    *marked = ok ? shown->len : 0;
+    g_array_unref(shown);
+    if (!ok) {
+        log_warn("recording notifications: %s", err->message);
+        g_error_free(err);
+        g_ptr_array_set_size(popups, 0);
         attention_digest_reset(&d->digest);
         return false;
     }

@@ -14,6 +14,11 @@
 #define LANE_MAX_BACKOFF_S 900
 #define LANE_AUTH_RETRY_S 900
 #define LANE_HISTORY_EVERY_S 600
+/* Accounts make their first polls this far apart at most (an eighth of the
+ * interval when that is shorter), and later ones in their own slot of the
+ * interval, so that their polls never all ask at once: over HTTP/1.1 that
+ * is one connection per server instead of one per account. */
+#define LANE_FIRST_POLL_STEP_MS 1000
 /* Strangers choose these fields; what heed keeps of them is bounded. */
 #define LANE_MAX_NAME 256
 #define LANE_MAX_TEXT (256 * 1024)
@@ -78,16 +83,56 @@ static bool lane_say_once(char **last, const char *msg)
 
 /* ---------------------------------------------------------------- timing */
 
-void lane_schedule(struct lane *l, int64_t delay_s)
+static void lane_schedule_ms(struct lane *l, int64_t delay_ms)
 {
     int64_t now = clock_now();
-    if (l->retry_at > now + delay_s)
-        delay_s = l->retry_at - now;
-    if (delay_s < 0)
-        delay_s = 0;
-    l->next_at = now + delay_s;
-    struct timeval tv = { (time_t)delay_s, 0 };
+    if (l->retry_at * 1000 > now * 1000 + delay_ms)
+        delay_ms = (l->retry_at - now) * 1000;
+    if (delay_ms < 0)
+        delay_ms = 0;
+    l->next_at = now + (delay_ms + 999) / 1000;
+    struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000 };
     evtimer_add(l->timer, &tv);
+}
+
+void lane_schedule(struct lane *l, int64_t delay_s)
+{
+    lane_schedule_ms(l, delay_s * 1000);
+}
+
+static int lane_interval(struct lane *l);
+
+/* This lane's place k among the n accounts of the configuration. */
+static void lane_slot(const struct lane *l, int64_t *k, int64_t *n)
+{
+    const struct config *cfg = l->env->cfg;
+    *n = cfg->n_accounts > 0 ? cfg->n_accounts : 1;
+    *k = cfg->accounts ? l->cfg - cfg->accounts : 0;
+    if (*k < 0 || *k >= *n)
+        *k = 0;
+}
+
+/* A new lane's first poll: a step after the account before it's. */
+static void lane_schedule_first(struct lane *l)
+{
+    int64_t k, n;
+    lane_slot(l, &k, &n);
+    lane_schedule_ms(l, k * MIN(LANE_FIRST_POLL_STEP_MS, (int64_t)lane_interval(l) * 1000 / 8));
+}
+
+/* The next poll: an interval from now, moved to this account's slot (the
+ * k-th n-th of the interval, on the monotonic clock), so that the
+ * accounts' polls stay spread evenly over it, whatever their answers took. */
+static void lane_schedule_next(struct lane *l)
+{
+    int64_t k, n;
+    lane_slot(l, &k, &n);
+    int64_t interval = (int64_t)lane_interval(l) * 1000;
+    int64_t now = clock_mono_ms();
+    int64_t target = now + interval;
+    int64_t past = ((target - interval * k / n) % interval + interval) % interval; /* since the slot */
+    int64_t at = past <= interval / 2 ? target - past : target + interval - past;
+    lane_schedule_ms(l, at - now);
 }
 
 static int lane_interval(struct lane *l)
@@ -392,8 +437,12 @@ static void lane_poll_done(struct lane *l)
     l->polls++;
     l->env->last_poll_ok = l->last_ok;
     stream_start(l);
-    if (!l->in_history)
-        lane_schedule(l, l->stream_catchup ? 0 : lane_interval(l));
+    if (l->in_history)
+        ; /* scheduled when the history chain ends */
+    else if (l->stream_catchup)
+        lane_schedule(l, 0);
+    else
+        lane_schedule_next(l);
     l->env->stored(l->env->ctx);
 }
 
@@ -436,7 +485,10 @@ static void lane_step(struct lane *l, const struct wire_response *resp, const ch
         lane_send(l, g_steal_pointer(&res.next));
     } else if (was_history) {
         l->history_due = clock_now() + LANE_HISTORY_EVERY_S;
-        lane_schedule(l, l->stream_catchup ? 0 : lane_interval(l));
+        if (l->stream_catchup)
+            lane_schedule(l, 0);
+        else
+            lane_schedule_next(l);
     } else {
         l->chain_added += added;
         lane_poll_done(l);
@@ -513,7 +565,7 @@ struct lane *lane_new(struct lane_env *env, struct config_account *cfg, const st
     l->timer = evtimer_new(env->base, lane_poll, l);
     stream_setup(l);
     lane_reload_state(l);
-    lane_schedule(l, 0);
+    lane_schedule_first(l);
     log_info("%s: watching %s%s%s", cfg->name, cfg->network, cfg->server ? " at " : "", cfg->server ? cfg->server : "");
     return l;
 }

@@ -12,16 +12,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define STORE_DUE_MAX_SCHEDULE 16
+
+/* The raw times behind store_next_due, as of one generation. */
+struct store_due {
+    uint64_t gen;                 /* gen_due when read; 0: nothing cached */
+    int min_score, n;
+    int schedule[STORE_DUE_MAX_SCHEDULE];
+    int64_t snooze_min;           /* the earliest end of a snooze, 0 if none is snoozed */
+    int64_t nudge_min;            /* the earliest time a reminder falls due, 0 if none can */
+};
+
 struct store {
     sqlite3 *db;
     char *path;
     bool in_txn;
     GHashTable *stmts;       /* SQL text -> prepared statement, reused across calls */
+    /* Reads that visit the whole backlog are kept until a write could
+     * change them, so an idle poll reads nothing from the file. Every write
+     * below bumps the generations it can move (store_touch), a rollback
+     * bumps both. heedd is the only writer of mentions (store.h). */
+    uint64_t gen_rows;       /* which mentions exist, and their states */
+    uint64_t gen_due;        /* states, snoozes, notifications, reminders, scores */
+    struct store_summary summary;
+    uint64_t summary_gen;    /* gen_rows when summary was read; 0: none */
+    struct store_due due;
+    uint64_t unnotified_none_gen; /* gen_due when store_unnotified found none; 0: unknown */
 };
 
 G_DEFINE_QUARK(heed-store-error-quark, store_error)
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Each entry migrates from version (index) to (index + 1). */
 static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
@@ -57,6 +78,14 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "  replies INTEGER NOT NULL DEFAULT 0, replies_hour INTEGER NOT NULL DEFAULT 0,\n"
     "  replies_day INTEGER NOT NULL DEFAULT 0, seen_at INTEGER NOT NULL DEFAULT 0);\n"
     "ALTER TABLE mention ADD COLUMN learned INTEGER NOT NULL DEFAULT 0;\n",
+    /* 3: indexes for the reads each attend pass makes, so they cost what
+     * they return rather than the backlog: the oldest unshown mentions in
+     * order (created_at added), the reminders that fall due, and the
+     * people waiting (counted in index order, without a sort). */
+    "DROP INDEX IF EXISTS mention_unnotified;\n"
+    "CREATE INDEX mention_unnotified ON mention(notified_at, initial, state, created_at);\n"
+    "CREATE INDEX IF NOT EXISTS mention_nudge ON mention(state, nudges, notified_at, score);\n"
+    "CREATE INDEX IF NOT EXISTS mention_person ON mention(state, account, coalesce(author_id, author_handle));\n",
 };
 
 static bool store_fail(struct store *st, GError **error, const char *what)
@@ -116,6 +145,17 @@ static bool store_step_done(struct store *st, sqlite3_stmt *stmt, const char *wh
     return true;
 }
 
+enum { STORE_TOUCH_ROWS = 1, STORE_TOUCH_DUE = 2, STORE_TOUCH_ALL = 3 };
+
+/* A write changed what the cached reads saw (called when it changed rows). */
+static void store_touch(struct store *st, unsigned what)
+{
+    if (what & STORE_TOUCH_ROWS)
+        st->gen_rows++;
+    if (what & STORE_TOUCH_DUE)
+        st->gen_due++;
+}
+
 char *store_default_path(void)
 {
     return g_build_filename(g_get_user_state_dir(), "heed", "heed.db", NULL);
@@ -166,6 +206,7 @@ struct store *store_open(const char *path, GError **error)
     struct store *st = g_new0(struct store, 1);
     st->path = g_strdup(path);
     st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
+    st->gen_rows = st->gen_due = 1; /* 0 would match "nothing cached" */
     int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN, "cannot open %s: %s", path,
@@ -245,6 +286,7 @@ struct store *store_open_readonly(const char *path, GError **error)
     struct store *st = g_new0(struct store, 1);
     st->path = g_strdup(path);
     st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, store_finalize);
+    st->gen_rows = st->gen_due = 1; /* 0 would match "nothing cached" */
     int rc = uri ? sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL)
                  : SQLITE_CANTOPEN;
     if (rc != SQLITE_OK) {
@@ -295,6 +337,8 @@ void store_rollback(struct store *st)
     if (st->in_txn || !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_txn = false;
+    /* What was read inside the transaction may be gone. */
+    store_touch(st, STORE_TOUCH_ALL);
 }
 
 char *store_account_state(struct store *st, const char *account, GError **error)
@@ -373,6 +417,7 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
     *inserted = sqlite3_changes(st->db) > 0;
     if (*inserted) {
         m->id = sqlite3_last_insert_rowid(st->db);
+        store_touch(st, STORE_TOUCH_ALL);
         return true;
     }
     stmt = store_prepare(st, "SELECT id FROM mention WHERE account = ? AND remote_id = ?", error);
@@ -459,6 +504,26 @@ GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int
     return store_collect(st, stmt, error);
 }
 
+bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(struct mention *m, void *data),
+                        void *data, GError **error)
+{
+    /* No ORDER BY: the caller orders by what SQL cannot see (waiting time,
+     * filters), so a sort here would be thrown away. */
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       filter == STORE_WAITING
+                                           ? "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
+                                             "WHERE state IN ('waiting', 'snoozed')"
+                                           : "SELECT " STORE_MENTION_COLUMNS " FROM mention",
+                                       error);
+    if (!stmt)
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+        fn(store_row_mention(stmt), data);
+    store_done(stmt);
+    return rc == SQLITE_DONE ? true : store_fail(st, error, "read mentions");
+}
+
 struct mention *store_get(struct store *st, int64_t id, GError **error)
 {
     sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id = ?", error);
@@ -493,6 +558,7 @@ bool store_set_state(struct store *st, int64_t id, enum mention_state state, int
     sqlite3_bind_int64(stmt, 4, id);
     if (!store_step_done(st, stmt, "update mention", error))
         return false;
+    store_touch(st, STORE_TOUCH_ALL);
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no mention with id %" G_GINT64_FORMAT, id);
         return false;
@@ -508,12 +574,15 @@ bool store_set_score(struct store *st, int64_t id, int score, const char *reason
     sqlite3_bind_int(stmt, 1, score);
     store_bind_text(stmt, 2, reasons_json);
     sqlite3_bind_int64(stmt, 3, id);
+    store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "update score", error);
 }
 
 GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **error)
 {
     (void)now;
+    if (st->unnotified_none_gen == st->gen_due)
+        return g_ptr_array_new_with_free_func((GDestroyNotify)mention_free); /* still none */
     sqlite3_stmt *stmt = store_prepare(st,
                                        "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
                                        "WHERE notified_at = 0 AND initial = 0 AND state = 'waiting'\n"
@@ -522,7 +591,10 @@ GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **e
     if (!stmt)
         return NULL;
     sqlite3_bind_int(stmt, 1, limit > 0 ? limit : -1);
-    return store_collect(st, stmt, error);
+    GPtrArray *out = store_collect(st, stmt, error);
+    if (out && out->len == 0)
+        st->unnotified_none_gen = st->gen_due;
+    return out;
 }
 
 bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **error)
@@ -532,20 +604,60 @@ bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **er
         return false;
     sqlite3_bind_int64(stmt, 1, when);
     sqlite3_bind_int64(stmt, 2, id);
+    store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "mark notified", error);
+}
+
+bool store_mark_notified_many(struct store *st, const int64_t *ids, size_t n, int64_t when, GError **error)
+{
+    if (n == 0)
+        return true;
+    /* One statement for the batch: each row is rewritten once, without a
+     * statement run (and a B-tree descent from the top) per mention. */
+    sqlite3_stmt *stmt = store_prepare(
+        st, "UPDATE mention SET notified_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))", error);
+    if (!stmt)
+        return false;
+    GString *list = g_string_sized_new(n * 8 + 2);
+    g_string_append_c(list, '[');
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(list, "%s%" G_GINT64_FORMAT, i ? "," : "", ids[i]);
+    g_string_append_c(list, ']');
+    sqlite3_bind_int64(stmt, 1, when);
+    sqlite3_bind_text(stmt, 2, list->str, (int)list->len, SQLITE_TRANSIENT);
+    g_string_free(list, TRUE);
+    store_touch(st, STORE_TOUCH_DUE);
+    return store_step_done(st, stmt, "mark notified", error);
+}
+
+/* The cached raw times, if they were read for this schedule and nothing
+ * they depend on was written since; NULL otherwise. */
+static const struct store_due *store_due_cached(struct store *st, const int *schedule, int n_schedule,
+                                                int min_score)
+{
+    const struct store_due *d = &st->due;
+    if (d->gen == 0 || d->gen != st->gen_due || d->min_score != min_score || d->n != n_schedule ||
+        (n_schedule > 0 && memcmp(d->schedule, schedule, sizeof schedule[0] * (size_t)n_schedule) != 0))
+        return NULL;
+    return d;
 }
 
 GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score,
                             GError **error)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)mention_free);
+    const struct store_due *d = store_due_cached(st, schedule, n_schedule, min_score);
+    if (d && (d->nudge_min == 0 || d->nudge_min > now))
+        return out; /* nothing is due before nudge_min: no need to look */
     for (int i = 0; i < n_schedule; i++) {
         /* Each reminder also waits its own gap after the previous one, so
-         * after a suspend of days they do not all fire at once. */
+         * after a suspend of days they do not all fire at once. The range
+         * on notified_at (and +score, kept off the index choice) lets
+         * SQLite walk mention_nudge instead of every waiting mention. */
         sqlite3_stmt *stmt = store_prepare(st,
                                            "SELECT " STORE_MENTION_COLUMNS " FROM mention\n"
-                                           "WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?1\n"
-                                           "  AND notified_at + ?2 <= ?3 AND score >= ?4\n"
+                                           "WHERE state = 'waiting' AND nudges = ?1\n"
+                                           "  AND notified_at BETWEEN 1 AND ?3 - ?2 AND +score >= ?4\n"
                                            "  AND (?1 = 0 OR last_nudge_at + ?5 <= ?3)\n"
                                            "ORDER BY score DESC, created_at ASC",
                                            error);
@@ -578,45 +690,111 @@ bool store_mark_nudged(struct store *st, int64_t id, int64_t when, GError **erro
         return false;
     sqlite3_bind_int64(stmt, 1, when);
     sqlite3_bind_int64(stmt, 2, id);
+    store_touch(st, STORE_TOUCH_DUE);
     return store_step_done(st, stmt, "mark nudged", error);
+}
+
+/* One query's single integer answer; 0 when it has none (no row, NULL), -1 on error. */
+static int64_t store_step_int(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    int64_t v = rc == SQLITE_DONE ? 0 : rc != SQLITE_ROW ? -1
+              : sqlite3_column_type(stmt, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 0);
+    store_done(stmt);
+    return v;
+}
+
+/* The earliest time reminder i (0-based) falls due for any mention, 0 if
+ * none can, -1 on error. The first reminder's is the oldest notification's
+ * (an index walk that stops at the first mention scoring enough); later
+ * ones visit only the mentions already reminded that often. */
+static int64_t store_nudge_min(struct store *st, const int *schedule, int i, int min_score)
+{
+    sqlite3_stmt *stmt;
+    if (i == 0) {
+        stmt = store_prepare(st,
+                             "SELECT notified_at + ?1 FROM mention WHERE state = 'waiting' AND nudges = 0\n"
+                             "  AND notified_at > 0 AND score >= ?2 ORDER BY notified_at LIMIT 1",
+                             NULL);
+        if (!stmt)
+            return -1;
+        sqlite3_bind_int64(stmt, 1, schedule[0]);
+        sqlite3_bind_int(stmt, 2, min_score);
+        return store_step_int(stmt);
+    }
+    stmt = store_prepare(st,
+                         "SELECT min(max(notified_at + ?1, last_nudge_at + ?4)) FROM mention\n"
+                         "WHERE state = 'waiting' AND nudges = ?2 AND notified_at > 0 AND +score >= ?3",
+                         NULL);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, schedule[i]);
+    sqlite3_bind_int(stmt, 2, i);
+    sqlite3_bind_int(stmt, 3, min_score);
+    sqlite3_bind_int64(stmt, 4, schedule[i] - schedule[i - 1]);
+    return store_step_int(stmt);
+}
+
+/* Read the raw times again into st->due; false on error (nothing cached). */
+static bool store_due_read(struct store *st, const int *schedule, int n_schedule, int min_score)
+{
+    struct store_due d = { .min_score = min_score, .n = n_schedule };
+    sqlite3_stmt *stmt = store_prepare(st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed'", NULL);
+    if (!stmt || (d.snooze_min = store_step_int(stmt)) < 0)
+        return false;
+    for (int i = 0; i < n_schedule; i++) {
+        int64_t due = store_nudge_min(st, schedule, i, min_score);
+        if (due < 0)
+            return false;
+        if (due > 0 && (d.nudge_min == 0 || due < d.nudge_min))
+            d.nudge_min = due;
+    }
+    if (n_schedule > STORE_DUE_MAX_SCHEDULE) {
+        st->due.gen = 0; /* too long to remember: read every time */
+        st->due.snooze_min = d.snooze_min;
+        st->due.nudge_min = d.nudge_min;
+        return true;
+    }
+    if (n_schedule > 0)
+        memcpy(d.schedule, schedule, sizeof schedule[0] * (size_t)n_schedule);
+    d.gen = st->gen_due;
+    st->due = d;
+    return true;
+}
+
+/* The earliest snooze end after now; the exact query, for the rare case
+ * of a snooze that ended but was not woken (its wake failed). */
+static int64_t store_next_snooze_end(struct store *st, int64_t now)
+{
+    sqlite3_stmt *stmt = store_prepare(
+        st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed' AND snooze_until > ?", NULL);
+    if (!stmt)
+        return 0;
+    sqlite3_bind_int64(stmt, 1, now);
+    int64_t v = store_step_int(stmt);
+    return v > 0 ? v : 0;
 }
 
 int64_t store_next_due(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score)
 {
-    int64_t next = 0;
-    sqlite3_stmt *stmt = store_prepare(
-        st, "SELECT min(snooze_until) FROM mention WHERE state = 'snoozed' AND snooze_until > ?", NULL);
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, now);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            next = sqlite3_column_int64(stmt, 0);
-        store_done(stmt);
-    }
-    for (int i = 0; i < n_schedule; i++) {
-        stmt = store_prepare(st,
-                             "SELECT min(max(notified_at + ?1, CASE WHEN ?2 = 0 THEN 0 ELSE last_nudge_at + ?4 END))\n"
-                             "FROM mention WHERE state = 'waiting' AND notified_at > 0 AND nudges = ?2 AND score >= ?3",
-                             NULL);
-        if (!stmt)
-            break;
-        sqlite3_bind_int64(stmt, 1, schedule[i]);
-        sqlite3_bind_int(stmt, 2, i);
-        sqlite3_bind_int(stmt, 3, min_score);
-        sqlite3_bind_int64(stmt, 4, i > 0 ? schedule[i] - schedule[i - 1] : 0);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
-            int64_t due = sqlite3_column_int64(stmt, 0);
-            if (due <= now)
-                due = now + 1; /* overdue but not yet shown (held): look again soon */
-            if (next == 0 || due < next)
-                next = due;
-        }
-        store_done(stmt);
+    if (!store_due_cached(st, schedule, n_schedule, min_score) &&
+        !store_due_read(st, schedule, n_schedule, min_score))
+        return 0;
+    const struct store_due *d = &st->due;
+    int64_t next = d->snooze_min > now ? d->snooze_min : d->snooze_min ? store_next_snooze_end(st, now) : 0;
+    if (d->nudge_min) {
+        /* overdue but not yet shown (held): look again soon */
+        int64_t due = d->nudge_min <= now ? now + 1 : d->nudge_min;
+        if (next == 0 || due < next)
+            next = due;
     }
     return next;
 }
 
 int store_wake_snoozed(struct store *st, int64_t now, GError **error)
 {
+    if (st->due.gen == st->gen_due && (st->due.snooze_min == 0 || st->due.snooze_min > now))
+        return 0; /* no snooze has ended: nothing to write */
     /* A woken mention pops up again: clear notified_at and its reminders. */
     sqlite3_stmt *stmt = store_prepare(st,
                                        "UPDATE mention SET state = 'waiting', snooze_until = 0, notified_at = 0,\n"
@@ -627,7 +805,10 @@ int store_wake_snoozed(struct store *st, int64_t now, GError **error)
     sqlite3_bind_int64(stmt, 1, now);
     if (!store_step_done(st, stmt, "wake snoozed", error))
         return -1;
-    return sqlite3_changes(st->db);
+    int woken = sqlite3_changes(st->db);
+    if (woken > 0)
+        store_touch(st, STORE_TOUCH_ALL);
+    return woken;
 }
 
 bool store_add_reply(struct store *st, const char *account, const char *author_id, const char *reply_remote_id,
@@ -661,6 +842,8 @@ int64_t store_mark_replied(struct store *st, const char *account, const char *po
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
         id = sqlite3_column_int64(stmt, 0);
     store_done(stmt);
+    if (id > 0 || rc != SQLITE_DONE)
+        store_touch(st, STORE_TOUCH_ALL);
     if (rc != SQLITE_DONE) {
         store_fail(st, error, "mark replied");
         return -1;
@@ -729,11 +912,15 @@ int store_author_mentions(struct store *st, const char *account, const char *aut
 
 bool store_summary(struct store *st, struct store_summary *out, GError **error)
 {
+    if (st->summary_gen == st->gen_rows) {
+        *out = st->summary;
+        return true;
+    }
     sqlite3_stmt *stmt = store_prepare(
         st,
         "SELECT (SELECT count(*) FROM mention WHERE state = 'waiting'),\n"
-        "  (SELECT count(DISTINCT account || ' ' || coalesce(author_id, author_handle)) FROM mention\n"
-        "     WHERE state = 'waiting'),\n"
+        "  (SELECT count(*) FROM (SELECT 1 FROM mention WHERE state = 'waiting'\n"
+        "     GROUP BY account, coalesce(author_id, author_handle))),\n"
         "  (SELECT coalesce(min(created_at), 0) FROM mention WHERE state = 'waiting'),\n"
         "  (SELECT count(*) FROM mention)",
         error);
@@ -745,6 +932,8 @@ bool store_summary(struct store *st, struct store_summary *out, GError **error)
         out->people = sqlite3_column_int(stmt, 1);
         out->oldest_created = sqlite3_column_int64(stmt, 2);
         out->total = sqlite3_column_int(stmt, 3);
+        st->summary = *out;
+        st->summary_gen = st->gen_rows;
     }
     store_done(stmt);
     return ok ? true : store_fail(st, error, "summary");

@@ -8,6 +8,13 @@
  * duplicates anything. Callers group writes with store_begin/commit; every
  * function returns false (or NULL) with a GError on failure, including a
  * full disk, and never leaves a half-written transaction open.
+ *
+ * The reads an attend pass makes after every poll (store_summary,
+ * store_next_due, store_due_nudges, store_wake_snoozed, store_unnotified)
+ * are answered from memory until a write through this struct store could
+ * change them, so an idle poll costs the same with 100,000 mentions as
+ * with none. heedd is the only writer of mentions: a mention changed by
+ * another connection is seen once this one writes again.
  */
 #ifndef HEED_STORE_H
 #define HEED_STORE_H
@@ -53,6 +60,10 @@ bool store_add_mention(struct store *st, struct mention *m, bool initial, bool *
 enum store_filter { STORE_WAITING, STORE_ALL };
 /* Mentions sorted by score (desc) then age (oldest first); limit 0 = all. */
 GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int64_t now, GError **error);
+/* Each mention the filter takes, in no set order, handed to fn (which owns
+ * it): for a caller that keeps only a little of each. */
+bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(struct mention *m, void *data),
+                        void *data, GError **error);
 struct mention *store_get(struct store *st, int64_t id, GError **error);
 bool store_set_state(struct store *st, int64_t id, enum mention_state state, int64_t snooze_until, int64_t now,
                      GError **error);
@@ -65,6 +76,8 @@ GPtrArray *store_unnotified(struct store *st, int64_t now, int limit, GError **e
 /* Record that a mention was (about to be) shown; 0 clears it so it is
  * offered again (the show failed for certain). */
 bool store_mark_notified(struct store *st, int64_t id, int64_t when, GError **error);
+/* The same for n mentions at once, in one statement (atomic on its own). */
+bool store_mark_notified_many(struct store *st, const int64_t *ids, size_t n, int64_t when, GError **error);
 /* Waiting mentions shown before, with fewer than max_nudges reminders, whose
  * next reminder is due: notified_at + schedule[nudges] <= now. */
 GPtrArray *store_due_nudges(struct store *st, int64_t now, const int *schedule, int n_schedule, int min_score,

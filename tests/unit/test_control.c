@@ -191,6 +191,32 @@ struct fixture {
     bool running;
 };
 
+/* "stream": an array of n strings "item<i>", written a few at a time. */
+struct test_stream {
+    int next, n;
+};
+
+static atomic_int streams_done;
+
+static bool test_stream_next(void *state, GString *out)
+{
+    struct test_stream *ts = state;
+    if (ts->next == 0)
+        g_string_append_c(out, '[');
+    for (int k = 0; k < 100 && ts->next < ts->n; k++, ts->next++)
+        g_string_append_printf(out, "%s\"item%d\"", ts->next ? "," : "", ts->next);
+    if (ts->next < ts->n)
+        return true;
+    g_string_append_c(out, ']');
+    return false;
+}
+
+static void test_stream_done(void *state)
+{
+    g_free(state);
+    atomic_fetch_add(&streams_done, 1);
+}
+
 static json_t *test_handler(json_t *req, void *ctx)
 {
     (void)ctx;
@@ -204,6 +230,11 @@ static json_t *test_handler(json_t *req, void *ctx)
     }
     if (strcmp(cmd, "none") == 0)
         return NULL;
+    if (strcmp(cmd, "stream") == 0) {
+        struct test_stream *ts = g_new0(struct test_stream, 1);
+        ts->n = (int)json_integer_value(json_object_get(args, "n"));
+        return control_ok_stream(test_stream_next, test_stream_done, ts);
+    }
     if (strcmp(cmd, "big") == 0) {
         size_t n = (size_t)json_integer_value(json_object_get(args, "n"));
         char *s = g_malloc(n + 1);
@@ -657,6 +688,80 @@ static void test_half_close_large_answer(void **state)
     reader_clear(&r);
 }
 
+/* ---- streamed answers ------------------------------------------------- */
+
+static void assert_items(json_t *arr, int n)
+{
+    assert_true(json_is_array(arr));
+    assert_int_equal(json_array_size(arr), n);
+    for (int i = 0; i < n; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "item%d", i);
+        assert_string_equal(json_string_value(json_array_get(arr, (size_t)i)), want);
+    }
+}
+
+/* A streamed answer (many chunks) reads as one ordinary answer. */
+static void test_stream_answer(void **state)
+{
+    struct fixture *fx = *state;
+    int before = atomic_load(&streams_done);
+    for (int n = 0; n < 3; n++) {
+        int items = n == 0 ? 0 : n == 1 ? 1 : 50000;
+        json_t *args = json_pack("{s:i}", "n", items);
+        json_t *res = call_ok(fx->path, "stream", args);
+        assert_items(res, items);
+        json_decref(res);
+        json_decref(args);
+    }
+    assert_int_equal(atomic_load(&streams_done) - before, 3);
+}
+
+/* Requests sent behind a streamed answer wait for it and come in order. */
+static void test_stream_then_pipelined(void **state)
+{
+    struct fixture *fx = *state;
+    struct reader r;
+    reader_init(&r, raw_connect(fx->path));
+    raw_send_str(r.fd, "{\"cmd\":\"stream\",\"args\":{\"n\":30000}}\n{\"cmd\":\"echo\",\"args\":{\"a\":1}}\n"
+                       "{\"cmd\":\"stream\",\"args\":{\"n\":2}}\n");
+    assert_int_equal(shutdown(r.fd, SHUT_WR), 0);
+    char *line = reader_line(&r);
+    assert_non_null(line);
+    json_t *answer = json_loads(line, 0, NULL);
+    assert_non_null(answer);
+    assert_true(json_is_true(json_object_get(answer, "ok")));
+    assert_items(json_object_get(answer, "result"), 30000);
+    json_decref(answer);
+    g_free(line);
+    line = reader_line(&r);
+    assert_string_equal(line, "{\"ok\":true,\"result\":{\"a\":1}}");
+    g_free(line);
+    line = reader_line(&r);
+    assert_string_equal(line, "{\"ok\":true,\"result\":[\"item0\",\"item1\"]}");
+    g_free(line);
+    assert_true(reader_at_eof(&r));
+    reader_clear(&r);
+}
+
+/* A client that goes away in the middle of a streamed answer: the stream
+ * is finished off (its state freed) and the server goes on serving. */
+static void test_stream_client_gone(void **state)
+{
+    struct fixture *fx = *state;
+    int before = atomic_load(&streams_done);
+    int fd = raw_connect(fx->path);
+    raw_send_str(fd, "{\"cmd\":\"stream\",\"args\":{\"n\":2000000}}\n");
+    char head[64];
+    assert_true(recv(fd, head, sizeof head, 0) > 0); /* it has started */
+    close(fd);
+    for (int i = 0; i < 200 && atomic_load(&streams_done) == before; i++)
+        usleep(10 * 1000);
+    assert_int_equal(atomic_load(&streams_done) - before, 1);
+    json_t *res = call_ok(fx->path, "echo", NULL);
+    json_decref(res);
+}
+
 struct flood {
     int fd;
     int count;
@@ -981,6 +1086,9 @@ int main(void)
         WITH_SERVER(test_half_close),
         WITH_SERVER(test_half_close_large_answer),
         WITH_SERVER(test_pipelined_flood),
+        WITH_SERVER(test_stream_answer),
+        WITH_SERVER(test_stream_then_pipelined),
+        WITH_SERVER(test_stream_client_gone),
         WITH_SERVER(test_too_many_clients),
         WITH_SERVER(test_modes),
         WITH_SERVER(test_already_running),

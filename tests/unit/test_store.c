@@ -276,7 +276,7 @@ static void test_open_creates_dirs_and_schema(void **state)
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
 
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     g_autofree char *mode = raw_text(f->path, "PRAGMA journal_mode");
     assert_string_equal(mode, "wal");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -351,7 +351,7 @@ static void test_reopen_keeps_data(void **state)
     g_autofree char *js = store_account_state(f->st, "home", &err);
     assert_string_equal(js, "{\"since_id\":\"5\"}");
     /* Migrations ran once: same schema, same version. */
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master"), objects);
     /* Ids keep growing after a reopen. */
     int64_t id2 = add(f->st, "113402875522116022", "alice", T0, 1);
@@ -637,6 +637,27 @@ static void test_unnotified(void **state)
     assert_ids(unnotified(f->st, T0, 0), 2, g, a);
 }
 
+static void test_mark_notified_many(void **state)
+{
+    struct fx *f = *state;
+    GError *err = NULL;
+    int64_t a = add(f->st, "a", "alice", T0 - 300, 10);
+    int64_t b = add(f->st, "b", "bob", T0 - 200, 10);
+    int64_t c = add(f->st, "c", "carol", T0 - 100, 10);
+    assert_true(store_mark_notified_many(f->st, NULL, 0, T0, &err));
+    assert_ids(unnotified(f->st, T0, 0), 3, a, b, c);
+    const int64_t two[] = { c, a, 4242 /* gone: ignored */ };
+    assert_true(store_mark_notified_many(f->st, two, G_N_ELEMENTS(two), T0 + 5, &err));
+    assert_null(err);
+    assert_ids(unnotified(f->st, T0, 0), 1, b);
+    struct mention *m = get(f->st, a);
+    assert_int_equal(m->notified_at, T0 + 5);
+    mention_free(m);
+    m = get(f->st, b);
+    assert_int_equal(m->notified_at, 0);
+    mention_free(m);
+}
+
 static void test_wake_snoozed(void **state)
 {
     struct fx *f = *state;
@@ -821,6 +842,235 @@ static void test_summary(void **state)
     assert_int_equal(sum.total, 6);
 }
 
+/* ---- cached reads ------------------------------------------------------------------------ */
+
+/* A store at schema 2 (before the attend-pass indexes) gets them when opened,
+ * and keeps its mentions. */
+static void test_migration_3_adds_indexes(void **state)
+{
+    struct fx *f = *state;
+    int64_t id = add(f->st, "1", "alice", T0 - 100, 50);
+    store_close(f->st);
+    f->st = NULL;
+    raw_exec(f->path, "DROP INDEX mention_nudge; DROP INDEX mention_unnotified;\n"
+                      "CREATE INDEX mention_unnotified ON mention(notified_at, initial, state);\n"
+                      "PRAGMA user_version = 2;");
+    GError *err = NULL;
+    f->st = store_open(f->path, &err);
+    assert_non_null(f->st);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 3);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'mention_nudge'"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'mention_person'"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_index_info('mention_unnotified')"), 4);
+    struct mention *m = get(f->st, id);
+    assert_int_equal(m->score, 50);
+    mention_free(m);
+}
+
+static void assert_summary(struct store *st, int waiting, int people, int64_t oldest, int total)
+{
+    GError *err = NULL;
+    struct store_summary sum;
+    memset(&sum, 0xff, sizeof sum);
+    assert_true(store_summary(st, &sum, &err));
+    assert_int_equal(sum.waiting, waiting);
+    assert_int_equal(sum.people, people);
+    assert_int_equal(sum.oldest_created, oldest);
+    assert_int_equal(sum.total, total);
+}
+
+/* The summary is kept between writes; every write that changes it shows. */
+static void test_summary_follows_writes(void **state)
+{
+    struct fx *f = *state;
+    GError *err = NULL;
+    assert_summary(f->st, 0, 0, 0, 0);
+    int64_t a = add(f->st, "1", "alice", T0 - 300, 50);
+    assert_summary(f->st, 1, 1, T0 - 300, 1);
+    int64_t b = add(f->st, "2", "bob", T0 - 400, 50);
+    assert_summary(f->st, 2, 2, T0 - 400, 2);
+    mark_notified(f->st, b, T0); /* no count moves */
+    assert_summary(f->st, 2, 2, T0 - 400, 2);
+    set_state(f->st, b, MENTION_SNOOZED, T0 + 60, T0);
+    assert_summary(f->st, 1, 1, T0 - 300, 2);
+    assert_int_equal(store_wake_snoozed(f->st, T0 + 60, &err), 1);
+    assert_summary(f->st, 2, 2, T0 - 400, 2);
+    assert_int_equal(store_mark_replied(f->st, "home", "post-2", T0 + 61, &err), b);
+    assert_summary(f->st, 1, 1, T0 - 300, 2);
+    set_state(f->st, a, MENTION_DONE, 0, T0 + 62);
+    assert_summary(f->st, 0, 0, 0, 2);
+    set_state(f->st, a, MENTION_WAITING, 0, T0 + 63);
+    assert_summary(f->st, 1, 1, T0 - 300, 2);
+
+    /* Read inside a transaction that is then rolled back: the read is forgotten. */
+    assert_true(store_begin(f->st, &err));
+    add(f->st, "3", "carol", T0 - 900, 50);
+    assert_summary(f->st, 2, 2, T0 - 900, 3);
+    store_rollback(f->st);
+    assert_summary(f->st, 1, 1, T0 - 300, 2);
+}
+
+static int64_t next_due(struct store *st, int64_t now, int min_score)
+{
+    return store_next_due(st, now, schedule, (int)G_N_ELEMENTS(schedule), min_score);
+}
+
+/* store_next_due and the reads it lets the attend pass skip stay right
+ * across every kind of write, and a new schedule or threshold is not
+ * answered from the old one's figures. */
+static void test_next_due_follows_writes(void **state)
+{
+    struct fx *f = *state;
+    GError *err = NULL;
+    assert_int_equal(next_due(f->st, T0, 20), 0);
+    int64_t a = add(f->st, "1", "alice", T0 - 100, 50);
+    int64_t b = add(f->st, "2", "bob", T0 - 100, 10);
+    assert_int_equal(next_due(f->st, T0, 20), 0); /* never shown: no reminder */
+    mark_notified(f->st, a, T0);
+    assert_int_equal(next_due(f->st, T0, 20), T0 + 7200);
+    assert_ids(nudges(f->st, T0 + 7199, 20), 0);
+    assert_ids(nudges(f->st, T0 + 7200, 20), 1, a);
+    mark_notified(f->st, b, T0 - 60);
+    assert_int_equal(next_due(f->st, T0, 20), T0 + 7200); /* b scores too low */
+    assert_int_equal(next_due(f->st, T0, 5), T0 - 60 + 7200);   /* another threshold */
+    const int other[] = { 60 };
+    assert_int_equal(store_next_due(f->st, T0, other, 1, 20), T0 + 60); /* another schedule */
+    assert_true(store_set_score(f->st, b, 90, NULL, &err));
+    assert_int_equal(next_due(f->st, T0, 20), T0 - 60 + 7200);
+    assert_ids(nudges(f->st, T0 - 60 + 7200, 20), 1, b);
+    assert_true(store_mark_nudged(f->st, b, T0 + 7200, &err));
+    assert_int_equal(next_due(f->st, T0 + 7200, 20), T0 + 7201); /* a is overdue now: look again in a second... */
+    assert_int_equal(next_due(f->st, T0 + 7200 - 1, 20), T0 + 7200);
+    assert_true(store_mark_nudged(f->st, a, T0 + 7200, &err));
+    assert_int_equal(next_due(f->st, T0 + 7200, 20), T0 + 28800); /* ...then the second ones */
+
+    /* Snoozes: the next end, woken when it comes. */
+    set_state(f->st, a, MENTION_SNOOZED, T0 + 8000, T0 + 7300);
+    assert_int_equal(next_due(f->st, T0 + 7300, 20), T0 + 8000);
+    assert_int_equal(store_wake_snoozed(f->st, T0 + 7999, &err), 0);
+    assert_int_equal(store_wake_snoozed(f->st, T0 + 8000, &err), 1);
+    assert_int_equal(next_due(f->st, T0 + 8000, 20), T0 + 28800); /* b's; a pops up again, not shown yet */
+
+    set_state(f->st, b, MENTION_SNOOZED, 1785600500, T0 + 8000);
+    assert_int_equal(next_due(f->st, T0 + 8000, 20), 1785600500);
+    assert_int_equal(store_wake_snoozed(f->st, 1785600500, &err), 1);
+    assert_int_equal(next_due(f->st, 1785600500, 20), 0);
+}
+
+/* An overdue reminder that the pass did not show (held) is looked at again
+ * in a second, as before; the read is not skipped while it is due. */
+static void test_overdue_nudge_stays_due(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = add(f->st, "1", "alice", T0 - 100, 50);
+    mark_notified(f->st, a, T0);
+    assert_int_equal(next_due(f->st, T0 + 9000, 20), T0 + 9001);
+    assert_ids(nudges(f->st, T0 + 9000, 20), 1, a);
+    assert_ids(nudges(f->st, T0 + 9000, 20), 1, a);
+    assert_int_equal(next_due(f->st, T0 + 9001, 20), T0 + 9002);
+}
+
+/* store_next_due as it was written before it cached anything: one query
+ * per reminder over every waiting mention, straight from the file. */
+static int64_t reference_next_due(const char *path, int64_t now, int min_score)
+{
+    g_autofree char *snooze = g_strdup_printf(
+        "SELECT coalesce(min(snooze_until), 0) FROM mention WHERE state = 'snoozed' AND snooze_until > %lld",
+        (long long)now);
+    int64_t next = raw_int(path, snooze);
+    for (int i = 0; i < (int)G_N_ELEMENTS(schedule); i++) {
+        g_autofree char *sql = g_strdup_printf(
+            "SELECT coalesce(min(max(notified_at + %d, CASE WHEN %d = 0 THEN 0 ELSE last_nudge_at + %d END)), 0)\n"
+            "FROM mention WHERE state = 'waiting' AND notified_at > 0 AND nudges = %d AND score >= %d",
+            schedule[i], i, i > 0 ? schedule[i] - schedule[i - 1] : 0, i, min_score);
+        int64_t due = raw_int(path, sql);
+        if (due == 0)
+            continue;
+        if (due <= now)
+            due = now + 1;
+        if (next == 0 || due < next)
+            next = due;
+    }
+    return next;
+}
+
+/* store_due_nudges as it was written before: the ids, "1,2,3". */
+static char *reference_due_nudges(const char *path, int64_t now, int min_score)
+{
+    GString *out = g_string_new(NULL);
+    for (int i = 0; i < (int)G_N_ELEMENTS(schedule); i++) {
+        g_autofree char *sql = g_strdup_printf(
+            "SELECT coalesce(group_concat(id), '') FROM (SELECT id FROM mention\n"
+            "WHERE state = 'waiting' AND notified_at > 0 AND nudges = %d AND notified_at + %d <= %lld\n"
+            "  AND score >= %d AND (%d = 0 OR last_nudge_at + %d <= %lld) ORDER BY score DESC, created_at ASC)",
+            i, schedule[i], (long long)now, min_score, i, i > 0 ? schedule[i] - schedule[i - 1] : 0, (long long)now);
+        g_autofree char *part = raw_text(path, sql);
+        if (*part)
+            g_string_append_printf(out, "%s%s", out->len ? "," : "", part);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Random writes, and after each one the cached answers compared with a
+ * second connection that caches nothing yet (opened afresh each time). */
+static void test_cached_reads_match_fresh_reads(void **state)
+{
+    struct fx *f = *state;
+    GError *err = NULL;
+    GRand *rng = g_rand_new_with_seed(17);
+    int64_t rows[40];
+    int n = 0;
+    for (int step = 0; step < 400; step++) {
+        int64_t now = T0 + step * 600;
+        int op = n < 3 ? 0 : g_rand_int_range(rng, 0, 9);
+        int64_t id = n ? rows[g_rand_int_range(rng, 0, n)] : 0;
+        if (op == 0 && n < (int)G_N_ELEMENTS(rows)) {
+            g_autofree char *rid = g_strdup_printf("%d", step);
+            g_autofree char *who = g_strdup_printf("p%d", g_rand_int_range(rng, 0, 6));
+            rows[n++] = add(f->st, rid, who, now - g_rand_int_range(rng, 0, 5000), g_rand_int_range(rng, 0, 100));
+        } else if (op == 1) {
+            mark_notified(f->st, id, g_rand_boolean(rng) ? now - g_rand_int_range(rng, 0, 30000) : 0);
+        } else if (op == 2) {
+            set_state(f->st, id, (enum mention_state)g_rand_int_range(rng, 0, 4), now + g_rand_int_range(rng, 1, 9000),
+                      now);
+        } else if (op == 3) {
+            assert_true(store_mark_nudged(f->st, id, now - g_rand_int_range(rng, 0, 9000), &err));
+        } else if (op == 4) {
+            assert_true(store_set_score(f->st, id, g_rand_int_range(rng, 0, 100), NULL, &err));
+        } else if (op == 5) {
+            assert_true(store_wake_snoozed(f->st, now, &err) >= 0);
+        } else if (op == 6) {
+            assert_true(store_begin(f->st, &err));
+            mark_notified(f->st, id, now);
+            store_rollback(f->st);
+        } else if (op == 7) {
+            int64_t some[3] = { id, rows[g_rand_int_range(rng, 0, n)], rows[g_rand_int_range(rng, 0, n)] };
+            assert_true(store_mark_notified_many(f->st, some, (size_t)g_rand_int_range(rng, 0, 4), now, &err));
+        }
+        struct store *fresh = store_open(f->path, &err);
+        assert_non_null(fresh);
+        struct store_summary s1, s2;
+        assert_true(store_summary(f->st, &s1, &err));
+        assert_true(store_summary(fresh, &s2, &err));
+        assert_memory_equal(&s1, &s2, sizeof s1);
+        /* The people waiting, counted as before the index that counts them. */
+        assert_int_equal(s1.people, raw_int(f->path, "SELECT count(DISTINCT account || ' ' || coalesce(author_id, "
+                                                     "author_handle)) FROM mention WHERE state = 'waiting'"));
+        assert_int_equal(next_due(f->st, now, 40), next_due(fresh, now, 40));
+        assert_int_equal(next_due(f->st, now, 40), reference_next_due(f->path, now, 40));
+        g_autofree char *due1 = ids(nudges(f->st, now, 40));
+        g_autofree char *due2 = ids(nudges(fresh, now, 40));
+        assert_string_equal(due1, due2);
+        g_autofree char *due0 = reference_due_nudges(f->path, now, 40);
+        assert_string_equal(due1, due0);
+        g_autofree char *new1 = ids(unnotified(f->st, now, 0));
+        g_autofree char *new2 = ids(unnotified(fresh, now, 0));
+        assert_string_equal(new1, new2);
+        store_close(fresh);
+    }
+    g_rand_free(rng);
+}
+
 /* ---- account state, integrity, transactions ------------------------------------------- */
 
 static void test_account_state(void **state)
@@ -906,12 +1156,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_missing, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_set_state, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_unnotified, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_mark_notified_many, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_wake_snoozed, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_due_nudges, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_replies_and_interactions, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_mark_replied, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_author_mentions, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_3_adds_indexes, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_summary_follows_writes, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_next_due_follows_writes, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_overdue_nudge_stays_due, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_cached_reads_match_fresh_reads, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_account_state, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup_open, teardown),
