@@ -352,8 +352,10 @@ static json_t *control_dispatch(struct control_server *srv, const char *line, si
         return answer;
     }
     json_t *answer = srv->handler(req, srv->ctx);
-    if (answer && answer == control_pending.marker)
-        return answer; /* a stream: the caller takes it */
+    if (answer && answer == control_pending.marker) {
+        json_decref(req); /* the stream holds what it needs of the request */
+        return answer;    /* a stream: the caller takes it */
+    }
     if (!answer)
         answer = control_fail("internal error: no answer to \"%s\"",
                               json_string_value(json_object_get(req, "cmd")));

@@ -264,13 +264,13 @@ static void test_off_and_muted(void **state)
     }
     json_t *after = all_adjustments(l, &w, &set);
     assert_true(json_equal(before, after)); /* learned nothing while off or muted */
-    json_decref(before);
     json_decref(after);
     /* ... which would have shown: the same actions with learning on. */
     for (size_t i = 0; i < set.n; i++)
         learn_observe(l, &w, &set.items[i].in, LEARN_REPLIED, set.items[i].m->created_at + 60);
     after = all_adjustments(l, &w, &set);
     assert_false(json_equal(before, after));
+    json_decref(before);
     json_decref(after);
     learn_free(l);
     triage_free(&set);

@@ -431,13 +431,16 @@ static void test_signals(void **state)
 static void test_weights_load(void **state)
 {
     (void)state;
+    /* Compared byte for byte below: padding included, so zeroed first. */
     struct score_weights def, w;
+    memset(&def, 0, sizeof def);
+    memset(&w, 0, sizeof w);
     score_weights_default(&def);
     assert_true(def.threshold_normal < def.threshold_critical);
 
     /* No [score] group, or no key file at all: defaults. */
     GKeyFile *kf = keyfile("[heed]\npoll_interval = 2m\n");
-    w = def;
+    memcpy(&w, &def, sizeof w);
     assert_true(score_weights_load(&w, kf, "heed.conf", NULL));
     assert_memory_equal(&w, &def, sizeof w);
     g_key_file_free(kf);
