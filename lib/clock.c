@@ -33,6 +33,19 @@ void clock_advance(int64_t seconds)
     clock_offset_s += seconds;
 }
 
+int64_t clock_next_slot(int64_t earliest, int64_t base, int64_t period, int64_t slack)
+{
+    if (period <= 0)
+        return earliest;
+    int64_t from = earliest - (slack > 0 ? slack : 0) - base;
+    /* The smallest m with base + m*period >= earliest - slack. */
+    int64_t m = from / period;
+    if (m * period < from)
+        m++;
+    int64_t slot = base + m * period;
+    return slot > earliest ? slot : earliest;
+}
+
 char *clock_age_words(int64_t seconds)
 {
     if (seconds < 60)

@@ -30,6 +30,7 @@ struct lane {
     int server_interval;          /* seconds the server asks between polls */
     int rate_remaining;
     int64_t retry_at, last_ok, next_at;
+    int64_t poll_started_ms;      /* monotonic: when the latest poll began, 0 before the first */
     unsigned long polls;
     int chain_added;              /* new mentions so far in the poll in flight */
     bool in_history;              /* the chain in flight reads the user's own posts */

@@ -120,18 +120,21 @@ static void lane_schedule_first(struct lane *l)
     lane_schedule_ms(l, k * MIN(LANE_FIRST_POLL_STEP_MS, (int64_t)lane_interval(l) * 1000 / 8));
 }
 
-/* The next poll: an interval from now, moved to this account's slot (the
- * k-th n-th of the interval, on the monotonic clock), so that the
- * accounts' polls stay spread evenly over it, whatever their answers took. */
+/* The next poll: a whole interval after this one began (the server's
+ * X-Poll-Interval and rate limits count from there), on this account's slot,
+ * the k-th n-th of the interval counted from the engine's start, so that the
+ * accounts' polls stay spread evenly over it whatever their answers took.
+ * Never earlier than the interval: a lane off its slot waits for the next. */
 static void lane_schedule_next(struct lane *l)
 {
     int64_t k, n;
     lane_slot(l, &k, &n);
     int64_t interval = (int64_t)lane_interval(l) * 1000;
     int64_t now = clock_mono_ms();
-    int64_t target = now + interval;
-    int64_t past = ((target - interval * k / n) % interval + interval) % interval; /* since the slot */
-    int64_t at = past <= interval / 2 ? target - past : target + interval - past;
+    int64_t earliest = (l->poll_started_ms ? l->poll_started_ms : now) + interval;
+    if (earliest < now)
+        earliest = now;
+    int64_t at = clock_next_slot(earliest, l->env->origin_ms + interval * k / n, interval, interval / 4);
     lane_schedule_ms(l, at - now);
 }
 
@@ -544,6 +547,7 @@ static void lane_poll(evutil_socket_t fd, short what, void *arg)
     lane_fill_net_account(l, &na);
     char *error = NULL;
     struct wire_request *req = l->drv->begin(&na, l->state, &error);
+    l->poll_started_ms = clock_mono_ms();
     if (!req) {
         lane_set_error(l, LANE_ERROR, error ? error : "cannot build a request");
         g_free(error);
@@ -563,6 +567,8 @@ struct lane *lane_new(struct lane_env *env, struct config_account *cfg, const st
     l->drv = drv;
     l->rate_remaining = -1;
     l->timer = evtimer_new(env->base, lane_poll, l);
+    if (!env->origin_ms)
+        env->origin_ms = clock_mono_ms();
     stream_setup(l);
     lane_reload_state(l);
     lane_schedule_first(l);

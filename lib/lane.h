@@ -40,6 +40,7 @@ struct lane_env {
     int64_t started_at;              /* banners from before this run cannot be on screen */
     unsigned long progress;          /* bumped on every answer and stream byte */
     int64_t last_poll_ok;            /* the latest successful poll of any lane */
+    int64_t origin_ms;               /* monotonic: the accounts' poll slots count from here (0: the first lane's start) */
     bool stopping;                   /* shutting down: no new requests */
     void (*stored)(void *ctx);                /* new mentions are in the store */
     void (*withdraw)(void *ctx, int64_t id);  /* a banner has done its job (read or answered elsewhere) */
