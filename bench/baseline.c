@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-baseline: the floor set by the libraries heedd loads.
  *
  *   bench-baseline --state FILE [--fetch URL [--cafile FILE] [--every SECONDS]]

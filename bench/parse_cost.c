@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-parse-cost: the CPU time jansson alone needs to parse some bytes.
  *
  *   bench-parse-cost [--repeat N] FILE...

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """bench/run.py: what heedd costs, each figure against a baseline measured
 in the same run.
 

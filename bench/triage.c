@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-triage: how well heed's urgency score orders a hand-labelled set of
  * mentions, and how fast it scores them.
  *

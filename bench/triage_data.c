@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* triage_data: see triage_data.h. */
 #include "triage_data.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* triage_data: the labelled mentions of tests/data/triage/ and the ranking
  * measures computed over them.
  *

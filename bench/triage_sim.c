@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* triage_sim: see triage_sim.h. */
 #include "triage_sim.h"
 

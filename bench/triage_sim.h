@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* triage_sim: a simulated user who acts on the labelled mentions, to
  * measure and test what lib/learn.c learns from a stream of actions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* args: the heed command line, parsed without side effects.
  *
  * Kept apart from heed.c so the grammar can be unit-tested: parsing never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bar: see bar.h. */
 #include "bar.h"
 

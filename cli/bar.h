@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bar: heed status for status bars and scripts (waybar, polybar,
  * i3blocks, JSON), once or following every change.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-check-config: heed check-config [FILE], heed.conf checked without
  * heedd. Problems read like a compiler's: each starts with the file name,
  * which already says where to look, and names the group and key. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-doctor: heed doctor (doctor.c does the checking). */
 #include <glib.h>
 #include "args.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-done: heed done ID, a mention handled. */
 #include <glib.h>
 #include <stdio.h>

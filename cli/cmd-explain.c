@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-explain: heed explain ID, every contribution to a mention's score. */
 #include <glib.h>
 #include <stdio.h>

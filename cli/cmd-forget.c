@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-forget: heed forget [ID], what heed learned from you, dropped. */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-help: heed help [COMMAND] (heed help list is heed list --help, which
  * args.c turns it into; what is left here is the overview). */
 #include <glib.h>

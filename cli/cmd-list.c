@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-list: heed list, the mentions waiting, most urgent first. */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-login: heed login NETWORK [TARGET] (login.c does the signing in).
  * Its help is made from the drivers, so a new network shows up in it. */
 #include <glib.h>

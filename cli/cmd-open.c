@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-open: heed open ID; heedd opens the post (open_command). */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-reload: heed reload, heedd re-reads heed.conf. */
 #include <glib.h>
 #include <stdio.h>

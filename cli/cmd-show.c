@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-show: heed show ID, one mention in full. */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-snooze: heed snooze ID [DURATION], a mention hidden for a while. */
 #include <glib.h>
 #include <stdio.h>

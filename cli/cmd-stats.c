@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-stats: heed stats, a mirror of the last days. */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-status: heed status, whether heedd runs, its accounts, who waits. */
 #include <glib.h>
 #include <stdio.h>

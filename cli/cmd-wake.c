@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd-wake: heed wake ID, a snooze ended now. */
 #include <glib.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd: see cmd.h. The table, the overview made from it, and what the verbs
  * that talk to heedd share. */
 #include "cmd.h"

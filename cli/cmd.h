@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cmd: heed's verbs as a table, tmux style.
  *
  * Each verb is one `const struct cmd_entry` in its own cli/cmd-NAME.c: its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conffile: see conffile.h.
  *
  * The file is held as an array of lines without their '\n'. Edits touch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conffile: small edits to heed.conf that leave the rest of it as the user
  * wrote it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doctor: see doctor.h.
  *
  * Every check is one function that ends in exactly one doctor_say() per

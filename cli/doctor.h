@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* doctor: heed doctor, the whole set-up checked in one go.
  *
  * One line per check, "ok    what", "warn  what — fix" or "FAIL  what — fix",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* format: see format.h. */
 #include "format.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* format: how heed lays out human output, with no I/O of its own.
  *
  * Everything that reaches the terminal from the network (names, texts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heed: the command-line client. It knows nothing the daemon does not tell
  * it over the control socket, except check-config, which reads the file,
  * and login and doctor, which read the drivers' descriptions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* https: see https.h. */
 #include "https.h"
 

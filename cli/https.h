@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* https: heed's own HTTPS requests, one at a time and blocking, for heed
  * login and heed doctor.
  *

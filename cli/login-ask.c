@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-ask: the login's side of the conversation (see login.h): messages,
  * a line from the terminal without echo or from standard input, a yes/no
  * question, the browser. */

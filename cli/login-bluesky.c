@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-bluesky: the app-password sign-in (NET_LOGIN_APP_PASSWORD).
  *
  * heed never signs in with the account's main password: what is typed must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-mastodon: the OAuth sign-in (NET_LOGIN_OAUTH_PKCE), Mastodon's way.
  *
  * heed registers itself on the instance (POST /api/v1/apps) with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-oauth: what the OAuth 2.0 sign-ins share (login-mastodon.c,
  * login-x.c): form bodies that are wiped, PKCE, random values. */
 #include "login.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-token: a token the user makes on the network's web site
  * (NET_LOGIN_TOKEN: GitHub, X). The driver's secret_help says where and
  * with which scopes; the token is then proven with the driver's identity

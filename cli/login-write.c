@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-write: step 4 of a login (see login.h): the secret to a token file
  * or the desktop keyring, read back the way heedd will read it, then the
  * [account NAME] group to heed.conf through conffile. A secret that no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login-x: the OAuth 2.0 sign-in through the user's own app
  * (NET_LOGIN_OAUTH_APP), X's way.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login: see login.h. This file is the order of a login and the steps
  * every network shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* login: heed login NETWORK ..., which adds an account to heed.conf.
  *
  * A login finds out everything it needs first (names, paths, whether the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heedd: the heed daemon. Wires the loop, signals, control socket and
  * systemd notifications around the engine; no business logic lives here. */
 #include <event2/event.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* actions: see actions.h. */
 #include "actions.h"
 

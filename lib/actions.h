@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* actions: what the user does to a mention (done, snooze, wake, open),
  * from a banner's buttons or from the command line.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* attention: see attention.h. */
 #include "attention.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* attention: when and how to tell the user. Pure policy, no I/O.
  *
  * For each mention that has not been shown it decides: pop up on its own,

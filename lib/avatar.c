@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* avatar: see avatar.h. */
 #include "avatar.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* avatar: the sender's picture beside a banner, never in its way.
  *
  * When a new mention is stored, avatar_want() starts fetching its author's

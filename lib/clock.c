@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock: see clock.h. */
 #include "clock.h"
 

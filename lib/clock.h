@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock: the one place heed reads the time.
  *
  * Everything that schedules (polls, snoozes, nudges, quiet hours) asks

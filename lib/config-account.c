@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config-account: the [account NAME] groups of heed.conf (config.h).
  * Each collects all of its problems before deciding, so one run shows the
  * user everything wrong with an account; what each network needs comes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config-int: the inside of config, shared by config.c ([heed], [score],
  * loading) and config-account.c ([account NAME]). Nothing else includes it. */
 #ifndef HEED_CONFIG_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config: see config.h.
  *
  * Parsing is split by group: [heed] is all-or-nothing because the daemon

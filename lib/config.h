@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config: heed.conf, a GKeyFile, parsed and validated.
  *
  * The file has one [heed] group for global settings, an optional [score]

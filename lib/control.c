@@ -1,4 +1,10 @@
-/* control: see control.h. */
+/* SPDX-License-Identifier: MIT */
+/* control: see control.h.
+ *
+ * Over 700 lines, for now: both ends of one small protocol (the server on
+ * heedd's loop, the blocking client and the watch client for heed) share
+ * its framing, limits and error words, kept together so they cannot drift.
+ * The client half is the candidate to move into a file of its own. */
 #include "control.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control: the control socket between heedd and heed, JSON lines over UNIX.
  *
  * Wire format: the client sends one JSON object per line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-act: open, done, wake and snooze (ctl.h), through actions.c. */
 #include "clock.h"
 #include "control.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-admin: reload and the test hooks (ctl.h). */
 #include "clock.h"
 #include "control.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-mentions: list, show, explain and stats (ctl.h). */
 #include <string.h>
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-status: status (ctl.h). */
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl: see ctl.h. The table, the dispatcher and what several commands share. */
 #include "ctl.h"
 

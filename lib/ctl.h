@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl: the daemon's control commands, one table (tmux style).
  *
  * Each command is one row: its name, what it needs, and one function.

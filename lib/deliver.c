@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deliver: see deliver.h. */
 #include "deliver.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deliver: what reaches the user's screen, and when.
  *
  * Delivery owns the notification thread (notify.c) and the attend pass:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine-int: the engine's inside, for engine.c and the control commands
  * (ctl*.c) only. Lanes, delivery and actions never include this: they get
  * what they need through their own env structs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine: see engine.h. The assembly of the rooms and their life cycle.
  *
  * Rooms (docs/ARCHITECTURE.md): lane.c + stream.c (one account's polling

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* engine: the daemon's business, minus the process.
  *
  * The engine assembles the rooms on one libevent loop: a lane per account

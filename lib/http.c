@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http: see http.h. The hiperfifo pattern: libcurl tells us which sockets to
  * watch and when to time out; libevent tells libcurl when they are ready. */
 #include "http.h"

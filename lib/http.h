@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http: HTTPS requests on the daemon's libevent loop, through one curl multi.
  *
  * Every transfer is https only (redirects too), verifies the certificate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_policy: see http_policy.h. */
 #include "http_policy.h"
 

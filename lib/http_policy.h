@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http_policy: the rules every HTTPS request heed makes follows, whether
  * heedd's (lib/http.c, on the loop) or heed's own (cli/https.c, blocking).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* judge: see judge.h. */
 #include "judge.h"
 

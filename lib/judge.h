@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* judge: what one mention is worth to the user, in one place.
  *
  * The engine's rooms all ask the same questions of a mention: its score

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lane-int: the inside of a lane, shared by its two halves only: lane.c
  * (polling) and stream.c (streaming). Nothing else includes this. */
 #ifndef HEED_LANE_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lane: see lane.h. The poll half; the stream half is stream.c. */
 #include "lane.h"
 

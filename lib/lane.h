@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lane: one account's poll lane (and, through stream.c, its stream lane).
  *
  * A lane runs its network driver on a timer: begin() -> http -> handle()

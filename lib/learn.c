@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* learn: see learn.h.
  *
  * The model: P(the user answers, soon) = sigmoid(bias + slope * (rule -

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* learn: what this user's own actions say about urgency, on top of the rules.
  *
  * The rules (score.c) are the prior. learn keeps a small per-user model on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* learn_model: the insides of struct learn, shared by learn.c (the model)
  * and learn_store.c (its persistence). Not for other modules: they use
  * learn.h. */

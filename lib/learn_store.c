@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* learn_store: the learned model in the state database (store_learn_*).
  * See learn.h for the contract.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* learn_text: see learn_text.h.
  *
  * The topic lists name kinds of message, broadly, in plain words; they are

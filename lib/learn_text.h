@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* learn_text: the words of a mention as the learning half (learn.c) sees
  * them.
  *

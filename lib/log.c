@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log: see log.h. */
 #include "log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log: one line per event on stderr.
  *
  * Under journald (JOURNAL_STREAM names the device and inode that stderr

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mention: see mention.h. */
 #include "mention.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mention: the record every network driver produces and everyone else reads.
  *
  * A mention is one thing a person said to the user that may deserve a

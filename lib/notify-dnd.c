@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify-dnd: do-not-disturb, desktop by desktop (notify-int.h). */
 #include "notify-int.h"
 

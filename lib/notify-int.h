@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify-int: the inside of notify, shared by notify.c (the thread,
  * showing, the loop side) and notify-dnd.c (do-not-disturb on each
  * desktop, on the notification thread). Nothing else includes this. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify: see notify.h.
  *
  * Two threads: the daemon's loop thread (notify_* API, event delivery) and

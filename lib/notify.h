@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify: desktop notifications through libnotify, kept off the main loop.
  *
  * libnotify 0.8.1 makes synchronous D-Bus calls that can block for ~25 s

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* score-text: see score-text.h. The word lists and the reading. */
 #include "score-text.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* score-text: what the words of a mention say, for score.c only.
  *
  * score_read() reads a text once: sentences, questions and whom they ask,

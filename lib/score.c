@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* score: see score.h.
  *
  * The defaults were checked against the hand-labelled mentions in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* score: how urgently a mention deserves a personal reply, and why.
  *
  * A score is 0-100 built from named contributions ("asks you a direct

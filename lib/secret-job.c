@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secret-job: see secret-job.h.
  *
  * Two owners share a job: the loop (until done runs or the job is

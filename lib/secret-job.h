@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secret-job: a token_command run off the main loop.
  *
  * A token command can take seconds (secret-tool waiting for the user to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secret: see secret.h.
  *
  * Every buffer that may have held secret bytes is wiped with explicit_bzero

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secret: reading an account's token without ever exposing it.
  *
  * A token comes from token_file (which must be a regular file owned by the

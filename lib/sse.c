@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse: see sse.h. */
 #include "sse.h"
 

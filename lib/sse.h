@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sse: an incremental parser for server-sent events (text/event-stream).
  *
  * Bytes arrive in arbitrary pieces (a curl write callback); complete events

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store: everything heed remembers, in one SQLite file.
  *
  * $XDG_STATE_HOME/heed/heed.db, WAL mode, schema version in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream: the stream lane of an account (lane-int.h), beside its polling.
  *
  * The driver's stream_begin() chain (discovery, health check) runs like any

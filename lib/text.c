@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text: see text.h.
  *
  * Everything here assumes its input is hostile: it is made valid UTF-8 first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* text: turning hostile text from the network into something safe to show.
  *
  * Every function takes UTF-8 (invalid sequences are replaced with U+FFFD),

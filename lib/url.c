@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* url: see url.h.
  *
  * The raw string is checked before GUri sees it, because parsers disagree

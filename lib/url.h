@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* url: deciding whether a URL from the network may be opened, and opening it.
  *
  * A URL is opened only if it is https, at most 2048 bytes of valid UTF-8,

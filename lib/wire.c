@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wire: see wire.h. */
 #include "wire.h"
 

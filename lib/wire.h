@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wire: one HTTP request and its answer, as plain data.
  *
  * The network drivers (net/) build wire requests and read wire responses;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The property text_sanitize() promises about invisible characters, as a
  * check shared by tests/unit/test_text.c and tests/fuzz/fuzz_html.c. It is
  * stated by Unicode property, not with the implementation's list: no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/bluesky-int: the inside of the Bluesky driver, shared by its two
  * files only: bluesky.c (notifications, paging, history, the descriptor)
  * and bluesky-session.c (the app-password session: createSession,

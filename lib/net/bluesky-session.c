@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/bluesky-session: the Bluesky driver's app-password session (see
  * bluesky.c's head comment, "Session"): the requests that carry it, the
  * createSession/refreshSession answers, RateLimit-* headers, refused

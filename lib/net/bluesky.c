@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/bluesky: app.bsky.notification.listNotifications over an app-password
  * session, as a pure translator.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/demo: replays the bundled sample of mentions (data/demo/mentions.json).
  *
  * The sample is a JSON array of mentions as they would arrive from several

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/github: GET /notifications with a classic personal access token, as a
  * pure translator.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/mastodon: GET /api/v1/notifications?types[]=mention, as a pure translator.
  *
  * State (a JSON object persisted by the engine):

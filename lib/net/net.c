@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net: the driver table and the small helpers every driver shares. */
 #include "net/net.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net: the network driver contract. A driver is a pure translator.
  *
  * Given an account's saved state (a JSON object the driver owns: cursors,

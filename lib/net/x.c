@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net/x: the X API v2 mentions timeline (GET /2/users/:id/mentions), as a
  * pure translator.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_config: the config loader (GKeyFile parsing and validation of
  * heed.conf), the [score] group it hands on, and the value parsers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_control: the control protocol's request parser.
  *
  * The input is one request line (read through its length, not

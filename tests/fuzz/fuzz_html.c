@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_html: the HTML-to-text converter and the text functions after it,
  * as a mention's content goes: text_html_to_plain -> text_truncate ->
  * text_markup_escape; also text_sanitize and text_display_width on the raw

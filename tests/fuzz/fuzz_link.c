@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_link: the small parsers every driver shares (lib/net/net.c):
  * net_link_rel (RFC 8288 Link headers), net_parse_time (ISO 8601 / RFC
  * 3339), net_id_compare (numeric id strings) and net_uri_escape.

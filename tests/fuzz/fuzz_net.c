@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_net: one network driver's response parser, through the generic
  * driver contract only (net_driver_find -> begin/history_begin -> handle),
  * so it works whatever the driver's internals are. Built once per network

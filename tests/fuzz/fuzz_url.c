@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz_url: the check that decides whether a URL from the network may be
  * opened (url_check) and url_host.
  *

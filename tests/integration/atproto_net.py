@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """atproto_net: the real atproto reference network for test_atproto_real.py.
 
     net = AtprotoNetwork().start()     # PostgreSQL, Node 22 + @atproto/dev-env, TLS forwarder

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """busmonitor: record desktop-notification traffic on a session bus.
 
 Runs `dbus-monitor --binary` (BecomeMonitor; works for the bus owner's uid)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fake_bluesky: a fake Bluesky PDS (XRPC over real TLS on loopback).
 
 FakeBluesky is a FakeServer (fakenet.py) holding one account, the user's,

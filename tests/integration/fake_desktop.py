@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """fake_desktop: stand-ins for the do-not-disturb switches of desktops the
 test machine does not have, on the test's private session bus.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fake_github: a fake GitHub notifications API over real TLS (see fakenet).
 
 FakeGitHub models GET /notifications as docs.github.com describes it for a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fake_oauth: a fake Mastodon that heed can sign in to (OAuth 2 over real TLS).
 
 FakeMastodonOAuth is a FakeMastodon (fakenet.py) that also speaks the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fake_portal: the desktop portal's OpenURI on a harness's private bus.
 
     portal = FakePortal(h).start()      # owns org.freedesktop.portal.Desktop

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fake_stream: a FakeMastodon that also serves the streaming API (SSE).
 
     fake = FakeMastodonStreaming().start()   # or start_streaming_fake(harness)

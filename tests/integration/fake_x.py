@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fake_x: a fake X API v2 (api.x.com) over real TLS, for heed's x driver.
 
 A FakeServer (fakenet.py) modelling the parts of the API that heed reads,

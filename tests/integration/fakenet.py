@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fakenet: fake social-network API servers over real TLS on loopback.
 
 Each fake is a small in-memory model of one network's documented HTTP API,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """faults: what the test_faults_*.py suites share.
 
 Network faults that fakenet's FakeServer cannot make by itself, added by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """harness: one private desktop + one heedd per test.
 
     with Harness() as h:                  # bus, Xvfb, dunst, bus monitor

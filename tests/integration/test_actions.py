@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Notification actions, end to end, against python3-dbusmock's notification
 server (the only way to click a *named* action headlessly: ActionInvoked
 must come from the server's own connection, see reference/c-plumbing.md 5.3).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """All four networks in one heedd at once: Mastodon, Bluesky, GitHub and X,
 each behind its own fake server over real TLS, one private session bus and
 dunst under Xvfb.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Bluesky against the real atproto reference network: heedd polls a real
 PDS (@atproto/dev-env's TestNetwork: PLC, PDS, Bluesky AppView on a private
 PostgreSQL), through a TLS forwarder, while the test writes real records

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The benchmark's smoke run: `bench/run.py --smoke` exercises every
 measurement at tiny sizes and must exit 0 and print every figure.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Bluesky end to end: heedd logs in with an app password once, keeps the
 session across restarts, renews it with refreshSession when the access token
 expires, catches up across the short and empty pages that the server's

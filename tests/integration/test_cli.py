@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """heed, the command line, against a running heedd and a fake Mastodon.
 
 Every command's human output and exit status; the --json shapes, checked

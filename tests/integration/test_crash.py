@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Crash safety: heedd is killed with SIGKILL at random moments during a
 heavy catch-up, over and over, and still ends up with a sound database that
 holds every mention the server served exactly once, and no mention is ever

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """heedd --demo: works without a config or network, shows notifications,
 and without a notification server prints them and says so once.
 """

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Not flooding: low-urgency mentions go to a digest; past digest_threshold
 popups within digest_window the rest go to one digest notification that is
 updated in place ("9 new mentions · 2 need you", then the two people and the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """heed doctor on a healthy and on a broken set-up.
 
 Healthy: four accounts on fake servers over TLS (the Bluesky one added by

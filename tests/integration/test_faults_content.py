@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Hostile bodies on all four networks, one heedd, a healthy Mastodon
 account beside the faulty ones:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Paging that misbehaves, on all four networks (catchup_max_pages = 3),
 one heedd, a healthy Mastodon account beside the faulty ones:
 

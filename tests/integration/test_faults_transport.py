@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Transport faults: one heedd, one healthy Mastodon account and one account
 per fault, all at once, each behind its own fake over real TLS:
 

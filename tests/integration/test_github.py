@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """GitHub notifications end to end: a review request becomes one desktop
 notification, an unchanged thread is never announced again (polls turn into
 free 304s), a new comment in the thread is one new notification, a restart

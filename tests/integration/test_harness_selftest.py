@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Self-test of the integration harness, without heedd.
 
 Checks that the fake Mastodon speaks TLS only to clients trusting the test

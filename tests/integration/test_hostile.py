@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Hostile content: names, posts and links written by strangers.
 
 A fake Mastodon serves mentions whose names and posts carry markup (<a href>,

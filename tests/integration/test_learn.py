@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Learning from what the user does, wired end to end: heed done, snooze
 and open (and a reply seen on the network) reach the model in the state
 database, once each; `heed forget` empties it; [score] learn = false keeps

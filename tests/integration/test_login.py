@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """heed login, against fake servers over real TLS.
 
 Mastodon's sign-in runs the whole way: heed registers itself, the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """After downtime heedd catches up on 200 missed mentions: all are stored,
 it does not crash, and it does not flood the desktop (no notification is
 sent twice, no mention popped up individually twice).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A new Mastodon mention becomes exactly one desktop notification, is not
 shown again after a restart, and its default action opens the post.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Without a notification server heedd keeps polling and storing mentions;
 once a server appears, the waiting mention is shown exactly once.
 """

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Quiet hours, reminders ("nudges") and snoozes, driven by heedd's test
 clock (HEED_TEST_HOOKS=1, control command test-clock): a day passes in
 seconds, nobody sleeps.

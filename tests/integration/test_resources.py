@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Resource faults: a full or small state filesystem, an unwritable state
 directory, a notification server that hangs, and clock jumps.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Secrets: tokens never leak.
 
 Every account of every network gets a distinctive token. heedd runs with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Mastodon streaming: mentions pushed over the SSE stream are notified at
 once, heartbeats keep the stream alive, a silent or cut stream is replaced
 (with a catch-up poll so nothing is lost), a mention seen by both the stream

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """heedd against a fake X API v2 (fake_x.py) over real TLS: a new mention
 becomes exactly one notification naming "@username" and the name, a restart
 neither repeats it nor asks /2/users/me again, a downtime of 250 mentions is

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tlsca: throwaway certificate authorities and server certificates for tests.
 
 Everything is made with the openssl command-line tool (argv lists, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a cmocka test program reports to ctest.
  *
  * cmocka's skip() marks a test skipped, but cmocka_run_group_tests() counts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* attention: the delivery decisions, with the time given by the test. */
 #include <setjmp.h>
 #include <stdarg.h>

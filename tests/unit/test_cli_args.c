@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the heed command line: argument parsing (cli/args.c) and
  * the layout helpers behind its human output (cli/format.c). */
 #include "args.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_conffile: editing heed.conf without disturbing it (lib/conffile.c).
  *
  * The promise under test is byte-for-byte: every line heed login did not

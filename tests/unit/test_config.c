@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config: heed.conf parsing and validation (lib/config.c).
  *
  * Most cases write their config into a fresh temporary directory, because

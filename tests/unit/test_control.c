@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for control: protocol helpers, the libevent server (run on a
  * second thread) and the blocking client. */
 #include "control.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http: what never reaches curl. file:// only when the caller allows it
  * (the demo), anything else that is not https refused, both answered on the
  * loop like any transfer; a cancelled one never answers. (Real transfers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/learn.c: the learned half of the urgency score.
  *
  * The model is exercised with the labelled mentions of tests/data/triage/

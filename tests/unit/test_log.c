@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/log.c: what reaches stderr. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_net_bluesky: the Bluesky driver (lib/net/bluesky.c) driven by hand.
  *
  * Each test plays the engine: it calls begin()/history_begin(), checks the

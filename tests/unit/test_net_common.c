@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/net/net.c: the driver table and the helpers drivers share. */
 #include <stdarg.h>
 #include <stddef.h>

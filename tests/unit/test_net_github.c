@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/net/github.c: the driver is pure, so each test builds
  * an account, a state and a response (fixtures from tests/data/github) and
  * checks the request, the mentions and the state that come out. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for what the drivers say about their networks (the descriptor
  * fields heed.conf, heed login and heed doctor read) and for their identity
  * requests: the "who am I" request each builds, how it reads the answer, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/net/mastodon.c, driven only through the driver contract
  * (net_driver_find("mastodon"), begin(), history_begin(), handle()) with
  * fabricated responses built from tests/data/mastodon/. */

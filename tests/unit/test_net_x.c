@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/net/x.c, the X API v2 driver: requests it builds from
  * state, and what it makes of recorded-style responses (tests/data/x/) and
  * of generated pages. The driver is pure, so each test is a few begin() /

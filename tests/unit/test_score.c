@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/score.c.
  *
  * The ranking tests use the hand-labelled mentions in tests/data/triage/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_secret: token files and token commands (lib/secret.c).
  *
  * Token files are created in a fresh temporary directory with exact modes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the server-sent-events parser. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/store.c against a real SQLite file in a temporary directory. */
 #include <stdarg.h>
 #include <stddef.h>

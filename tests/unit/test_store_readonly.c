@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for store_open_readonly() (lib/store.c): heed doctor reads the
  * daemon's database and must leave it exactly as it was - same inode, size,
  * modification time and mode, no -wal or -shm file made - whether heedd is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/text.c. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for lib/url.c. url_open is exercised with a real child process
  * (python3) that records the argv and environment it received, directly and
  * through a stand-in for systemd-run (as under systemd, INVOCATION_ID set).

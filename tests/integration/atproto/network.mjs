@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The atproto reference network (PLC, PDS, Bluesky AppView, from
 // @atproto/dev-env) in this one Node process, driven by test_atproto_real.py.
 //
