@@ -36,24 +36,30 @@ Sections (all by default, in this order):
               half wait in the REST API and come with the catch-up poll
               when the stream drops, half are pushed on the stream as soon
               as it is back; three other accounts poll every second.
-              Popups, peak RSS over idle, all stored, the longest gap
-              between two polls of the other accounts, then the cost of an
-              idle poll with them all waiting.
+              Popups, peak RSS over idle, all stored, how long the loop
+              was busy at most (a control probe in its own process), the
+              longest gap between two polls of the other accounts, then
+              the cost of an idle poll with them all waiting.
   idle-backlog
               CPU per idle poll (four accounts polling every second,
               nothing new) with an empty store and with stores of 100,000
               mentions of which 600 or 10,000 wait (plus a tenth as many
               snoozed), written straight into heedd's SQLite file; against
-              the empty store in the same run. The goal: flat.
+              the empty store in the same run (the goal: flat), and
+              bench-baseline --every 1 (one bare HTTPS GET a second on a
+              kept connection) as the floor of any poll.
   cost        CPU time for heedd to ingest, score and store a catch-up of
               10,000 mentions served in pages, against bench-parse-cost
-              (jansson alone) on the same bytes.
+              (jansson alone) on the same bytes; the attend pass after it
+              on its own, and the slowest control answer meanwhile.
   list        heed list --json with 100,000 stored mentions: heedd's CPU
               time for the call and the CLI's wall time, against the
-              sqlite3 shell running the same query.
+              sqlite3 shell running the same query; that list and show
+              give the same object for each mention (a failure stops the
+              run); heedd's RSS around list --all over 10,000.
 
 --smoke runs every section at tiny sizes (under a minute), for CI: it prints
-every figure and asserts nothing about time. Full run: about ten minutes.
+every figure and asserts nothing about time. Full run: about 25 minutes.
 Figures are medians where a measurement is repeated; this machine is shared
 and noisy, so read ratios rather than absolute times. The closing table has
 one row per figure: value, baseline, ratio, goal, met?.

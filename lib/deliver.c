@@ -9,7 +9,7 @@
 #include "notify.h"
 #include "text.h"
 
-#define DELIVER_ATTEND_BATCH 500
+#define DELIVER_ATTEND_BATCH 250 /* a batch is one turn of the loop: short enough to keep the control socket answering */
 #define DELIVER_EXCERPT_BYTES 280
 #define DELIVER_MAX_NUDGES_A_PASS 3
 #define DELIVER_NOTIFY_MAX_RETRY_S 300

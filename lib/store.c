@@ -18,6 +18,16 @@
 #include <unistd.h>
 
 #define STORE_DUE_MAX_SCHEDULE 16
+/* The write-ahead log is copied back into the database (two fsyncs) once
+ * it holds STORE_WAL_PAGES, as wal_autocheckpoint=64 did, but not again
+ * within STORE_CHECKPOINT_GAP_US unless it reaches STORE_WAL_MAX_PAGES
+ * (2 MB): a burst of one-mention commits (a stream) paid two fsyncs per
+ * few mentions and kept the loop busy for over a second at a time; a
+ * quiet log stays as small as before (on a nearly full disk a large log
+ * is what fills it; journal_size_limit cuts it back). */
+#define STORE_WAL_PAGES 64
+#define STORE_WAL_MAX_PAGES 512
+#define STORE_CHECKPOINT_GAP_US (250 * 1000)
 
 /* The raw times behind store_next_due, as of one generation. */
 struct store_due {
@@ -43,6 +53,7 @@ struct store {
     uint64_t summary_gen;    /* gen_rows when summary was read; 0: none */
     struct store_due due;
     uint64_t unnotified_none_gen; /* gen_due when store_unnotified found none; 0: unknown */
+    int64_t checkpoint_at;   /* monotonic µs of the last checkpoint */
 };
 
 G_DEFINE_QUARK(heed-store-error-quark, store_error)
@@ -161,6 +172,20 @@ static void store_touch(struct store *st, unsigned what)
         st->gen_due++;
 }
 
+/* After each commit (sqlite3_wal_hook): checkpoint when the log is long
+ * enough and the last checkpoint is not too recent (see STORE_WAL_PAGES). */
+static int store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct store *st = arg;
+    int64_t now = g_get_monotonic_time();
+    if (pages >= STORE_WAL_MAX_PAGES ||
+        (pages >= STORE_WAL_PAGES && now - st->checkpoint_at >= STORE_CHECKPOINT_GAP_US)) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        st->checkpoint_at = now;
+    }
+    return SQLITE_OK;
+}
+
 char *store_default_path(void)
 {
     return g_build_filename(g_get_user_state_dir(), "heed", "heed.db", NULL);
@@ -226,11 +251,12 @@ struct store *store_open(const char *path, GError **error)
         return NULL;
     }
     sqlite3_busy_timeout(st->db, 5000);
+    sqlite3_wal_hook(st->db, store_wal_hook, st);
     /* WAL: readers never block the writer and a crash never corrupts.
      * synchronous=NORMAL is durable across process crashes in WAL mode. */
     if (!store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;\n"
                       /* Keep the log small: on a nearly full disk a 4 MB WAL is what fills it. */
-                      "PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=524288;", error) ||
+                      "PRAGMA journal_size_limit=524288;", error) ||
         !store_migrate(st, error)) {
         store_close(st);
         return NULL;

@@ -1073,6 +1073,47 @@ static void test_cached_reads_match_fresh_reads(void **state)
     g_rand_free(rng);
 }
 
+static int64_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+/* Checkpoints are spaced out in a burst of small commits, but the
+ * write-ahead log still stays bounded, and it is cut back once the burst
+ * is over (on a nearly full disk a large log is what fills it). */
+static void test_wal_stays_bounded(void **state)
+{
+    struct fx *f = *state;
+    GError *err = NULL;
+    g_autofree char *wal = g_strconcat(f->path, "-wal", NULL);
+    g_autofree char *pad = g_strnfill(1500, 'x');
+    int64_t largest = 0;
+    for (int i = 0; i < 3000; i++) {
+        struct mention *m = mk("home", "r", "alice", T0 - i, 50);
+        g_free(m->remote_id);
+        m->remote_id = g_strdup_printf("r%d", i);
+        g_free(m->text);
+        m->text = g_strdup_printf("%d %s", i, pad);
+        bool inserted = false;
+        assert_true(store_begin(f->st, &err));
+        assert_true(store_add_mention(f->st, m, false, &inserted, &err));
+        assert_true(store_commit(f->st, &err));
+        mention_free(m);
+        largest = MAX(largest, file_size(wal));
+    }
+    /* Without checkpoints the log would pass 20 MB here; the cap is 2 MB. */
+    assert_true(largest > 0);
+    assert_true(largest < 3 * 1024 * 1024);
+    g_usleep(300 * 1000);
+    for (int i = 0; i < 2; i++) {
+        assert_true(store_begin(f->st, &err));
+        assert_true(store_set_account_state(f->st, "home", "mastodon", i ? "{\"a\":1}" : "{}", &err));
+        assert_true(store_commit(f->st, &err));
+    }
+    assert_true(file_size(wal) <= 1024 * 1024);
+}
+
 /* ---- account state, integrity, transactions ------------------------------------------- */
 
 static void test_account_state(void **state)
@@ -1170,6 +1211,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_next_due_follows_writes, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_overdue_nudge_stays_due, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_cached_reads_match_fresh_reads, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_stays_bounded, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_account_state, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup_open, teardown),
