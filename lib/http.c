@@ -129,8 +129,17 @@ static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
         /* Only a successful stream is handed on; an error body is kept for the caller. */
         long status = 0;
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (status == 200)
-            return t->on_data(data, n, t->data_user_data) ? n : 0;
+        if (status == 200) {
+            switch (t->on_data(data, n, t->data_user_data)) {
+            case HTTP_DATA_TAKEN:
+                return n;
+            case HTTP_DATA_PAUSE:
+                return CURL_WRITEFUNC_PAUSE;
+            case HTTP_DATA_ABORT:
+                return 0;
+            }
+            return 0;
+        }
     }
     /* curl 7.88 does not enforce MAXFILESIZE on chunked bodies: cap here. */
     if (!http_policy_body_append(t->res.body, data, n, t->max_body)) {
@@ -300,6 +309,13 @@ struct http_transfer *http_start(struct http *h, const struct wire_request *req,
     h->stats.transfers++;
     curl_multi_add_handle(h->multi, e);
     return t;
+}
+
+void http_resume(struct http *h, struct http_transfer *t)
+{
+    (void)h;
+    if (t->easy)
+        curl_easy_pause(t->easy, CURLPAUSE_CONT);
 }
 
 void http_cancel(struct http *h, struct http_transfer *t)

@@ -24,9 +24,12 @@
 struct http;
 struct http_transfer;
 
-/* Streaming: called with each piece of the body as it arrives; return
- * false to abort the transfer. */
-typedef bool (*http_data_fn)(const char *data, size_t len, void *user_data);
+/* Streaming: called with each piece of the body as it arrives. The answer
+ * says what became of the piece: taken; left for later (the transfer pauses,
+ * and the same piece comes again after http_resume()); or the transfer is to
+ * be aborted. */
+enum http_data { HTTP_DATA_TAKEN, HTTP_DATA_PAUSE, HTTP_DATA_ABORT };
+typedef enum http_data (*http_data_fn)(const char *data, size_t len, void *user_data);
 
 struct http_options {
     const char *ca_file;      /* NULL: system trust store */
@@ -57,6 +60,9 @@ void http_free(struct http *h);
 
 struct http_transfer *http_start(struct http *h, const struct wire_request *req, const struct http_options *opts,
                                  http_done_fn done, void *user_data);
+/* Let a stream paused by its on_data run again. Not from inside on_data.
+ * The piece it left may be handed over before this returns. */
+void http_resume(struct http *h, struct http_transfer *t);
 /* Stop a transfer; its callback is not called. */
 void http_cancel(struct http *h, struct http_transfer *t);
 

@@ -41,6 +41,9 @@ struct lane {
     struct http_transfer *stream_xfer;
     struct sse *sse;
     struct event *stream_silence, *stream_retry;
+    struct event *stream_flush_ev;  /* stores the batch when the loop turns */
+    struct net_result stream_batch; /* streamed mentions not yet stored */
+    bool stream_paused;             /* the batch is full: curl holds the rest */
     bool stream_up, stream_unavailable;
     bool stream_catchup;          /* the stream came up during a poll: poll again at once after it */
     int stream_failures;
@@ -62,6 +65,9 @@ struct lane_answer {
     int64_t id;     /* the mention */
     int64_t at;     /* when the user's reply was posted */
 };
+/* The banners of mentions answered on the network have done their job, and
+ * the model learns whom the user answers, and how soon. */
+void lane_answered(struct lane *l, const GArray *answered);
 bool lane_ingest(struct lane *l, struct net_result *res, int *added, GArray *answered);
 /* A message with the token (if a server echoed it) replaced. */
 char *lane_redact(const struct lane *l, const char *msg);

@@ -449,6 +449,15 @@ static void lane_poll_done(struct lane *l)
     l->env->stored(l->env->ctx);
 }
 
+void lane_answered(struct lane *l, const GArray *answered)
+{
+    for (guint i = 0; i < answered->len; i++) {
+        const struct lane_answer *a = &g_array_index(answered, struct lane_answer, i);
+        l->env->withdraw(l->env->ctx, a->id);
+        judge_learn(l->env->judge, a->id, LEARN_REPLIED, a->at);
+    }
+}
+
 static void lane_step(struct lane *l, const struct wire_response *resp, const char *transport_error, bool transient)
 {
     struct wire_request *req = l->req;
@@ -469,13 +478,8 @@ static void lane_step(struct lane *l, const struct wire_response *resp, const ch
     int added = 0;
     GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
     bool stored = lane_ingest(l, &res, &added, answered);
-    /* Answered on the network itself: the banner has done its job, and the
-     * model learns whom the user answers, and how soon. */
-    for (guint i = 0; stored && i < answered->len; i++) {
-        const struct lane_answer *a = &g_array_index(answered, struct lane_answer, i);
-        l->env->withdraw(l->env->ctx, a->id);
-        judge_learn(l->env->judge, a->id, LEARN_REPLIED, a->at);
-    }
+    if (stored)
+        lane_answered(l, answered);
     g_array_unref(answered);
     bool was_history = l->in_history;
     if (!res.next || res.outcome != NET_OK || !stored)

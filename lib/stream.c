@@ -7,6 +7,13 @@
  * lane_ingest as a poll. A stream never moves the polling cursor: while it
  * is up, polling slows to a safety net (STREAM_POLL_S); when it drops, a
  * poll closes the hole at once and the stream reconnects with backoff.
+ *
+ * Streamed mentions are gathered while curl hands over what it read and
+ * stored together, in one transaction, when the loop turns (stream_flush):
+ * a viral post's hundreds of mentions per second cost one commit per turn,
+ * not one each. Past STREAM_BATCH_MAX waiting, the stream pauses until they
+ * are stored, so a burst never holds the loop (and the control socket) for
+ * long.
  */
 #include <string.h>
 
@@ -19,6 +26,8 @@
 #define STREAM_STABLE_S 60      /* a stream up this long resets the reconnect backoff */
 #define STREAM_MAX_RETRY_S 300
 #define STREAM_DEFAULT_TIMEOUT_S 45
+#define STREAM_BATCH_MAX 200     /* gathered, the stream pauses for a commit (the read that
+                                    reached it may bring a few more) */
 
 static void stream_send(struct lane *l, struct wire_request *req);
 
@@ -27,8 +36,12 @@ int stream_poll_floor(const struct lane *l)
     return l->stream_up ? STREAM_POLL_S : 0;
 }
 
+static void stream_flush(struct lane *l);
+
 void stream_stop(struct lane *l)
 {
+    l->stream_paused = false;   /* a stream about to go is not woken */
+    stream_flush(l);            /* what it brought before it stopped is kept */
     if (l->stream_xfer)
         http_cancel(l->env->http, l->stream_xfer);
     l->stream_xfer = NULL;
@@ -106,6 +119,38 @@ static void stream_on_silence(evutil_socket_t fd, short what, void *arg)
     stream_failed(l, false, why);
 }
 
+/* Store what the stream gathered, in one transaction; wake a paused stream. */
+static void stream_flush(struct lane *l)
+{
+    struct net_result *batch = &l->stream_batch;
+    if (batch->mentions->len || batch->replies->len) {
+        int added = 0;
+        GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
+        if (lane_ingest(l, batch, &added, answered)) {
+            lane_answered(l, answered);
+            if (added) {
+                l->streamed += (unsigned long)added;
+                log_info("%s: %d new mention%s (stream)", l->cfg->name, added, added == 1 ? "" : "s");
+                l->env->stored(l->env->ctx);
+            }
+        } /* else said by lane_ingest; the safety-net poll reads them again */
+        g_array_unref(answered);
+        g_ptr_array_set_size(batch->mentions, 0);
+        g_ptr_array_set_size(batch->replies, 0);
+    }
+    if (l->stream_paused && l->stream_xfer) {
+        l->stream_paused = false;
+        http_resume(l->env->http, l->stream_xfer);
+    }
+}
+
+static void stream_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    stream_flush(arg);
+}
+
 static void stream_on_event(const char *event, const char *data, size_t len, void *arg)
 {
     struct lane *l = arg;
@@ -114,15 +159,12 @@ static void stream_on_event(const char *event, const char *data, size_t len, voi
     struct net_account na;
     lane_fill_net_account(l, &na);
     l->drv->stream_event(&na, l->state, event, data, len, &res);
-    res.state_changed = false; /* a stream never moves the polling cursor */
-    int added = 0;
-    GArray *answered = g_array_new(FALSE, FALSE, sizeof(struct lane_answer));
-    if (res.mentions->len && lane_ingest(l, &res, &added, answered) && added) {
-        l->streamed += (unsigned long)added;
-        log_info("%s: %d new mention%s (stream)", l->cfg->name, added, added == 1 ? "" : "s");
-        l->env->stored(l->env->ctx);
+    /* A stream never moves the polling cursor: only mentions and replies are kept. */
+    if (res.mentions->len || res.replies->len) {
+        g_ptr_array_extend_and_steal(l->stream_batch.mentions, g_steal_pointer(&res.mentions));
+        g_ptr_array_extend_and_steal(l->stream_batch.replies, g_steal_pointer(&res.replies));
+        event_active(l->stream_flush_ev, EV_TIMEOUT, 0);
     }
-    g_array_unref(answered);
     net_result_clear(&res);
 }
 
@@ -132,11 +174,15 @@ static struct timeval stream_silence_limit(const struct lane *l)
     return tv;
 }
 
-/* Runs inside curl's write callback: no curl calls here, only the parser,
- * the store and timers. */
-static bool stream_on_data(const char *data, size_t len, void *arg)
+/* Runs inside curl's write callback: no curl calls here, only the parser
+ * and timers. */
+static enum http_data stream_on_data(const char *data, size_t len, void *arg)
 {
     struct lane *l = arg;
+    if (l->stream_batch.mentions->len >= STREAM_BATCH_MAX) {
+        l->stream_paused = true; /* this piece comes again after the flush */
+        return HTTP_DATA_PAUSE;
+    }
     struct timeval tv = stream_silence_limit(l);
     evtimer_add(l->stream_silence, &tv);
     if (!l->stream_up) {
@@ -156,7 +202,7 @@ static bool stream_on_data(const char *data, size_t len, void *arg)
             l->stream_catchup = true;
     }
     l->env->progress++;
-    return sse_feed(l->sse, data, len);
+    return sse_feed(l->sse, data, len) ? HTTP_DATA_TAKEN : HTTP_DATA_ABORT;
 }
 
 /* A step of the stream_begin() chain was answered. Its state changes (a
@@ -228,6 +274,8 @@ void stream_setup(struct lane *l)
 {
     l->stream_silence = evtimer_new(l->env->base, stream_on_silence, l);
     l->stream_retry = evtimer_new(l->env->base, stream_on_retry, l);
+    l->stream_flush_ev = evtimer_new(l->env->base, stream_on_flush, l);
+    net_result_init(&l->stream_batch);
 }
 
 void stream_teardown(struct lane *l)
@@ -235,4 +283,6 @@ void stream_teardown(struct lane *l)
     stream_stop(l);
     event_free(l->stream_silence);
     event_free(l->stream_retry);
+    event_free(l->stream_flush_ev);
+    net_result_clear(&l->stream_batch);
 }

@@ -15,6 +15,7 @@ latency" records them.
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import threading
@@ -419,6 +420,38 @@ class Streaming(unittest.TestCase):
             self.assertLessEqual(len(opened), 3,
                                  "with backoff 2-3, 4-6, 8-12 s at most 3 streams start within 10.5 s:\n"
                                  + fake.describe_streams())
+            h.stop_heedd()
+
+    # 11 --------------------------------------------------------------------
+    def test_11_burst_in_one_write_is_stored_in_batches(self):
+        """A viral post: 1,000 notifications arrive in one write (curl hands
+        them over in a few reads). Every one is listed once, and heedd stores
+        them in batches of about 200 (the stream pauses while a batch is
+        committed) instead of one transaction each, which held the loop for
+        most of a second."""
+        n = 1000
+        with StreamHarness() as h:
+            fake = start_streaming_fake(h)
+            start(h, fake)
+            wait_stream_up(h, fake)
+            wire = b"".join(sse_event("notification", json.dumps(
+                fake.make_mention(store=False, **mention_args(f"b{i:04d}", who="crowd"))[1]))
+                for i in range(n))
+            self.assertIsNotNone(fake.push_raw(wire, timeout=30), "no live stream took the burst")
+            h.wait_until(lambda: account_status(h).get("streamed", 0) >= n, 60,
+                         f"{n} streamed mentions stored")
+            urls = [m["url"] for m in h.heed_list() if "crowd-b" in (m.get("author") or {}).get("handle", "")]
+            self.assertEqual(len(urls), n, "every streamed mention listed")
+            self.assertEqual(len(set(urls)), n, "none twice")
+            self.assertEqual(account_status(h).get("streamed"), n)
+            batches = [int(x) for x in re.findall(r"(\d+) new mentions? \(stream\)", h.heedd_log())]
+            print(f"\nburst of {n} in one write: stored in {len(batches)} batches, largest {max(batches)}",
+                  file=sys.stderr)
+            self.assertEqual(sum(batches), n, "the log's batches add up to the burst")
+            # The stream pauses once 200 wait; the read that reached it may bring a few more.
+            self.assertLessEqual(max(batches), 260, "a batch is STREAM_BATCH_MAX and one read at most")
+            self.assertLessEqual(len(batches), n // 10, "stored in batches, not one by one")
+            self.assertEqual(fake.stream_count, 1, "the pauses did not cost the stream:\n" + fake.describe_streams())
             h.stop_heedd()
 
 
