@@ -1232,15 +1232,36 @@ class Bench:
 
     # -- idle polls against a backlog
 
-    def _idle_poll_cpu(self, nets, state, window):
+    def _start_watcher(self):
+        """`heed status --format waybar --follow`, as a status bar runs it; a
+        thread counts the lines it prints. Returns (process, [count])."""
+        p = subprocess.Popen([os.path.join(self.build, "heed"), "status", "--format", "waybar", "--follow"],
+                             env=self.h.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL)
+        lines = [0]
+
+        def drain():
+            for _ in p.stdout:
+                lines[0] += 1
+        threading.Thread(target=drain, daemon=True).start()
+        self.h.wait_until(lambda: lines[0] >= 1, 10, "the status bar's first line")
+        return p, lines
+
+    def _idle_poll_cpu(self, nets, state, window, watch=False):
         """heedd polling four accounts every second over a store; CPU per poll
-        (all threads) over `window` seconds once the first polls are done."""
+        (all threads) over `window` seconds once the first polls are done.
+        watch: with a status bar following (heed status --follow) meanwhile."""
         pid = self.start_heedd(nets, state, poll_interval=1)
         self.wait_polls(2, timeout=60)
+        watcher = self._start_watcher() if watch else None
         self.quiescent(pid, 0.3, timeout=30)
         st_a, c_a = self.h.control("status"), proc_cpu_ns(pid)
         self.h.pause(window)
         st_b, c_b = self.h.control("status"), proc_cpu_ns(pid)
+        if watcher:
+            watcher[0].terminate()
+            watcher[0].wait(10)
+            watcher[0].stdout.close()
         self.stop_heedd()
         polls = sum(a["polls"] for a in st_b["accounts"]) - sum(a["polls"] for a in st_a["accounts"])
         return ((c_b - c_a) / polls if polls else None), polls, st_b
@@ -1293,6 +1314,20 @@ class Bench:
                   met=cpu is not None and cpu <= 0.0005 and flat,
                   note=f"{polls} polls of 4 accounts at poll_interval = 1 s; median of {s.backlog_runs} runs"
                        + ("; baseline = the empty store, same run" if stored else ""))
+        # The largest backlog again, with a status bar following: what the
+        # glance it is sent costs must not grow with the backlog either.
+        waiting, stored = s.backlogs[-1]
+        runs = []
+        for run in range(s.backlog_runs):
+            state = self.state_path(f"backlog-{stored}-{waiting}-{run}")
+            runs.append(self._idle_poll_cpu(nets, state, s.backlog_window, watch=True)[:2])
+        cpu = median(r[0] for r in runs)
+        plain = per[(waiting, stored)][0]
+        R.add("idle-backlog", f"CPU per idle poll, {waiting:,} waiting of {stored:,}, a status bar following",
+              cpu * 1000 if cpu is not None else None, "ms", baseline=plain * 1000 if plain is not None else None,
+              fmt="{:.3f}", goal="≤ 1.25× without", met=cpu is not None and plain is not None and cpu <= 1.25 * plain,
+              note=f"heed status --format waybar --follow connected; {sum(r[1] for r in runs)} polls; "
+                   f"baseline = the same store without it, same run")
 
     # -- 3. cost per mention
 

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "control.h"
 #include "ctl.h"
+#include "log.h"
 
 static json_t *ctl_lane_json(const struct lane *l)
 {
@@ -57,40 +58,56 @@ json_t *ctl_status(struct engine *e, json_t *args, struct mention *m)
     return control_ok(st);
 }
 
+/* The most urgent waiting mention now. Its score now is its stored score
+ * plus at most wait_max for waiting, so the walk (highest stored score
+ * first) ends once no stored score could catch up with the best so far:
+ * a status bar's glance reads a few mentions, not the whole backlog. */
+struct glance_top {
+    const struct judge *judge;
+    int64_t now;
+    struct mention *top;  /* owned */
+    int score;            /* its score now, -1 before the first */
+};
+
+static bool glance_top_visit(struct mention *m, void *data)
+{
+    struct glance_top *g = data;
+    if (g->top && m->score + g->judge->weights->wait_max < g->score) {
+        mention_free(m);
+        return false;
+    }
+    struct judgement j = judge_now(g->judge, m, g->now);
+    /* Equal scores: whoever has waited longer. */
+    if (j.score > g->score || (j.score == g->score && m->created_at < g->top->created_at)) {
+        mention_free(g->top);
+        g->top = m;
+        g->score = j.score;
+    } else {
+        mention_free(m);
+    }
+    return true;
+}
+
 /* What a status bar shows: how many wait, and who most urgently. */
 json_t *engine_glance(struct engine *e)
 {
-    int64_t now = clock_now();
-    GPtrArray *list = store_list(e->store, STORE_WAITING, 0, now, NULL);
-    const struct mention *top = NULL;
-    int top_score = -1, waiting = 0;
-    GHashTable *people = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; list && i < list->len; i++) {
-        const struct mention *m = g_ptr_array_index(list, i);
-        if (m->state != MENTION_WAITING)
-            continue;
-        waiting++;
-        g_hash_table_add(people, m->author_handle ? m->author_handle : m->author_id ? m->author_id : "");
-        struct judgement j = judge_now(&e->judge, m, now);
-        if (j.score > top_score) {
-            top = m;
-            top_score = j.score;
-        }
-    }
-    json_t *out = json_pack("{s:i, s:i}", "waiting", waiting, "people", (int)g_hash_table_size(people));
-    if (top) {
+    struct store_summary s = { 0 };
+    struct glance_top g = { .judge = &e->judge, .now = clock_now(), .score = -1 };
+    if (!store_summary(e->store, &s, NULL) || !store_each_waiting_by_score(e->store, glance_top_visit, &g, NULL))
+        log_warn("could not read the waiting mentions for the status bar");
+    json_t *out = json_pack("{s:i, s:i}", "waiting", s.waiting, "people", s.people);
+    if (g.top) {
         static const char *const urgency[] = { "low", "normal", "critical" };
+        const struct mention *top = g.top;
         json_object_set_new(out, "top",
                             json_pack("{s:I, s:s?, s:s?, s:s?, s:i, s:s, s:I}", "id", (json_int_t)top->id, "name",
                                       top->author_name, "handle", top->author_handle, "network", top->network,
-                                      "score", top_score, "urgency", urgency[judge_urgency(&e->judge, top_score)],
-                                      "waiting_seconds", (json_int_t)(now - top->created_at)));
+                                      "score", g.score, "urgency", urgency[judge_urgency(&e->judge, g.score)],
+                                      "waiting_seconds", (json_int_t)(g.now - top->created_at)));
     } else {
         json_object_set_new(out, "top", json_null());
     }
-    g_hash_table_unref(people);
-    if (list)
-        g_ptr_array_unref(list);
+    mention_free(g.top);
     return out;
 }
 

@@ -555,6 +555,22 @@ bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(s
     return rc == SQLITE_DONE ? true : store_fail(st, error, "read mentions");
 }
 
+bool store_each_waiting_by_score(struct store *st, bool (*fn)(struct mention *m, void *data), void *data,
+                                 GError **error)
+{
+    sqlite3_stmt *stmt = store_prepare(st,
+                                       "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE state = 'waiting'\n"
+                                       "ORDER BY score DESC, created_at",
+                                       error);
+    if (!stmt)
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && fn(store_row_mention(stmt), data))
+        ;
+    store_done(stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? true : store_fail(st, error, "read mentions");
+}
+
 struct mention *store_get(struct store *st, int64_t id, GError **error)
 {
     sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id = ?", error);

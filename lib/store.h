@@ -64,6 +64,11 @@ GPtrArray *store_list(struct store *st, enum store_filter filter, int limit, int
  * it): for a caller that keeps only a little of each. */
 bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(struct mention *m, void *data),
                         void *data, GError **error);
+/* The waiting mentions (not the snoozed), highest stored score first, then
+ * oldest, handed to fn (which owns each) until it returns false: for a
+ * caller that needs only the top few. Walks an index; no sort. */
+bool store_each_waiting_by_score(struct store *st, bool (*fn)(struct mention *m, void *data), void *data,
+                                 GError **error);
 struct mention *store_get(struct store *st, int64_t id, GError **error);
 bool store_set_state(struct store *st, int64_t id, enum mention_state state, int64_t snooze_until, int64_t now,
                      GError **error);

@@ -553,6 +553,58 @@ static void test_list_order_and_filters(void **state)
     assert_ids(list(f->st, STORE_ALL, 1), 1, b);
 }
 
+struct each_take {
+    GPtrArray *seen; /* owned mentions */
+    guint stop_after;
+};
+
+static bool each_take(struct mention *m, void *data)
+{
+    struct each_take *t = data;
+    g_ptr_array_add(t->seen, m);
+    return t->seen->len < t->stop_after;
+}
+
+/* Waiting only (not snoozed, not handled), score desc, then oldest first,
+ * and the walk stops when the caller says so, owning what it was handed. */
+static void test_each_waiting_by_score(void **state)
+{
+    struct fx *f = *state;
+    int64_t a = add(f->st, "a", "alice", T0 - 300, 50);
+    int64_t b = add(f->st, "b", "bob", T0 - 200, 80);
+    int64_t c = add(f->st, "c", "carol", T0 - 400, 50); /* same score as a, older */
+    int64_t d = add(f->st, "d", "dave", T0 - 100, 10);
+    int64_t e = add(f->st, "e", "erin", T0 - 500, 90);
+    int64_t s = add(f->st, "s", "sam", T0 - 50, 60);
+    set_state(f->st, e, MENTION_DONE, 0, T0);
+    set_state(f->st, s, MENTION_SNOOZED, T0 + 3600, T0);
+    struct each_take t = { g_ptr_array_new_with_free_func((GDestroyNotify)mention_free), 100 };
+    assert_true(store_each_waiting_by_score(f->st, each_take, &t, NULL));
+    assert_ids(t.seen, 4, b, c, a, d);
+    t = (struct each_take){ g_ptr_array_new_with_free_func((GDestroyNotify)mention_free), 2 };
+    assert_true(store_each_waiting_by_score(f->st, each_take, &t, NULL));
+    assert_ids(t.seen, 2, b, c);
+    /* Stopped half way, the statement is reset: the store goes on working. */
+    assert_ids(list(f->st, STORE_WAITING, 0), 5, b, s, c, a, d);
+    /* The walk follows an index: the first row costs no sort of all of them. */
+    sqlite3 *db = raw_open(f->path);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "EXPLAIN QUERY PLAN SELECT id FROM mention WHERE state = 'waiting' "
+                                        "ORDER BY score DESC, created_at",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    int steps = 0;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const char *detail = (const char *)sqlite3_column_text(stmt, 3);
+        assert_null(strstr(detail, "TEMP B-TREE"));
+        steps++;
+    }
+    assert_true(steps > 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
+
 static void test_get_missing(void **state)
 {
     struct fx *f = *state;
@@ -1196,6 +1248,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_add_mention_round_trip, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_add_mention_idempotent, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_list_order_and_filters, setup_open, teardown),
+        cmocka_unit_test_setup_teardown(test_each_waiting_by_score, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_get_missing, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_set_state, setup_open, teardown),
         cmocka_unit_test_setup_teardown(test_unnotified, setup_open, teardown),
