@@ -1,27 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* control: see control.h.
  *
- * Over 700 lines, for now: both ends of one small protocol (the server on
- * heedd's loop, the blocking client and the watch client for heed) share
- * its framing, limits and error words, kept together so they cannot drift.
- * The client half is the candidate to move into a file of its own. */
+ * This file: the protocol's shared helpers and the server on heedd's loop.
+ * The blocking client and the watch client for heed are in
+ * control-client.c; both use the limits and error words of control.h, so
+ * they cannot drift apart. */
 #include "control.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #ifdef __GLIBC__
@@ -31,6 +25,8 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
+
+#include "control-int.h"
 
 /* Stop reading further requests from a client once this much of its output is
  * still unsent: a pipelining client that reads slowly is throttled instead of
@@ -207,21 +203,6 @@ char *control_default_path(GError **error)
         return NULL;
     }
     return g_build_filename(dir, "heed", "control.sock", NULL);
-}
-
-static bool control_fill_addr(struct sockaddr_un *sa, const char *path, GError **error)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sun_family = AF_UNIX;
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof sa->sun_path) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO,
-                    "socket path is empty or longer than %zu bytes: %s", sizeof sa->sun_path - 1,
-                    path);
-        return false;
-    }
-    memcpy(sa->sun_path, path, len + 1);
-    return true;
 }
 
 /* ---- server: clients -------------------------------------------------- */
@@ -538,189 +519,12 @@ static void control_accept_retry_cb(evutil_socket_t fd, short what, void *arg)
     evconnlistener_enable(srv->listener);
 }
 
-/* ---- server: socket setup --------------------------------------------- */
-
-/* Make sure the socket's directory exists, is a real directory of ours and
- * is mode 0700. Returns an fd on it (used as a start-up lock) or -1. */
-static int control_prepare_dir(const char *dir, GError **error)
-{
-    if (g_mkdir_with_parents(dir, 0700) != 0) {
-        int e = errno;
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot create %s: %s", dir,
-                    e == ENOTDIR ? "it is not a directory" : g_strerror(e));
-        return -1;
-    }
-    /* O_NOFOLLOW: a symlink could point the socket somewhere we don't control. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0) {
-        int e = errno;
-        if (e == ENOTDIR || e == ELOOP)
-            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "%s is not a directory", dir);
-        else
-            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot open %s: %s", dir,
-                        g_strerror(e));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(dfd, &st) != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot stat %s: %s", dir,
-                    g_strerror(errno));
-        close(dfd);
-        return -1;
-    }
-    if (st.st_uid != geteuid()) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO,
-                    "%s is owned by uid %u, not by us (uid %u)", dir, (unsigned)st.st_uid,
-                    (unsigned)geteuid());
-        close(dfd);
-        return -1;
-    }
-    if ((st.st_mode & 07777) != 0700 && fchmod(dfd, 0700) != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot chmod %s: %s", dir,
-                    g_strerror(errno));
-        close(dfd);
-        return -1;
-    }
-    return dfd;
-}
-
-/* bind() said the path is taken: remove it if it is a dead socket. */
-static bool control_remove_stale(const struct sockaddr_un *sa, const char *path, GError **error)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) {
-        if (errno == ENOENT) /* gone meanwhile: just bind again */
-            return true;
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot stat %s: %s", path,
-                    g_strerror(errno));
-        return false;
-    }
-    if (!S_ISSOCK(st.st_mode)) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "%s exists and is not a socket", path);
-        return false;
-    }
-    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (probe < 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot create a socket: %s",
-                    g_strerror(errno));
-        return false;
-    }
-    int rc;
-    do
-        rc = connect(probe, (const struct sockaddr *)sa, sizeof *sa);
-    while (rc != 0 && errno == EINTR);
-    int e = rc == 0 ? 0 : errno;
-    close(probe);
-    /* EAGAIN: a listener with a full backlog is still a live listener. */
-    if (rc == 0 || e == EAGAIN) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "another heedd is already running (%s)",
-                    path);
-        return false;
-    }
-    if (e != ECONNREFUSED) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot check %s: %s", path,
-                    g_strerror(e));
-        return false;
-    }
-    if (unlink(path) != 0 && errno != ENOENT) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot remove stale socket %s: %s",
-                    path, g_strerror(errno));
-        return false;
-    }
-    return true;
-}
-
-/* Bind and listen; returns the listening fd or -1. */
-static int control_listen(const struct sockaddr_un *sa, const char *path, struct stat *st,
-                          GError **error)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot create a socket: %s",
-                    g_strerror(errno));
-        return -1;
-    }
-    int rc = bind(fd, (const struct sockaddr *)sa, sizeof *sa);
-    if (rc != 0 && errno == EADDRINUSE) {
-        if (!control_remove_stale(sa, path, error)) {
-            close(fd);
-            return -1;
-        }
-        rc = bind(fd, (const struct sockaddr *)sa, sizeof *sa);
-    }
-    if (rc != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot bind %s: %s", path,
-                    g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    /* bind() applied the umask; tighten the mode before listen() so no
-     * connection is ever accepted through a looser one. */
-    if (lstat(path, st) != 0 || chmod(path, 0600) != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot chmod %s: %s", path,
-                    g_strerror(errno));
-        unlink(path);
-        close(fd);
-        return -1;
-    }
-    if (listen(fd, SOMAXCONN) != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot listen on %s: %s", path,
-                    g_strerror(errno));
-        unlink(path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* libevent writes with writev(), which cannot take MSG_NOSIGNAL, so a client
- * hanging up before its answer is written would kill the daemon. A handler
- * the program installed itself is left alone. */
-static void control_ignore_sigpipe(void)
-{
-    struct sigaction old;
-    if (sigaction(SIGPIPE, NULL, &old) != 0)
-        return;
-    if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL) {
-        struct sigaction ign;
-        memset(&ign, 0, sizeof ign);
-        ign.sa_handler = SIG_IGN;
-        sigemptyset(&ign.sa_mask);
-        sigaction(SIGPIPE, &ign, NULL);
-    }
-}
-
 struct control_server *control_server_new(struct event_base *base, const char *path,
                                           control_handler_fn handler, void *ctx, GError **error)
 {
     g_return_val_if_fail(base && path && handler, NULL);
-    struct sockaddr_un sa;
-    if (!control_fill_addr(&sa, path, error))
-        return NULL;
-    /* We chmod the parent directory; for a relative path that could be
-     * whatever directory the daemon was started in. */
-    if (!g_path_is_absolute(path)) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "socket path must be absolute: %s",
-                    path);
-        return NULL;
-    }
-
-    char *dir = g_path_get_dirname(path);
-    int dfd = control_prepare_dir(dir, error);
-    g_free(dir);
-    if (dfd < 0)
-        return NULL;
-    /* Two daemons starting together could each find the other's fresh
-     * socket "stale" between its bind() and listen(); holding the directory
-     * lock over check, bind and listen rules that out. Best effort: without
-     * the lock only that narrow race remains. */
-    int rc;
-    do
-        rc = flock(dfd, LOCK_EX);
-    while (rc != 0 && errno == EINTR);
     struct stat st;
-    int fd = control_listen(&sa, path, &st, error);
-    close(dfd); /* releases the lock */
+    int fd = control_socket_listen(path, &st, error);
     if (fd < 0)
         return NULL;
 
@@ -745,7 +549,6 @@ struct control_server *control_server_new(struct event_base *base, const char *p
         return NULL;
     }
     evconnlistener_set_error_cb(srv->listener, control_accept_error_cb);
-    control_ignore_sigpipe();
     return srv;
 }
 
@@ -783,348 +586,4 @@ void control_server_free(struct control_server *srv)
         unlink(srv->path);
     g_free(srv->path);
     g_free(srv);
-}
-
-/* ---- client ------------------------------------------------------------ */
-
-/* Milliseconds left before the deadline for poll(): -1 without a deadline,
- * 0 once it has passed. */
-static int control_ms_left(gint64 deadline)
-{
-    if (deadline < 0)
-        return -1;
-    gint64 left = deadline - g_get_monotonic_time();
-    if (left <= 0)
-        return 0;
-    return (int)MIN((left + 999) / 1000, INT_MAX);
-}
-
-/* Wait for fd to become ready; false with errno = ETIMEDOUT at the deadline. */
-static bool control_wait(int fd, short events, gint64 deadline)
-{
-    for (;;) {
-        int ms = control_ms_left(deadline);
-        if (ms == 0) {
-            errno = ETIMEDOUT;
-            return false;
-        }
-        struct pollfd p = { .fd = fd, .events = events };
-        int rc = poll(&p, 1, ms);
-        if (rc > 0)
-            return true;
-        if (rc < 0 && errno != EINTR)
-            return false;
-    }
-}
-
-static int control_connect(const char *path, gint64 deadline, GError **error)
-{
-    struct sockaddr_un sa;
-    if (!control_fill_addr(&sa, path, error))
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot create a socket: %s",
-                    g_strerror(errno));
-        return -1;
-    }
-    /* A listener whose backlog is full makes connect() wait (or, when
-     * non-blocking, fail with EAGAIN, which poll() cannot wait for); the
-     * send timeout bounds that wait. Zero would mean "forever", hence >= 1us. */
-    if (deadline >= 0) {
-        gint64 left = MAX(deadline - g_get_monotonic_time(), 1);
-        struct timeval tv = { .tv_sec = left / G_USEC_PER_SEC, .tv_usec = left % G_USEC_PER_SEC };
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
-    int rc;
-    do
-        rc = connect(fd, (const struct sockaddr *)&sa, sizeof sa);
-    while (rc != 0 && errno == EINTR);
-    if (rc != 0 && errno != EISCONN) {
-        int e = errno;
-        close(fd);
-        if (e == ENOENT || e == ECONNREFUSED)
-            g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_NOT_RUNNING,
-                                "heedd is not running");
-        else if (e == EAGAIN || e == EWOULDBLOCK)
-            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_TIMEOUT,
-                        "timed out connecting to heedd (%s)", path);
-        else
-            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot connect to %s: %s", path,
-                        g_strerror(e));
-        return -1;
-    }
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot configure the socket: %s",
-                    g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Returns 0 when all was sent, else the errno. */
-static int control_send_all(int fd, const char *data, size_t len, gint64 deadline)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n >= 0) {
-            data += n;
-            len -= (size_t)n;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (!control_wait(fd, POLLOUT, deadline))
-                return errno;
-        } else if (errno != EINTR) {
-            return errno;
-        }
-    }
-    return 0;
-}
-
-struct control_answer_buf {
-    char *data; /* g_malloc'd */
-    size_t len;
-    size_t cap;
-};
-
-/* Read one answer line (without the newline) into buf. */
-static bool control_read_line(int fd, struct control_answer_buf *buf, gint64 deadline,
-                              GError **error)
-{
-    for (;;) {
-        /* Never hold more than the largest acceptable line plus its newline. */
-        size_t room = MIN((size_t)64 * 1024, (size_t)CONTROL_MAX_RESPONSE + 1 - buf->len);
-        if (buf->cap - buf->len < room) {
-            buf->cap = MIN(MAX(buf->cap * 2, buf->len + room), (size_t)CONTROL_MAX_RESPONSE + 1);
-            buf->data = g_realloc(buf->data, buf->cap);
-        }
-        ssize_t n = recv(fd, buf->data + buf->len, room, 0);
-        if (n > 0) {
-            const char *nl = memchr(buf->data + buf->len, '\n', (size_t)n);
-            buf->len += (size_t)n;
-            if (nl) {
-                buf->len = (size_t)(nl - buf->data);
-                return true;
-            }
-            if (buf->len > CONTROL_MAX_RESPONSE) {
-                g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                            "answer from heedd too large (limit %d bytes)", CONTROL_MAX_RESPONSE);
-                return false;
-            }
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (control_wait(fd, POLLIN, deadline))
-                continue;
-            if (errno == ETIMEDOUT)
-                g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_TIMEOUT,
-                                    "timed out waiting for heedd to answer");
-            else
-                g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "poll: %s", g_strerror(errno));
-            return false;
-        }
-        if (n < 0 && buf->len == 0)
-            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO,
-                        "cannot read the answer from heedd: %s", g_strerror(errno));
-        else if (buf->len == 0)
-            g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_IO,
-                                "heedd closed the connection without answering");
-        else
-            g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                                "heedd closed the connection in the middle of its answer");
-        return false;
-    }
-}
-
-/* The request line, newline included; g_free it. */
-static char *control_encode_request(const char *cmd, json_t *args, size_t *len, GError **error)
-{
-    if (args && !json_is_object(args)) {
-        g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                            "\"args\" must be an object");
-        return NULL;
-    }
-    json_t *req = json_object();
-    json_t *jcmd = json_string(cmd);
-    if (!req || !jcmd) {
-        json_decref(req);
-        json_decref(jcmd);
-        g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                            "command name is not valid UTF-8");
-        return NULL;
-    }
-    json_object_set_new(req, "cmd", jcmd);
-    if (args)
-        json_object_set(req, "args", args);
-    char *text = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    if (!text) {
-        g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                            "cannot encode the request");
-        return NULL;
-    }
-    *len = strlen(text);
-    /* The daemon would refuse it and hang up; say why here instead. */
-    if (*len > CONTROL_MAX_REQUEST) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                    "request too large (%zu bytes, limit %d bytes)", *len, CONTROL_MAX_REQUEST);
-        free(text);
-        return NULL;
-    }
-    char *line = g_strconcat(text, "\n", NULL);
-    free(text);
-    (*len)++;
-    return line;
-}
-
-static json_t *control_decode_answer(const char *data, size_t len, GError **error)
-{
-    json_error_t jerr;
-    json_t *answer = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!answer) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                    "invalid answer from heedd: %s", jerr.text);
-        return NULL;
-    }
-    json_t *ok = json_object_get(answer, "ok");
-    if (!json_is_boolean(ok)) {
-        g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL,
-                            "invalid answer from heedd: no boolean \"ok\"");
-        json_decref(answer);
-        return NULL;
-    }
-    json_t *result = NULL;
-    if (json_is_true(ok)) {
-        result = json_object_get(answer, "result");
-        result = result ? json_incref(result) : json_null();
-    } else {
-        const char *msg = json_string_value(json_object_get(answer, "error"));
-        g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_REMOTE,
-                            msg ? msg : "heedd reported an unspecified error");
-    }
-    json_decref(answer);
-    return result;
-}
-
-json_t *control_call(const char *path, const char *cmd, json_t *args, int timeout_ms,
-                     GError **error)
-{
-    g_return_val_if_fail(path && cmd, NULL);
-    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    size_t len = 0;
-    char *line = control_encode_request(cmd, args, &len, error);
-    if (!line)
-        return NULL;
-    int fd = control_connect(path, deadline, error);
-    if (fd < 0) {
-        g_free(line);
-        return NULL;
-    }
-    int send_err = control_send_all(fd, line, len, deadline);
-    g_free(line);
-    if (send_err == ETIMEDOUT) {
-        g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_TIMEOUT,
-                            "timed out sending the request to heedd");
-        close(fd);
-        return NULL;
-    }
-    /* A daemon that refuses us (wrong uid, too many clients) answers and
-     * hangs up, possibly before our request is through; its answer says
-     * more than EPIPE would, so read it anyway. */
-    struct control_answer_buf buf = { 0 };
-    GError *read_err = NULL;
-    bool have_line = (send_err == 0 || send_err == EPIPE || send_err == ECONNRESET) &&
-                     control_read_line(fd, &buf, deadline, &read_err);
-    close(fd);
-    json_t *result = NULL;
-    if (have_line) {
-        result = control_decode_answer(buf.data, buf.len, error);
-    } else if (send_err != 0) {
-        g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_IO, "cannot send the request to heedd: %s",
-                    g_strerror(send_err));
-    } else {
-        g_propagate_error(error, read_err);
-        read_err = NULL;
-    }
-    g_clear_error(&read_err);
-    g_free(buf.data);
-    return result;
-}
-
-/* ---- client: watching -------------------------------------------------- */
-
-struct control_watch {
-    int fd;
-    GByteArray *buf;       /* what arrived after the last complete line */
-};
-
-struct control_watch *control_watch_open(const char *path, int timeout_ms, GError **error)
-{
-    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    size_t len = 0;
-    g_autofree char *line = control_encode_request(CONTROL_WATCH_CMD, NULL, &len, error);
-    if (!line)
-        return NULL;
-    int fd = control_connect(path, deadline, error);
-    if (fd < 0)
-        return NULL;
-    int err = control_send_all(fd, line, len, deadline);
-    if (err != 0) {
-        g_set_error(error, CONTROL_ERROR, err == ETIMEDOUT ? CONTROL_ERROR_TIMEOUT : CONTROL_ERROR_IO,
-                    "cannot send the request to heedd: %s", g_strerror(err));
-        close(fd);
-        return NULL;
-    }
-    struct control_watch *w = g_new0(struct control_watch, 1);
-    w->fd = fd;
-    w->buf = g_byte_array_new();
-    return w;
-}
-
-json_t *control_watch_next(struct control_watch *w, int timeout_ms, GError **error)
-{
-    gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    for (;;) {
-        guint8 *nl = w->buf->len ? memchr(w->buf->data, '\n', w->buf->len) : NULL;
-        if (nl) {
-            size_t n = (size_t)(nl - w->buf->data);
-            json_t *result = control_decode_answer((const char *)w->buf->data, n, error);
-            g_byte_array_remove_range(w->buf, 0, (guint)n + 1);
-            return result;
-        }
-        if (w->buf->len > CONTROL_MAX_RESPONSE) {
-            g_set_error(error, CONTROL_ERROR, CONTROL_ERROR_PROTOCOL, "line from heedd too large (limit %d bytes)",
-                        CONTROL_MAX_RESPONSE);
-            return NULL;
-        }
-        guint8 chunk[4096];
-        ssize_t r = recv(w->fd, chunk, sizeof chunk, 0);
-        if (r > 0) {
-            g_byte_array_append(w->buf, chunk, (guint)r);
-        } else if (r < 0 && errno == EINTR) {
-            continue;
-        } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!control_wait(w->fd, POLLIN, deadline)) {
-                g_set_error_literal(error, CONTROL_ERROR,
-                                    errno == ETIMEDOUT ? CONTROL_ERROR_TIMEOUT : CONTROL_ERROR_IO,
-                                    errno == ETIMEDOUT ? "nothing from heedd in time" : "poll failed");
-                return NULL;
-            }
-        } else {
-            g_set_error_literal(error, CONTROL_ERROR, CONTROL_ERROR_NOT_RUNNING, "heedd closed the connection");
-            return NULL;
-        }
-    }
-}
-
-void control_watch_close(struct control_watch *w)
-{
-    if (!w)
-        return;
-    close(w->fd);
-    g_byte_array_unref(w->buf);
-    g_free(w);
 }
