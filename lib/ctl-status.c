@@ -58,6 +58,10 @@ json_t *ctl_status(struct engine *e, json_t *args, struct mention *m)
     return control_ok(st);
 }
 
+/* Waiting points move by at most wait_per_hour an hour: a top found this
+ * long ago can only have been overtaken by a little. */
+#define GLANCE_TOP_FRESH_S 300
+
 /* The most urgent waiting mention now. Its score now is its stored score
  * plus at most wait_max for waiting, so the walk (highest stored score
  * first) ends once no stored score could catch up with the best so far:
@@ -88,26 +92,56 @@ static bool glance_top_visit(struct mention *m, void *data)
     return true;
 }
 
+/* The top mention, walked for again when the store changed or it is
+ * GLANCE_TOP_FRESH_S old; else the one found last, as it stands now. */
+static struct mention *glance_find_top(struct engine *e, int64_t now, int *score)
+{
+    struct glance_top g = { .judge = &e->judge, .now = now, .score = -1 };
+    uint64_t gen = store_generation(e->store);
+    if (e->glance_gen == gen && now - e->glance_at < GLANCE_TOP_FRESH_S) {
+        if (!e->glance_top_id)
+            return NULL;
+        struct mention *m = store_get(e->store, e->glance_top_id, NULL);
+        if (m && m->state == MENTION_WAITING) {
+            *score = judge_now(&e->judge, m, now).score;
+            return m;
+        }
+        mention_free(m); /* cannot be while gen holds; walk again to be sure */
+    }
+    if (!store_each_waiting_by_score(e->store, glance_top_visit, &g, NULL)) {
+        log_warn("could not read the waiting mentions for the status bar");
+        mention_free(g.top);
+        e->glance_gen = 0;
+        return NULL;
+    }
+    e->glance_top_id = g.top ? g.top->id : 0;
+    e->glance_gen = gen;
+    e->glance_at = now;
+    *score = g.score;
+    return g.top;
+}
+
 /* What a status bar shows: how many wait, and who most urgently. */
 json_t *engine_glance(struct engine *e)
 {
     struct store_summary s = { 0 };
-    struct glance_top g = { .judge = &e->judge, .now = clock_now(), .score = -1 };
-    if (!store_summary(e->store, &s, NULL) || !store_each_waiting_by_score(e->store, glance_top_visit, &g, NULL))
-        log_warn("could not read the waiting mentions for the status bar");
+    int64_t now = clock_now();
+    if (!store_summary(e->store, &s, NULL))
+        log_warn("could not count the waiting mentions for the status bar");
+    int score = 0;
+    struct mention *top = glance_find_top(e, now, &score);
     json_t *out = json_pack("{s:i, s:i}", "waiting", s.waiting, "people", s.people);
-    if (g.top) {
+    if (top) {
         static const char *const urgency[] = { "low", "normal", "critical" };
-        const struct mention *top = g.top;
         json_object_set_new(out, "top",
                             json_pack("{s:I, s:s?, s:s?, s:s?, s:i, s:s, s:I}", "id", (json_int_t)top->id, "name",
                                       top->author_name, "handle", top->author_handle, "network", top->network,
-                                      "score", g.score, "urgency", urgency[judge_urgency(&e->judge, g.score)],
-                                      "waiting_seconds", (json_int_t)(g.now - top->created_at)));
+                                      "score", score, "urgency", urgency[judge_urgency(&e->judge, score)],
+                                      "waiting_seconds", (json_int_t)(now - top->created_at)));
     } else {
         json_object_set_new(out, "top", json_null());
     }
-    mention_free(g.top);
+    mention_free(top);
     return out;
 }
 

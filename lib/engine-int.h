@@ -35,11 +35,16 @@ struct engine {
     bool stall;
     char *demo_file;
     int64_t started_at;
+    /* The status bars' top mention (ctl-status.c), found again only when
+     * the store has changed or GLANCE_TOP_FRESH_S has passed (waiting
+     * points move with time); in between, read by id. */
+    int64_t glance_top_id;        /* 0: none found */
+    uint64_t glance_gen;          /* store_generation() when found; 0: never */
+    int64_t glance_at;            /* clock_now() when found */
     void (*on_change)(void *);    /* the status line may have changed */
     void *on_change_data;
     void (*on_stopped)(void *);
     void *on_stopped_data;
 };
-
 
 #endif

@@ -92,6 +92,7 @@ static char *engine_hook_allowed_host(void *ctx, const char *account)
 
 static void engine_apply_config(struct engine *e)
 {
+    e->glance_gen = 0; /* VIPs, mutes and weights decide the top anew */
     score_weights_default(&e->weights);
     GError *err = NULL;
     if (!score_weights_load(&e->weights, e->cfg->score_group, e->cfg->path, &err)) {

@@ -538,6 +538,11 @@ bool store_each_waiting_by_score(struct store *st, bool (*fn)(struct mention *m,
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? true : store_fail(st, error, "read mentions");
 }
 
+uint64_t store_generation(const struct store *st)
+{
+    return st->gen_rows + st->gen_due; /* both only grow */
+}
+
 struct mention *store_get(struct store *st, int64_t id, GError **error)
 {
     sqlite3_stmt *stmt = store_prepare(st, "SELECT " STORE_MENTION_COLUMNS " FROM mention WHERE id = ?", error);

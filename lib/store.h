@@ -69,6 +69,10 @@ bool store_each_mention(struct store *st, enum store_filter filter, void (*fn)(s
  * caller that needs only the top few. Walks an index; no sort. */
 bool store_each_waiting_by_score(struct store *st, bool (*fn)(struct mention *m, void *data), void *data,
                                  GError **error);
+/* A number that changes whenever a write changes which mentions exist or
+ * any of their states, scores, notifications or reminders: a caller may
+ * keep what it derived from the store until it moves. */
+uint64_t store_generation(const struct store *st);
 struct mention *store_get(struct store *st, int64_t id, GError **error);
 bool store_set_state(struct store *st, int64_t id, enum mention_state state, int64_t snooze_until, int64_t now,
                      GError **error);
