@@ -62,7 +62,8 @@ static const struct { const char *name; size_t off; } bench_weights[] = {
     BENCH_WEIGHT(mutual), BENCH_WEIGHT(i_follow), BENCH_WEIGHT(follows_me), BENCH_WEIGHT(first_contact),
     BENCH_WEIGHT(wait_per_hour), BENCH_WEIGHT(wait_max), BENCH_WEIGHT(mass_per_account), BENCH_WEIGHT(mass_max),
     BENCH_WEIGHT(bot), BENCH_WEIGHT(vip), BENCH_WEIGHT(keyword), BENCH_WEIGHT(no_reply),
-    BENCH_WEIGHT(alarm), BENCH_WEIGHT(deadline), BENCH_WEIGHT(never_replied),
+    BENCH_WEIGHT(alarm), BENCH_WEIGHT(deadline), BENCH_WEIGHT(never_replied), BENCH_WEIGHT(problem),
+    BENCH_WEIGHT(secret), BENCH_WEIGHT(personal), BENCH_WEIGHT(pitch), BENCH_WEIGHT(hostile),
 };
 
 struct bench_figures {

@@ -21,6 +21,9 @@ struct score_text {
     bool rhetorical, crowd, joking, to_other;
     bool thanks_only, resolved, tiny;
     bool alarm, deadline, no_rush;
+    /* Read from the shape of the text (score-shape.h): a problem report,
+     * an exposed credential, first-person personal news, a pitch, hostility. */
+    bool problem, secret, life, pitch, hostile;
 };
 
 /* Read text (may be NULL) into *t. */

@@ -57,6 +57,7 @@ void score_weights_default(struct score_weights *w)
         .mass_per_account = 3, .mass_max = 35,
         .bot = -35, .vip = 25, .keyword = 8,
         .no_reply = -25, .alarm = 15, .deadline = 8, .never_replied = -8,
+        .problem = 12, .secret = 35, .personal = 15, .pitch = -15, .hostile = -8,
         .threshold_normal = 45, .threshold_critical = 85, .learn = true,
     };
 }
@@ -69,7 +70,8 @@ static const struct { const char *key; size_t off; } score_fields[] = {
     SCORE_FIELD(i_follow), SCORE_FIELD(follows_me), SCORE_FIELD(first_contact), SCORE_FIELD(wait_per_hour),
     SCORE_FIELD(wait_max), SCORE_FIELD(mass_per_account), SCORE_FIELD(mass_max), SCORE_FIELD(bot),
     SCORE_FIELD(vip), SCORE_FIELD(keyword), SCORE_FIELD(no_reply), SCORE_FIELD(alarm), SCORE_FIELD(deadline),
-    SCORE_FIELD(never_replied), SCORE_FIELD(threshold_normal), SCORE_FIELD(threshold_critical),
+    SCORE_FIELD(never_replied), SCORE_FIELD(problem), SCORE_FIELD(secret), SCORE_FIELD(personal),
+    SCORE_FIELD(pitch), SCORE_FIELD(hostile), SCORE_FIELD(threshold_normal), SCORE_FIELD(threshold_critical),
 };
 
 bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path, GError **error)
@@ -167,8 +169,14 @@ int score_urgency(const struct score_weights *w, int score)
 /* The question/request part, in the context only score_compute has: how
  * many accounts the post names. */
 static void score_asks(const struct score_weights *w, const struct mention *m, const struct score_text *t,
-                       json_t *reasons, int *total)
+                       bool pitch, json_t *reasons, int *total)
 {
+    /* A sneer or a sales pitch phrased as a question is not owed an answer. */
+    bool asks = t->request || t->addressed || t->interrogative;
+    if (asks && (t->hostile || pitch)) {
+        score_add(reasons, total, w->weak_question, t->hostile ? "hostile question" : "a pitch phrased as a question");
+        return;
+    }
     /* "Maria, could you ..." in a thread of several people is most likely
      * for Maria; with only the user named it is for the user. */
     bool named_other = t->vocative && m->mention_count >= 2;
@@ -187,6 +195,24 @@ static void score_asks(const struct score_weights *w, const struct mention *m, c
         score_add(reasons, total, w->weak_question, "asks everyone in the thread");
     else if (t->any_question || t->interrogative)
         score_add(reasons, total, w->weak_question, "contains a question");
+}
+
+/* What the shape of the text says (score-shape.h), given who wrote it. */
+static void score_topics(const struct score_weights *w, const struct score_text *t, bool known, bool pitch,
+                         json_t *reasons, int *total)
+{
+    if (t->secret)
+        score_add(reasons, total, w->secret, "shows a password, key or token in the open");
+    else if (t->alarm)
+        score_add(reasons, total, w->alarm, "reports something broken or unsafe");
+    else if (t->problem)
+        score_add(reasons, total, w->problem, "reports a problem");
+    if (t->life && known)
+        score_add(reasons, total, w->personal, "personal news from someone you know");
+    if (pitch)
+        score_add(reasons, total, w->pitch, "reads like a pitch or a recruiter");
+    if (t->hostile)
+        score_add(reasons, total, w->hostile, "sounds hostile");
 }
 
 int score_compute(const struct score_weights *w, const struct score_input *in, json_t **reasons_out)
@@ -211,7 +237,12 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
     }
     struct score_text t;
     score_read(m->text, &t);
-    score_asks(w, m, &t, reasons, &total);
+    bool mutual = m->follows_me == MENTION_YES && m->i_follow == MENTION_YES;
+    /* Known: answered before or following each other. A pitch counts only
+     * from someone neither answered nor followed. */
+    bool known = in->replies > 0 || mutual;
+    bool pitch = t.pitch && in->replies == 0 && m->i_follow != MENTION_YES;
+    score_asks(w, m, &t, pitch, reasons, &total);
     if (t.thanks_only)
         score_add(reasons, &total, w->no_reply, "only says thanks");
     else if (t.resolved)
@@ -221,8 +252,7 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
     /* A GitHub issue's title says what it is about ("Crash on startup"). */
     if (!t.alarm && m->context)
         t.alarm = score_mentions_alarm(m->context);
-    if (t.alarm)
-        score_add(reasons, &total, w->alarm, "reports something broken or unsafe");
+    score_topics(w, &t, known, pitch, reasons, &total);
     if (t.no_rush)
         score_add(reasons, &total, -w->deadline, "says there is no rush");
     else if (t.deadline)
@@ -248,7 +278,7 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
                   in->prior_mentions);
     }
 
-    if (m->follows_me == MENTION_YES && m->i_follow == MENTION_YES)
+    if (mutual)
         score_add(reasons, &total, w->mutual, "you follow each other");
     else if (m->i_follow == MENTION_YES)
         score_add(reasons, &total, w->i_follow, "you follow them");
