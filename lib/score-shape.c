@@ -40,6 +40,7 @@ enum {
     SH_EXPOSE = 1u << 20,  /* shows, contains, public: it is visible */
     SH_MEDIUM = 1u << 21,  /* where it is visible: screenshot, logs, repo */
     SH_NOT_CRED = 1u << 22,/* "login page", "password manager": not the credential */
+    SH_NEG_AFTER = 1u << 23,  /* negations that follow the verb (de "geht nicht", fr "marche pas") */
 };
 
 static const struct { unsigned cls; const char *const *words; } score_shape_lists[] = {
@@ -47,7 +48,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
       "hangs", "freezes", "froze", "throws", "threw", "wiped", "deleted", "deletes", "dies", "vanish",
       "vanished", "vanishes", "disappears", "disappeared", "expired", "corrupts", "corrupted", "overflows",
       "times out", "timed out", "no longer", "stops working", "broke", "breaks", "went missing",
-      "goes missing", "go missing", "schlägt fehl", "falla", "falha", "plante", NULL } },
+      "goes missing",  "schlägt fehl", "falla", "falha", "plante", NULL } },
     { SH_BUG, (const char *const[]){ "segfault", "segfaults", "segfaulted", "sigsegv", "sigabrt", "traceback",
       "backtrace", "stack trace", "stacktrace", "core dump", "core dumped", "exit code", "exit status",
       "non-zero exit", "reproduced", "reproduces", "repro", "steps to reproduce", "regressed", "regression",
@@ -55,7 +56,8 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
     { SH_WEAK, (const char *const[]){ "nothing", "empty", "wrong", "missing", "gone", "blank", "stale",
       "outdated", "old", "slower", "error", "errors", "anymore", "incorrect", "garbage", "truncated", NULL } },
     { SH_NEG, (const char *const[]){ "doesn't", "don't", "won't", "can't", "cannot", "couldn't", "didn't",
-      "isn't", "wouldn't", "not", "never", "nicht", "no", "pas", "não", NULL } },
+      "isn't", "wouldn't", "not", "never", "no", "não", "kein", "keine", NULL } },
+    { SH_NEG_AFTER, (const char *const[]){ "nicht", "pas", NULL } },
     { SH_WORKS, (const char *const[]){ "work", "works", "working", "worked", "start", "starts", "build",
       "builds", "compile", "compiles", "load", "loads", "install", "installs", "run", "runs", "boot", "boots",
       "open", "opens", "connect", "connects", "match", "matches", "link", "links", "launch", "launches",
@@ -63,7 +65,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
       "responds", "exist", "exists", "download", "downloads", "sync", "syncs", "funktioniert", "funciona",
       "marche", "fonctionne", NULL } },
     { SH_RETURN, (const char *const[]){ "returns", "returned", "returning", "shows", "showing", "gives",
-      "giving", "points at", "points to", "serves", "serving", NULL } },
+      "giving", "serves", "serving", NULL } },
     { SH_PERSON, (const char *const[]){ "i", "you", "he", "she", "they", "u", NULL } },
     { SH_SINCE, (const char *const[]){ "since", "after", "from", "seit", "desde", "depuis", NULL } },
     { SH_UPGRADE, (const char *const[]){ "after upgrading", "since upgrading", "after updating",
@@ -79,7 +81,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
     { SH_EVENT, (const char *const[]){ "hospital", "hospitalized", "hospitalised", "diagnosed", "diagnosis",
       "funeral", "surgery", "pregnant", "miscarriage", "cancer", "chemo", "stroke", "heart attack",
       "married", "engaged", "wedding", "divorce", "divorced", "born", "laid off", "layoff", "lost my job",
-      "lost our", "my health", "accident", "injured", "icu", "ambulance", "a fire", "flooded", "evacuated",
+      "accident", "injured", "icu", "ambulance", "a fire", "evacuated",
       "grief", "grieving", "passed away", "krankenhaus", "hospital", "hôpital", "enterrement", "entierro",
       "velório", NULL } },
     { SH_FAMILY, (const char *const[]){ "mom", "mum", "mother", "dad", "father", "parent", "parents", "wife",
@@ -89,19 +91,16 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
     { SH_LOSS, (const char *const[]){ "died", "dies", "passed", "lost", "losing", "death", "gestorben",
       "murió", "falleció", "décédé", "morreu", NULL } },
     { SH_PITCH, (const char *const[]){ "recruiter", "recruiting", "recruitment", "headhunter", "hiring",
-      "talent", "compensation", "salary", "equity", "calendly", "dm me", "media kit", "sponsored",
-      "sponsorship", "paid collab", "paid partnership", "founding engineer", "founding engineers",
-      "job opportunity", "open role", "open position", NULL } },
+      "talent", "compensation", "salary", "equity", "calendly", "dm me", "sponsored",
+      "sponsorship", "paid partnership", "job opportunity", "open role", "open position", NULL } },
     { SH_PITCH_WEAK, (const char *const[]){ "role", "roles", "position", "positions", "opportunity",
       "opportunities", "opening", "openings", "partnership", "collab", "collaboration", "sponsor", "promote",
       "promotion", "audience", "followers", "newsletter", "quick call", "quick chat", "reach out",
       "reaching out", "your background", "your profile", "came across", "great fit", "perfect fit",
-      "good fit", "fits perfectly", "we help", "we're building", "we are building", "our platform",
-      "our product", "startup", "monetize", "monetise", "deck", "remote", "series a", "series b",
-      "top of market", "grow your", "can we talk", "consulting", NULL } },
+      "good fit", "we help", "our platform",
+      "our product", "startup", "monetize", "monetise", "deck", "remote", "consulting", NULL } },
     { SH_HOSTILE, (const char *const[]){ "did you even", "do you even", "have you even", "are you even",
-      "ever actually", "how hard is it", "how hard can it be", "lol ok", "imagine being", "nobody sane",
-      "no sane", "clown", "clowns", "idiot", "idiots", "moron", "morons", "stupid", "garbage", "trash",
+      "how hard is it", "how hard can it be", "lol ok", "clown", "clowns", "idiot", "idiots", "moron", "morons", "stupid", "garbage", "trash",
       "pathetic", "clueless", "incompetent", "amateurs", "skill issue", "wtf", "ffs", "bullshit",
       "get a clue", "rtfm", "ridiculous", "embarrassing", "shame on you", "should be ashamed", NULL } },
     { SH_HOSTILE_Q, (const char *const[]){ "seriously", "ernsthaft", "sérieux", "sério", NULL } },
@@ -113,7 +112,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
     { SH_EXPOSE, (const char *const[]){ "shows", "showing", "shown", "show", "visible", "exposed", "exposes",
       "exposing", "leaked", "leaks", "leaking", "contains", "containing", "includes", "including", "prints",
       "printed", "printing", "plain text", "plaintext", "cleartext", "public", "publicly", "committed",
-      "pushed", "still works", "still valid", "has", "in the open", NULL } },
+      "pushed", "still valid", "has", "in the open", NULL } },
     { SH_MEDIUM, (const char *const[]){ "screenshot", "screenshots", "recording", "video", "stream",
       "livestream", "screencast", "photo", "picture", "image", "gif", "slides", "log", "logs", "repo",
       "repository", "commit", "gist", "paste", "pastebin", "terminal", NULL } },
@@ -342,6 +341,8 @@ static bool score_shape_problem(const struct score_shape_words *ws, const struct
         if ((w->cls & SH_BUG) || ((w->cls & SH_FAIL) && !person))
             return true;
         if ((w->cls & SH_NEG) && score_shape_near(ws, i, 2, SH_WORKS))
+            return true;
+        if ((w->cls & SH_WORKS) && score_shape_near(ws, i, 2, SH_NEG_AFTER))
             return true;
         if ((w->cls & SH_RETURN) && score_shape_near(ws, i, 3, SH_WEAK))
             return true;
