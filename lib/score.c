@@ -57,7 +57,7 @@ void score_weights_default(struct score_weights *w)
         .mass_per_account = 3, .mass_max = 35,
         .bot = -35, .vip = 25, .keyword = 8,
         .no_reply = -25, .alarm = 15, .deadline = 8, .never_replied = -8,
-        .problem = 12, .secret = 35, .personal = 15, .pitch = -15, .hostile = -8,
+        .problem = 18, .secret = 40, .personal = 15, .pitch = -25, .hostile = -8,
         .threshold_normal = 45, .threshold_critical = 85, .learn = true,
     };
 }
