@@ -45,7 +45,7 @@ enum {
 
 static const struct { unsigned cls; const char *const *words; } score_shape_lists[] = {
     { SH_FAIL, (const char *const[]){ "fails", "failed", "failing", "fail", "crashes", "crashed", "crashing",
-      "hangs", "freezes", "froze", "throws", "threw", "wiped", "deleted", "deletes", "dies", "vanish",
+      "hangs", "freezes", "froze", "throws", "threw", "wiped", "deleted", "dies", "vanish",
       "vanished", "vanishes", "disappears", "disappeared", "expired", "corrupts", "corrupted", "overflows",
       "times out", "timed out", "no longer", "stops working", "broke", "breaks", "went missing",
       "goes missing",  "schlägt fehl", "falla", "falha", "plante", NULL } },
@@ -100,7 +100,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
       "good fit", "we help", "our platform",
       "our product", "startup", "monetize", "monetise", "deck", "remote", "consulting", NULL } },
     { SH_HOSTILE, (const char *const[]){ "did you even", "do you even", "have you even", "are you even",
-      "how hard is it", "how hard can it be", "lol ok", "clown", "clowns", "idiot", "idiots", "moron", "morons", "stupid", "garbage", "trash",
+      "how hard is it", "how hard can it be", "lol ok", "clown", "clowns", "idiot", "idiots", "moron", "morons", "stupid", "garbage",
       "pathetic", "clueless", "incompetent", "amateurs", "skill issue", "wtf", "ffs", "bullshit",
       "get a clue", "rtfm", "ridiculous", "embarrassing", "shame on you", "should be ashamed", NULL } },
     { SH_HOSTILE_Q, (const char *const[]){ "seriously", "ernsthaft", "sérieux", "sério", NULL } },
@@ -422,7 +422,9 @@ static bool score_shape_hostile(const struct score_shape_words *ws, const struct
     bool any_question = false;
     for (int i = 0; i < ws->n; i++) {
         const struct score_shape_word *w = &ws->w[i];
-        if (w->cls & SH_HOSTILE)
+        /* ... but "garbage collection" is a technique. */
+        bool gc = strcmp(w->w, "garbage") == 0 && i + 1 < ws->n && strncmp(ws->w[i + 1].w, "collect", 7) == 0;
+        if ((w->cls & SH_HOSTILE) && !gc)
             return true;
         if ((w->cls & SH_HOSTILE_Q) && ws->question[w->sentence])
             return true;
