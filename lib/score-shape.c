@@ -205,7 +205,7 @@ static void score_shape_add_word(struct score_shape_words *ws, const char *start
     }
     w->w[o] = '\0';
     w->cls = 0;
-    w->sentence = sentence < SCORE_SHAPE_MAX_SENTENCES ? sentence : SCORE_SHAPE_MAX_SENTENCES - 1;
+    w->sentence = MIN(sentence, SCORE_SHAPE_MAX_SENTENCES - 1);
     w->after = *end;
     ws->n++;
 }
@@ -219,9 +219,11 @@ static void score_shape_split(const char *clean, struct score_shape_words *ws)
     const char *p = clean;
     while (*p && ws->n < SCORE_SHAPE_MAX_WORDS) {
         if (*p == '?' || *p == '!' || *p == '\n' || (*p == '.' && (!p[1] || g_ascii_isspace(p[1])))) {
-            if (*p == '?' && sentence < SCORE_SHAPE_MAX_SENTENCES)
-                ws->question[sentence] = true;
-            if (ws->n > 0 && ws->w[ws->n - 1].sentence == (sentence < SCORE_SHAPE_MAX_SENTENCES ? sentence : SCORE_SHAPE_MAX_SENTENCES - 1))
+            /* "?!" and "!?" end one sentence, a question either way. */
+            const struct score_shape_word *last = ws->n > 0 ? &ws->w[ws->n - 1] : NULL;
+            if (*p == '?' && last)
+                ws->question[last->sentence] = true;
+            if (last && last->sentence == MIN(sentence, SCORE_SHAPE_MAX_SENTENCES - 1))
                 sentence++;
             p++;
             continue;
@@ -235,7 +237,7 @@ static void score_shape_split(const char *clean, struct score_shape_words *ws)
             p++;
         score_shape_add_word(ws, start, p, sentence);
     }
-    ws->sentences = sentence + 1 < SCORE_SHAPE_MAX_SENTENCES ? sentence + 1 : SCORE_SHAPE_MAX_SENTENCES;
+    ws->sentences = MIN(sentence + 1, SCORE_SHAPE_MAX_SENTENCES);
 }
 
 /* Do the words from i on read "rest" (space-separated)? Returns how many. */

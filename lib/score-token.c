@@ -68,9 +68,18 @@ static bool score_token_random(const char *s, int len)
     return upper && lower && digit >= 3 && score_token_entropy(s, len) >= 3.5;
 }
 
+static bool score_token_has_digit(const char *s, int len)
+{
+    for (int i = 0; i < len; i++)
+        if (g_ascii_isdigit(s[i]))
+            return true;
+    return false;
+}
+
 static bool score_token_prefixed(const char *s, int len)
 {
-    if (len < 20)
+    /* Real keys are long and carry digits; "sk-learn-contrib-tools" does not. */
+    if (len < 20 || !score_token_has_digit(s, len))
         return false;
     for (int i = 0; score_token_prefixes[i]; i++) {
         size_t n = strlen(score_token_prefixes[i]);

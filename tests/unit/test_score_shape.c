@@ -250,6 +250,8 @@ static void test_token_entropy(void **state)
     assert_false(t.secret);
     score_tokens_read("ghp_R4nd0mL00k1ngT0k3nV4lu3xyz", &t);
     assert_true(t.secret);
+    score_tokens_read("we use sk-learn-contrib-imbalanced here", &t);
+    assert_false(t.secret);
     score_tokens_read("https://bob:s3cretpw@example.org/x", &t);
     assert_true(t.secret);
     score_tokens_read("https://bob@example.org/x", &t);
