@@ -109,10 +109,10 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
       "auth header", "authorization header", "api key", "api keys", "private key", "access key",
       "secret key", "ssh key", "signing key", "session cookie", "cookie", "cookies", "bearer", "passwort",
       "contraseña", "senha", "mot de passe", NULL } },
-    { SH_EXPOSE, (const char *const[]){ "shows", "showing", "shown", "show", "visible", "exposed", "exposes",
+    { SH_EXPOSE, (const char *const[]){ "shows", "showing", "shown", "visible", "exposed", "exposes",
       "exposing", "leaked", "leaks", "leaking", "contains", "containing", "includes", "including", "prints",
       "printed", "printing", "plain text", "plaintext", "cleartext", "public", "publicly", "committed",
-      "pushed", "still valid", "has", "in the open", NULL } },
+      "pushed", "still valid", "in the open", NULL } },
     { SH_MEDIUM, (const char *const[]){ "screenshot", "screenshots", "recording", "video", "stream",
       "livestream", "screencast", "photo", "picture", "image", "gif", "slides", "log", "logs", "repo",
       "repository", "commit", "gist", "paste", "pastebin", "terminal", NULL } },
@@ -359,6 +359,17 @@ static bool score_shape_problem(const struct score_shape_words *ws, const struct
     return false;
 }
 
+static bool score_shape_config_file(const char *w)
+{
+    static const char *const exts[] = { ".json", ".toml", ".yml", ".yaml", ".ini", ".conf", ".cfg", ".xml",
+                                        ".properties", NULL };
+    const char *dot = strrchr(w, '.');
+    for (int i = 0; dot && exts[i]; i++)
+        if (strcmp(dot, exts[i]) == 0)
+            return true;
+    return false;
+}
+
 /* A credential in the open: a token shaped like one, a secrets file or a
  * credential noun next to a word that says it can be seen. */
 static bool score_shape_secret(const struct score_shape_words *ws, const struct score_tokens *tok)
@@ -369,6 +380,9 @@ static bool score_shape_secret(const struct score_shape_words *ws, const struct 
     unsigned in[SCORE_SHAPE_MAX_SENTENCES] = { 0 };
     for (int i = 0; i < ws->n; i++) {
         unsigned c = ws->w[i].cls;
+        /* A file path is somewhere a credential can be read ("config/app.toml"). */
+        if (strchr(ws->w[i].w, '/') || score_shape_config_file(ws->w[i].w))
+            c |= SH_MEDIUM;
         /* "the login page", "a password manager": not the credential itself. */
         if ((c & SH_CRED) && score_shape_same(ws, i, i + 1) && (ws->w[i + 1].cls & SH_NOT_CRED))
             c &= ~(unsigned)SH_CRED;
@@ -377,8 +391,10 @@ static bool score_shape_secret(const struct score_shape_words *ws, const struct 
     }
     if (tok->secret_file && seen_anywhere)
         return true;
+    /* A question about credentials ("how do I hide the token in the logs?")
+     * is not a report that one is out. */
     for (int s = 0; s < ws->sentences; s++)
-        if ((in[s] & SH_CRED) && (in[s] & (SH_EXPOSE | SH_MEDIUM)))
+        if ((in[s] & SH_CRED) && (in[s] & (SH_EXPOSE | SH_MEDIUM)) && !ws->question[s])
             return true;
     return false;
 }

@@ -120,6 +120,7 @@ static void test_shape_secret(void **state)
         "the CI output prints the deploy token in plain text",
         "the link you posted ends with aZ3kQ9pL2mX8vR4tY7wB1nC6",
         "-----BEGIN OPENSSH PRIVATE KEY----- is right there in the slides",
+        "deploy/prod.yml in the public mirror carries the registry password",
         NULL,
     };
     static const char *const no[] = {
@@ -130,6 +131,9 @@ static void test_shape_secret(void **state)
         "renamed handleIncomingRequestCallback in the last release",
         "here is my -----BEGIN PUBLIC KEY----- for the signed tags",
         "set TOKEN=${GITHUB_TOKEN} in the workflow",
+        "is there a way to hide the token from the logs?",
+        "the docs show how to set the password for the admin user",
+        "the admin account has a password and 2FA",
         NULL,
     };
     check_signal(yes, SCORE_SIGNAL_SECRET, true);
