@@ -41,13 +41,14 @@ enum {
     SH_MEDIUM = 1u << 21,  /* where it is visible: screenshot, logs, repo */
     SH_NOT_CRED = 1u << 22,/* "login page", "password manager": not the credential */
     SH_NEG_AFTER = 1u << 23,  /* negations that follow the verb (de "geht nicht", fr "marche pas") */
+    SH_IF = 1u << 24,      /* "if CI fails": a failure that has not happened */
 };
 
 static const struct { unsigned cls; const char *const *words; } score_shape_lists[] = {
     { SH_FAIL, (const char *const[]){ "fails", "failed", "failing", "fail", "crashes", "crashed", "crashing",
       "hangs", "freezes", "froze", "throws", "threw", "wiped", "deleted", "dies", "vanish",
       "vanished", "vanishes", "disappears", "disappeared", "expired", "corrupts", "corrupted", "overflows",
-      "times out", "timed out", "no longer", "stops working", "broke", "breaks", "went missing",
+      "times out", "timed out", "stops working", "broke", "breaks", "went missing",
       "goes missing",  "schlägt fehl", "falla", "falha", "plante", NULL } },
     { SH_BUG, (const char *const[]){ "segfault", "segfaults", "segfaulted", "sigsegv", "sigabrt", "traceback",
       "backtrace", "stack trace", "stacktrace", "core dump", "core dumped", "exit code", "exit status",
@@ -58,6 +59,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
     { SH_NEG, (const char *const[]){ "doesn't", "don't", "won't", "can't", "cannot", "couldn't", "didn't",
       "isn't", "wouldn't", "not", "never", "no", "não", "kein", "keine", NULL } },
     { SH_NEG_AFTER, (const char *const[]){ "nicht", "pas", NULL } },
+    { SH_IF, (const char *const[]){ "if", "unless", "whenever", "in case", "wenn", "falls", "si", NULL } },
     { SH_WORKS, (const char *const[]){ "work", "works", "working", "worked", "start", "starts", "build",
       "builds", "compile", "compiles", "load", "loads", "install", "installs", "run", "runs", "boot", "boots",
       "open", "opens", "connect", "connects", "match", "matches", "link", "links", "launch", "launches",
@@ -72,7 +74,7 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
       "since updating", "after the upgrade", "since the upgrade", "after the update", "since the update",
       NULL } },
     { SH_HTTP, (const char *const[]){ "returns", "returning", "returned", "throwing", "throws", "giving",
-      "gives", "got", "getting", "http", "status", "error", "errors", "serving", "response", "page", NULL } },
+      "gives", "got", "getting", "http", "status", "error", "errors", "serving", "response", NULL } },
     { SH_FIRST, (const char *const[]){ "i", "i'm", "i've", "i'll", "me", "my", "we", "we're", "we've",
       "our", "us", "mine", "ich", "mein", "meine", "mi", "mis", "je", "mon", "ma", "mes", "eu", "minha",
       "meu", NULL } },
@@ -293,6 +295,15 @@ static bool score_shape_near(const struct score_shape_words *ws, int i, int ahea
     return false;
 }
 
+/* ... within `back` words before i? */
+static bool score_shape_behind(const struct score_shape_words *ws, int i, int back, unsigned cls)
+{
+    for (int j = i - 1; j >= i - back && score_shape_same(ws, i, j); j--)
+        if (ws->w[j].cls & cls)
+            return true;
+    return false;
+}
+
 static bool score_shape_version(const char *w)
 {
     const char *p = w + (w[0] == 'v');
@@ -338,9 +349,9 @@ static bool score_shape_problem(const struct score_shape_words *ws, const struct
     bool regression[SCORE_SHAPE_MAX_SENTENCES] = { false }, weak[SCORE_SHAPE_MAX_SENTENCES] = { false };
     for (int i = 0; i < ws->n; i++) {
         const struct score_shape_word *w = &ws->w[i];
-        /* "the upload fails", not "I failed my exam". */
+        /* "the upload fails", not "I failed my exam" nor "if CI fails". */
         bool person = score_shape_same(ws, i, i - 1) && (ws->w[i - 1].cls & SH_PERSON);
-        if ((w->cls & SH_BUG) || ((w->cls & SH_FAIL) && !person))
+        if ((w->cls & SH_BUG) || ((w->cls & SH_FAIL) && !person && !score_shape_behind(ws, i, 3, SH_IF)))
             return true;
         if ((w->cls & SH_NEG) && score_shape_near(ws, i, 2, SH_WORKS))
             return true;

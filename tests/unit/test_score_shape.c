@@ -88,6 +88,7 @@ static void test_shape_problem(void **state)
         "it stopped at src/loop.c:412 with nothing in the log",
         "der Build funktioniert nicht mehr unter Windows",
         "l'installeur ne marche pas sur macOS",
+        "the mirror no longer syncs since Friday",
         "la instalación no funciona en Debian",
         NULL,
     };
@@ -98,6 +99,9 @@ static void test_shape_problem(void **state)
         "tagged 2.1 from commit 9be31d0f this morning",
         "loved your talk on error handling",
         "it's the build, not the tests, that takes long",
+        "happy to help if CI fails again",
+        "the new scheduler no longer needs a lock",
+        "the 404 page has a cute cat now",
         NULL,
     };
     check_signal(yes, SCORE_SIGNAL_PROBLEM, true);
