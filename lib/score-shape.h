@@ -20,8 +20,10 @@
  *    offers); score.c applies it only to authors with no history.
  *  - hostile: contempt or bad faith ("did you even", insults, "?!",
  *    shouting), which takes away the credit for a question.
- * Pure, no allocation per call beyond a lower-cased copy, bounded by
- * SCORE_SHAPE_MAX_WORDS words.
+ * Pure and bounded: no allocation per call (the word table is built once),
+ * at most SCORE_SHAPE_MAX_WORDS words are read. False positives cost a few
+ * points, never a hidden mention; each reading has unit tests with
+ * sentences that must not trigger it (tests/unit/test_score_shape.c).
  */
 #ifndef HEED_SCORE_SHAPE_H
 #define HEED_SCORE_SHAPE_H

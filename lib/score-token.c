@@ -16,8 +16,8 @@ static const char *const score_token_prefixes[] = {
 /* Parts of a key name that say its value is a secret ("DB_PASSWORD=",
  * "?session="). Matched case-insensitively inside the key. */
 static const char *const score_token_secret_keys[] = {
-    "pass", "pwd", "secret", "token", "apikey", "api_key", "api-key", "auth", "session", "private_key",
-    "access_key", "database_url", "db_url", "webhook", "credential", NULL,
+    "pass", "pwd", "secret", "token", "apikey", "api_key", "api-key", "authorization", "auth_", "session",
+    "private_key", "access_key", "database_url", "db_url", "webhook", "credential", NULL,
 };
 
 /* Files that hold credentials; a name ending in ".env" counts too. */
@@ -124,6 +124,8 @@ static bool score_token_secret_key(const char *key, int len)
     for (int i = 0; i < len; i++)
         low[i] = g_ascii_tolower(key[i]);
     low[len] = '\0';
+    if (strcmp(low, "auth") == 0 || strcmp(low, "key") == 0)
+        return true; /* but not "author" nor "keyword" */
     for (int i = 0; score_token_secret_keys[i]; i++)
         if (strstr(low, score_token_secret_keys[i]))
             return true;

@@ -5,7 +5,10 @@
  * tests/data/triage/ (bench-triage prints the figures, docs/BENCHMARKS.md
  * records them). The text rules (score-text.c) are deliberately plain word lists:
  * a reader can see why a mention scored as it did, and a wrong guess costs
- * a few points, never a hidden mention.
+ * a few points, never a hidden mention. score-shape.c adds readings that
+ * combine word classes by position and token shapes (a problem stated, a
+ * credential in the open, personal news, a pitch, hostility); score.c
+ * decides who they count for (score_topics).
  */
 #include "score.h"
 #include "score-text.h"

@@ -264,6 +264,10 @@ static void test_token_entropy(void **state)
     assert_true(t.secret);
     score_tokens_read("https://bob@example.org/x", &t);
     assert_false(t.secret);
+    score_tokens_read("https://github.com/o/r/pulls?author=kitandersen&sort=updated", &t);
+    assert_false(t.secret);
+    score_tokens_read("https://api.example.com/v1?key=Zq8Lm2Xp9Rt4", &t);
+    assert_true(t.secret);
     score_tokens_read("raised ValueError at src/loop.c:88", &t);
     assert_true(t.error);
     score_tokens_read("no terror here", &t);
