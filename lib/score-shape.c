@@ -42,6 +42,7 @@ enum {
     SH_NOT_CRED = 1u << 22,/* "login page", "password manager": not the credential */
     SH_NEG_AFTER = 1u << 23,  /* negations that follow the verb (de "geht nicht", fr "marche pas") */
     SH_IF = 1u << 24,      /* "if CI fails": a failure that has not happened */
+    SH_HOSTILE_END = 1u << 25, /* dismissive when it ends the sentence ("lol ok") */
 };
 
 static const struct { unsigned cls; const char *const *words; } score_shape_lists[] = {
@@ -93,18 +94,19 @@ static const struct { unsigned cls; const char *const *words; } score_shape_list
     { SH_LOSS, (const char *const[]){ "died", "dies", "passed", "lost", "losing", "death", "gestorben",
       "murió", "falleció", "décédé", "morreu", NULL } },
     { SH_PITCH, (const char *const[]){ "recruiter", "recruiting", "recruitment", "headhunter", "hiring",
-      "talent", "compensation", "salary", "equity", "calendly", "dm me", "sponsored",
-      "sponsorship", "paid partnership", "job opportunity", "open role", "open position", NULL } },
+      "talent", "compensation", "salary", "equity", "calendly", "dm me", "paid partnership",
+      "job opportunity", "open role", "open position", NULL } },
     { SH_PITCH_WEAK, (const char *const[]){ "role", "roles", "position", "positions", "opportunity",
-      "opportunities", "opening", "openings", "partnership", "collab", "collaboration", "sponsor", "promote",
-      "promotion", "audience", "followers", "newsletter", "quick call", "quick chat", "reach out",
-      "reaching out", "your background", "your profile", "came across", "great fit", "perfect fit",
-      "good fit", "we help", "our platform",
-      "our product", "startup", "monetize", "monetise", "deck", "remote", "consulting", NULL } },
+      "opportunities", "opening", "openings", "partnership", "collab", "collaboration", "sponsor",
+      "sponsored", "sponsorship", "promote", "promotion", "audience", "followers", "newsletter",
+      "quick call", "quick chat", "reach out", "reaching out", "your background", "your profile",
+      "came across", "great fit", "perfect fit", "good fit", "we help", "our platform", "our product",
+      "startup", "monetize", "monetise", "deck", "remote", "consulting", NULL } },
     { SH_HOSTILE, (const char *const[]){ "did you even", "do you even", "have you even", "are you even",
-      "how hard is it", "how hard can it be", "lol ok", "clown", "clowns", "idiot", "idiots", "moron", "morons", "stupid", "garbage",
+      "clown", "clowns", "idiot", "idiots", "moron", "morons", "stupid", "garbage",
       "pathetic", "clueless", "incompetent", "amateurs", "skill issue", "wtf", "ffs", "bullshit",
-      "get a clue", "rtfm", "ridiculous", "embarrassing", "shame on you", "should be ashamed", NULL } },
+      "get a clue", "rtfm", "ridiculous", "embarrassing", "shame on you", "ashamed", NULL } },
+    { SH_HOSTILE_END, (const char *const[]){ "lol ok", "k lol", "ok buddy", "sure jan", NULL } },
     { SH_HOSTILE_Q, (const char *const[]){ "seriously", "ernsthaft", "sérieux", "sério", NULL } },
     { SH_CRED, (const char *const[]){ "password", "passwords", "passwd", "passphrase", "token", "tokens",
       "secret", "secrets", "credentials", "credential", "login", "logins", "connection string",
@@ -456,6 +458,8 @@ static bool score_shape_hostile(const struct score_shape_words *ws, const struct
         if ((w->cls & SH_HOSTILE) && !gc)
             return true;
         if ((w->cls & SH_HOSTILE_Q) && ws->question[w->sentence])
+            return true;
+        if ((w->cls & SH_HOSTILE_END) && !score_shape_same(ws, i, i + 2))
             return true;
         any_question |= ws->question[w->sentence];
     }

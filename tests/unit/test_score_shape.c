@@ -196,6 +196,7 @@ static void test_shape_pitch(void **state)
         "the position of the scrollbar is wrong after resize, is that known?",
         "what role does epoll play in the Linux backend?",
         "can you sponsor the meetup room again this year?",
+        "quick question about the sponsorship of the devroom",
         NULL,
     };
     check_signal(yes, SCORE_SIGNAL_PITCH, true);
@@ -226,6 +227,7 @@ static void test_shape_hostile(void **state)
         "what kind of clown ships this?",
         "WHY IS THIS STILL BROKEN AFTER MONTHS?",
         "how is this acceptable?!",
+        "lol ok. enjoy your bugs",
         NULL,
     };
     static const char *const no[] = {
@@ -234,6 +236,8 @@ static void test_shape_hostile(void **state)
         "I LOVE this release",
         "is the API stable enough to build on?",
         "does the garbage collector pause the loop?",
+        "lol ok that makes sense, thanks",
+        "how hard would it be to add kqueue support? I could try",
         NULL,
     };
     check_signal(yes, SCORE_SIGNAL_HOSTILE, true);
