@@ -218,6 +218,39 @@ static void score_topics(const struct score_weights *w, const struct score_text 
         score_add(reasons, total, w->hostile, "sounds hostile");
 }
 
+/* Who wrote it: history with the user and who follows whom. */
+static void score_who(const struct score_weights *w, const struct score_input *in, bool mutual, json_t *reasons,
+                      int *total)
+{
+    const struct mention *m = in->m;
+    if (in->replies > 0) {
+        /* Diminishing returns: the 1st reply says a lot, the 50th little more. */
+        int p = (int)lround(w->history_max * log2(1.0 + in->replies) / log2(33.0));
+        if (p > w->history_max)
+            p = w->history_max;
+        /* Having answered them once says more than not knowing them at
+         * all, so more history never scores lower than a first contact. */
+        if (p < w->first_contact)
+            p = w->first_contact;
+        score_add(reasons, total, p, "you have replied to them %d time%s", in->replies, in->replies == 1 ? "" : "s");
+        if (in->last_reply > 0 && in->now - in->last_reply < 30 * 86400)
+            score_add(reasons, total, w->history_recent, "you talked recently");
+    } else if (in->prior_mentions == 0) {
+        score_add(reasons, total, w->first_contact, "first time they reach you");
+    } else if (in->prior_mentions >= 5) {
+        /* A low reply rate is the other half of the history signal. */
+        score_add(reasons, total, w->never_replied, "you never replied to their %d earlier mentions",
+                  in->prior_mentions);
+    }
+
+    if (mutual)
+        score_add(reasons, total, w->mutual, "you follow each other");
+    else if (m->i_follow == MENTION_YES)
+        score_add(reasons, total, w->i_follow, "you follow them");
+    else if (m->follows_me == MENTION_YES)
+        score_add(reasons, total, w->follows_me, "they follow you");
+}
+
 int score_compute(const struct score_weights *w, const struct score_input *in, json_t **reasons_out)
 {
     const struct mention *m = in->m;
@@ -261,32 +294,7 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
     else if (t.deadline)
         score_add(reasons, &total, w->deadline, "mentions a deadline");
 
-    if (in->replies > 0) {
-        /* Diminishing returns: the 1st reply says a lot, the 50th little more. */
-        int p = (int)lround(w->history_max * log2(1.0 + in->replies) / log2(33.0));
-        if (p > w->history_max)
-            p = w->history_max;
-        /* Having answered them once says more than not knowing them at
-         * all, so more history never scores lower than a first contact. */
-        if (p < w->first_contact)
-            p = w->first_contact;
-        score_add(reasons, &total, p, "you have replied to them %d time%s", in->replies, in->replies == 1 ? "" : "s");
-        if (in->last_reply > 0 && in->now - in->last_reply < 30 * 86400)
-            score_add(reasons, &total, w->history_recent, "you talked recently");
-    } else if (in->prior_mentions == 0) {
-        score_add(reasons, &total, w->first_contact, "first time they reach you");
-    } else if (in->prior_mentions >= 5) {
-        /* A low reply rate is the other half of the history signal. */
-        score_add(reasons, &total, w->never_replied, "you never replied to their %d earlier mentions",
-                  in->prior_mentions);
-    }
-
-    if (mutual)
-        score_add(reasons, &total, w->mutual, "you follow each other");
-    else if (m->i_follow == MENTION_YES)
-        score_add(reasons, &total, w->i_follow, "you follow them");
-    else if (m->follows_me == MENTION_YES)
-        score_add(reasons, &total, w->follows_me, "they follow you");
+    score_who(w, in, mutual, reasons, &total);
 
     if (m->mention_count >= 4) {
         int p = (m->mention_count - 2) * w->mass_per_account;
