@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "score.h"
+#include "score-shape.h"
 
 /* ---- reading the text ------------------------------------------------------
  *
@@ -475,6 +476,15 @@ void score_read(const char *text, struct score_text *t)
         t->tiny = false;
     t->no_rush = sc.found & SCORE_NO_RUSH;
     t->deadline = !t->no_rush && (sc.found & SCORE_DEADLINE);
+    struct score_shape shape;
+    score_shape_read(text, clean, &shape);
+    t->problem = shape.problem;
+    t->secret = shape.secret;
+    t->life = shape.life;
+    t->pitch = shape.pitch;
+    t->hostile = shape.hostile;
+    if (t->tiny && (t->problem || t->secret))
+        t->tiny = false;
 }
 
 /* Alarm words in a short text that is not read as sentences (a title). */
@@ -504,6 +514,7 @@ unsigned score_signals(const struct mention *m)
     const bool bits[SCORE_SIGNAL_COUNT] = {
         t.any_question, t.addressed, t.interrogative, t.request, t.to_other, t.rhetorical, t.crowd,
         t.joking, t.thanks_only, t.resolved, t.tiny, t.alarm, t.deadline, t.no_rush,
+        t.problem, t.secret, t.life, t.pitch, t.hostile,
     };
     unsigned out = 0;
     for (int i = 0; i < SCORE_SIGNAL_COUNT; i++)

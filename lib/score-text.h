@@ -3,7 +3,8 @@
  *
  * score_read() reads a text once: sentences, questions and whom they ask,
  * requests, thanks, alarms, deadlines, in a few languages, from plain word
- * lists (a reader can see why a mention scored as it did). score.c turns
+ * lists (a reader can see why a mention scored as it did), and the
+ * shape-based readings of score-shape.h. score.c turns
  * what it finds into points; learn.c reads the same signals through
  * score_signals() (score.h).
  */
@@ -21,6 +22,9 @@ struct score_text {
     bool rhetorical, crowd, joking, to_other;
     bool thanks_only, resolved, tiny;
     bool alarm, deadline, no_rush;
+    /* Read from the shape of the text (score-shape.h): a problem report,
+     * an exposed credential, first-person personal news, a pitch, hostility. */
+    bool problem, secret, life, pitch, hostile;
 };
 
 /* Read text (may be NULL) into *t. */

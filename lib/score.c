@@ -5,7 +5,10 @@
  * tests/data/triage/ (bench-triage prints the figures, docs/BENCHMARKS.md
  * records them). The text rules (score-text.c) are deliberately plain word lists:
  * a reader can see why a mention scored as it did, and a wrong guess costs
- * a few points, never a hidden mention.
+ * a few points, never a hidden mention. score-shape.c adds readings that
+ * combine word classes by position and token shapes (a problem stated, a
+ * credential in the open, personal news, a pitch, hostility); score.c
+ * decides who they count for (score_topics).
  */
 #include "score.h"
 #include "score-text.h"
@@ -57,6 +60,7 @@ void score_weights_default(struct score_weights *w)
         .mass_per_account = 3, .mass_max = 35,
         .bot = -35, .vip = 25, .keyword = 8,
         .no_reply = -25, .alarm = 15, .deadline = 8, .never_replied = -8,
+        .problem = 18, .secret = 40, .personal = 15, .pitch = -25, .hostile = -8,
         .threshold_normal = 45, .threshold_critical = 85, .learn = true,
     };
 }
@@ -69,7 +73,8 @@ static const struct { const char *key; size_t off; } score_fields[] = {
     SCORE_FIELD(i_follow), SCORE_FIELD(follows_me), SCORE_FIELD(first_contact), SCORE_FIELD(wait_per_hour),
     SCORE_FIELD(wait_max), SCORE_FIELD(mass_per_account), SCORE_FIELD(mass_max), SCORE_FIELD(bot),
     SCORE_FIELD(vip), SCORE_FIELD(keyword), SCORE_FIELD(no_reply), SCORE_FIELD(alarm), SCORE_FIELD(deadline),
-    SCORE_FIELD(never_replied), SCORE_FIELD(threshold_normal), SCORE_FIELD(threshold_critical),
+    SCORE_FIELD(never_replied), SCORE_FIELD(problem), SCORE_FIELD(secret), SCORE_FIELD(personal),
+    SCORE_FIELD(pitch), SCORE_FIELD(hostile), SCORE_FIELD(threshold_normal), SCORE_FIELD(threshold_critical),
 };
 
 bool score_weights_load(struct score_weights *w, GKeyFile *kf, const char *path, GError **error)
@@ -167,8 +172,14 @@ int score_urgency(const struct score_weights *w, int score)
 /* The question/request part, in the context only score_compute has: how
  * many accounts the post names. */
 static void score_asks(const struct score_weights *w, const struct mention *m, const struct score_text *t,
-                       json_t *reasons, int *total)
+                       bool pitch, json_t *reasons, int *total)
 {
+    /* A sneer or a sales pitch phrased as a question is not owed an answer. */
+    bool asks = t->request || t->addressed || t->interrogative;
+    if (asks && (t->hostile || pitch)) {
+        score_add(reasons, total, w->weak_question, t->hostile ? "hostile question" : "a pitch phrased as a question");
+        return;
+    }
     /* "Maria, could you ..." in a thread of several people is most likely
      * for Maria; with only the user named it is for the user. */
     bool named_other = t->vocative && m->mention_count >= 2;
@@ -187,6 +198,57 @@ static void score_asks(const struct score_weights *w, const struct mention *m, c
         score_add(reasons, total, w->weak_question, "asks everyone in the thread");
     else if (t->any_question || t->interrogative)
         score_add(reasons, total, w->weak_question, "contains a question");
+}
+
+/* What the shape of the text says (score-shape.h), given who wrote it. */
+static void score_topics(const struct score_weights *w, const struct score_text *t, bool known, bool pitch,
+                         json_t *reasons, int *total)
+{
+    if (t->secret)
+        score_add(reasons, total, w->secret, "shows a password, key or token in the open");
+    else if (t->alarm)
+        score_add(reasons, total, w->alarm, "reports something broken or unsafe");
+    else if (t->problem)
+        score_add(reasons, total, w->problem, "reports a problem");
+    if (t->life && known)
+        score_add(reasons, total, w->personal, "personal news from someone you know");
+    if (pitch)
+        score_add(reasons, total, w->pitch, "reads like a pitch or a recruiter");
+    if (t->hostile)
+        score_add(reasons, total, w->hostile, "sounds hostile");
+}
+
+/* Who wrote it: history with the user and who follows whom. */
+static void score_who(const struct score_weights *w, const struct score_input *in, bool mutual, json_t *reasons,
+                      int *total)
+{
+    const struct mention *m = in->m;
+    if (in->replies > 0) {
+        /* Diminishing returns: the 1st reply says a lot, the 50th little more. */
+        int p = (int)lround(w->history_max * log2(1.0 + in->replies) / log2(33.0));
+        if (p > w->history_max)
+            p = w->history_max;
+        /* Having answered them once says more than not knowing them at
+         * all, so more history never scores lower than a first contact. */
+        if (p < w->first_contact)
+            p = w->first_contact;
+        score_add(reasons, total, p, "you have replied to them %d time%s", in->replies, in->replies == 1 ? "" : "s");
+        if (in->last_reply > 0 && in->now - in->last_reply < 30 * 86400)
+            score_add(reasons, total, w->history_recent, "you talked recently");
+    } else if (in->prior_mentions == 0) {
+        score_add(reasons, total, w->first_contact, "first time they reach you");
+    } else if (in->prior_mentions >= 5) {
+        /* A low reply rate is the other half of the history signal. */
+        score_add(reasons, total, w->never_replied, "you never replied to their %d earlier mentions",
+                  in->prior_mentions);
+    }
+
+    if (mutual)
+        score_add(reasons, total, w->mutual, "you follow each other");
+    else if (m->i_follow == MENTION_YES)
+        score_add(reasons, total, w->i_follow, "you follow them");
+    else if (m->follows_me == MENTION_YES)
+        score_add(reasons, total, w->follows_me, "they follow you");
 }
 
 int score_compute(const struct score_weights *w, const struct score_input *in, json_t **reasons_out)
@@ -211,7 +273,12 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
     }
     struct score_text t;
     score_read(m->text, &t);
-    score_asks(w, m, &t, reasons, &total);
+    bool mutual = m->follows_me == MENTION_YES && m->i_follow == MENTION_YES;
+    /* Known: answered before or following each other. A pitch counts only
+     * from someone neither answered nor followed. */
+    bool known = in->replies > 0 || mutual;
+    bool pitch = t.pitch && in->replies == 0 && m->i_follow != MENTION_YES;
+    score_asks(w, m, &t, pitch, reasons, &total);
     if (t.thanks_only)
         score_add(reasons, &total, w->no_reply, "only says thanks");
     else if (t.resolved)
@@ -221,39 +288,13 @@ int score_compute(const struct score_weights *w, const struct score_input *in, j
     /* A GitHub issue's title says what it is about ("Crash on startup"). */
     if (!t.alarm && m->context)
         t.alarm = score_mentions_alarm(m->context);
-    if (t.alarm)
-        score_add(reasons, &total, w->alarm, "reports something broken or unsafe");
+    score_topics(w, &t, known, pitch, reasons, &total);
     if (t.no_rush)
         score_add(reasons, &total, -w->deadline, "says there is no rush");
     else if (t.deadline)
         score_add(reasons, &total, w->deadline, "mentions a deadline");
 
-    if (in->replies > 0) {
-        /* Diminishing returns: the 1st reply says a lot, the 50th little more. */
-        int p = (int)lround(w->history_max * log2(1.0 + in->replies) / log2(33.0));
-        if (p > w->history_max)
-            p = w->history_max;
-        /* Having answered them once says more than not knowing them at
-         * all, so more history never scores lower than a first contact. */
-        if (p < w->first_contact)
-            p = w->first_contact;
-        score_add(reasons, &total, p, "you have replied to them %d time%s", in->replies, in->replies == 1 ? "" : "s");
-        if (in->last_reply > 0 && in->now - in->last_reply < 30 * 86400)
-            score_add(reasons, &total, w->history_recent, "you talked recently");
-    } else if (in->prior_mentions == 0) {
-        score_add(reasons, &total, w->first_contact, "first time they reach you");
-    } else if (in->prior_mentions >= 5) {
-        /* A low reply rate is the other half of the history signal. */
-        score_add(reasons, &total, w->never_replied, "you never replied to their %d earlier mentions",
-                  in->prior_mentions);
-    }
-
-    if (m->follows_me == MENTION_YES && m->i_follow == MENTION_YES)
-        score_add(reasons, &total, w->mutual, "you follow each other");
-    else if (m->i_follow == MENTION_YES)
-        score_add(reasons, &total, w->i_follow, "you follow them");
-    else if (m->follows_me == MENTION_YES)
-        score_add(reasons, &total, w->follows_me, "they follow you");
+    score_who(w, in, mutual, reasons, &total);
 
     if (m->mention_count >= 4) {
         int p = (m->mention_count - 2) * w->mass_per_account;

@@ -37,6 +37,20 @@ struct score_weights {
      * never_replied: they mentioned you several times and you never replied
      *   (reply guys, integrations); negative. */
     int no_reply, alarm, deadline, never_replied;
+    /* Read from the shape of the text (lib/score-shape.h), for issue #18:
+     * problem: a problem report phrased as a statement ("the docs link
+     *   404s", "it no longer builds"); not added on top of alarm.
+     * secret: a credential in the open, found by its shape (a key prefix,
+     *   a high-entropy token, user:password@, a .npmrc, "your password"
+     *   in a screenshot); replaces alarm, which it outranks.
+     * personal: first-person personal news (illness, loss, a wedding, a
+     *   lost job) from someone you have answered or follow mutually.
+     * pitch: a recruiter, sales or sponsorship pitch from someone you have
+     *   never answered and do not follow; negative, and its question earns
+     *   no question credit.
+     * hostile: contempt or bad faith ("did you even", insults, "?!");
+     *   negative, and its question earns no question credit. */
+    int problem, secret, personal, pitch, hostile;
     int threshold_normal, threshold_critical;
     /* [score] learn = true|false: add what lib/learn.c learned from the
      * user's own actions (default true). Not a weight: never ablated. */
@@ -99,8 +113,13 @@ enum score_signal {
     SCORE_SIGNAL_ALARM = 1u << 11,
     SCORE_SIGNAL_DEADLINE = 1u << 12,
     SCORE_SIGNAL_NO_RUSH = 1u << 13,
+    SCORE_SIGNAL_PROBLEM = 1u << 14,     /* by shape, text or title */
+    SCORE_SIGNAL_SECRET = 1u << 15,
+    SCORE_SIGNAL_LIFE = 1u << 16,        /* whoever wrote it */
+    SCORE_SIGNAL_PITCH = 1u << 17,       /* whoever wrote it */
+    SCORE_SIGNAL_HOSTILE = 1u << 18,
 };
-#define SCORE_SIGNAL_COUNT 14
+#define SCORE_SIGNAL_COUNT 19
 unsigned score_signals(const struct mention *m);
 
 #endif

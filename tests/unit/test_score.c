@@ -447,12 +447,15 @@ static void test_weights_load(void **state)
     assert_true(score_weights_load(&w, NULL, "heed.conf", NULL));
 
     /* Overrides change only what they name, new weights included. */
-    kf = keyfile("[score]\nquestion = 30\nbot = -60\nalarm = 0\nthreshold_critical = 95\n");
+    kf = keyfile("[score]\nquestion = 30\nbot = -60\nalarm = 0\nsecret = 40\npitch = -20\nthreshold_critical = 95\n");
     w = def;
     assert_true(score_weights_load(&w, kf, "heed.conf", NULL));
     assert_int_equal(w.question, 30);
     assert_int_equal(w.bot, -60);
     assert_int_equal(w.alarm, 0);
+    assert_int_equal(w.secret, 40);
+    assert_int_equal(w.pitch, -20);
+    assert_int_equal(w.problem, def.problem);
     assert_int_equal(w.threshold_critical, 95);
     assert_int_equal(w.request, def.request);
     assert_int_equal(w.threshold_normal, def.threshold_normal);
