@@ -396,6 +396,18 @@ static void doctor_dnd(struct doctor *d)
 {
     if (!d->notify_server)
         return;
+    /* A running heedd follows every desktop it knows (lib/notify-dnd.c):
+     * what it sees is what decides. */
+    json_t *seen = json_object_get(json_object_get(d->heedd, "notifications"), "dnd");
+    if (json_is_true(seen)) {
+        doctor_say(d, DOCTOR_WARN, "turn do-not-disturb off in your desktop's notification settings",
+                   "do-not-disturb is on (as heedd sees it): heed holds mentions until it ends");
+        return;
+    }
+    if (json_is_false(seen)) {
+        doctor_say(d, DOCTOR_OK, NULL, "do-not-disturb is off (as heedd sees it)");
+        return;
+    }
     int paused = doctor_bool_property(d, "org.dunstproject.cmd0", "paused");
     if (paused == 1) {
         doctor_say(d, DOCTOR_WARN, "dunstctl set-paused false",

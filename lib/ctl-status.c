@@ -44,11 +44,11 @@ json_t *ctl_status(struct engine *e, json_t *args, struct mention *m)
     deliver_status(e->deliver, &ds);
     struct http_stats hs;
     http_get_stats(e->http, &hs);
-    json_t *st = json_pack("{s:s, s:I, s:o, s:i, s:i, s:s?, s:i, s:s, s:{s:b, s:s?, s:i}, s:{s:I, s:I}}",
+    json_t *st = json_pack("{s:s, s:I, s:o, s:i, s:i, s:s?, s:i, s:s, s:{s:b, s:s?, s:i, s:b}, s:{s:I, s:I}}",
                            "version", HEED_VERSION, "pid", (json_int_t)getpid(), "accounts", accounts, "waiting",
                            s.waiting, "people", s.people, "oldest_waiting", oldest, "total", s.total, "summary",
                            line, "notifications", "server", ds.server_ok, "capabilities", ds.capabilities,
-                           "pending", (int)ds.pending, "http", "transfers", (json_int_t)hs.transfers,
+                           "pending", (int)ds.pending, "dnd", ds.dnd, "http", "transfers", (json_int_t)hs.transfers,
                            "connections", (json_int_t)hs.connects);
     g_free(ds.capabilities);
     /* Ages come from heedd's clock, so a client never has to guess it. */

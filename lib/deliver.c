@@ -457,6 +457,7 @@ void deliver_status(struct deliver *d, struct deliver_status *out)
     out->server_ok = d->server_ok;
     out->capabilities = notify_capabilities(d->notify);
     out->pending = notify_pending(d->notify);
+    out->dnd = d->dnd;
 }
 
 void deliver_reconfigure(struct deliver *d, const struct config *cfg)

@@ -60,6 +60,7 @@ struct deliver_status {
     bool server_ok;
     char *capabilities;              /* g_free; NULL in the terminal or when unknown */
     unsigned pending;                /* requests the notification thread has not finished */
+    bool dnd;                        /* the desktop asked not to be disturbed, last we heard */
 };
 void deliver_status(struct deliver *d, struct deliver_status *out);
 

@@ -46,6 +46,12 @@ class Desktops(unittest.TestCase):
                 lambda: desk.xfconf_set("xfce4-notifyd", "/do-not-disturb", "<false>"), SIGNALLED_S)
             self.assertIn(["xfce4-notifyd", "/do-not-disturb"],
                           [c["args"] for c in desk.calls("GetProperty")])
+            # heed doctor says what heedd sees, on any desktop heedd follows.
+            desk.xfconf_set("xfce4-notifyd", "/do-not-disturb", "<true>")
+            h.wait_until(lambda: h.control("status")["notifications"].get("dnd") is True, 10,
+                         "heedd to see do-not-disturb")
+            rc, out, _ = h.heed("doctor", timeout=60)
+            self.assertIn("do-not-disturb is on (as heedd sees it)", out)
             h.stop_heedd()
 
     def test_kde_inhibited(self):

@@ -101,7 +101,7 @@ class Doctor(DoctorCase):
             self.find(lines, "ok", "the session bus answers")
             self.assertRegex(self.find(lines, "ok", "notification server: dunst"), r"capabilities: .*\bactions\b")
             self.assertIn("middle click opens the post", self.find(lines, "ok", "clicks:"))
-            self.find(lines, "ok", "do-not-disturb is off (dunst is not paused)")
+            self.find(lines, "ok", "do-not-disturb is off (as heedd sees it)")
             self.find(lines, "ok", "is running (pid")
             self.find(lines, "ok", "passes its integrity check")
             # The sandbox may have no systemd user manager: that is a warning.
@@ -112,17 +112,25 @@ class Doctor(DoctorCase):
             self.assertNotIn(masto.token, out)
             self.assertNotIn(gh.token, out)
 
-            # Do-not-disturb is worth a warning, not a failure.
+            # Do-not-disturb is worth a warning, not a failure. With heedd
+            # running, doctor says what heedd sees (it follows every desktop
+            # it knows); without it, doctor asks the server itself.
             h.set_paused(True)
+            h.wait_until(lambda: h.control("status")["notifications"].get("dnd") is True, 10,
+                         "heedd to see dunst paused")
             rc, lines, _, out, _ = self.doctor(h)
             self.assertEqual(rc, 0, out)
+            self.find(lines, "warn", "do-not-disturb is on (as heedd sees it)")
+            h.stop_heedd()
+            rc, lines, _, out, _ = self.doctor(h)
             self.find(lines, "warn", "do-not-disturb is on (dunst is paused)")
             self.assertIn("dunstctl set-paused false", out)
             h.set_paused(False)
+            rc, lines, _, out, _ = self.doctor(h)
+            self.find(lines, "ok", "do-not-disturb is off (dunst is not paused)")
 
             # A one-off doctor run does not touch the Bluesky session.
             self.assertEqual(sky.refresh_calls, 0)
-            h.stop_heedd()
 
     def test_broken(self):
         with Harness(dunst=False) as h:
