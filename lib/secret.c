@@ -191,75 +191,66 @@ char *secret_from_command(char *const *argv, GError **error)
     return secret_from_command_timeout(argv, SECRET_COMMAND_TIMEOUT_MS, error);
 }
 
-char *secret_from_command_timeout(char *const *argv, int timeout_ms, GError **error)
+/* Start argv with stdout on a pipe (*out_fd) in a process group of its
+ * own, without the variables that would let it speak to systemd in heedd's
+ * name. */
+static bool secret_spawn(char *const *argv, GPid *pid, int *out_fd, GError **error)
 {
-    if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
-        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command is empty; expected a program and its arguments");
-        return NULL;
-    }
-    if (timeout_ms < 1)
-        timeout_ms = 1;
-    const char *prog = argv[0];
-
-    /* A child that inherited these could ping systemd's watchdog or send
-     * READY=1 in heedd's name. */
     char **envp = g_get_environ();
     envp = g_environ_unsetenv(envp, "NOTIFY_SOCKET");
     envp = g_environ_unsetenv(envp, "WATCHDOG_USEC");
     envp = g_environ_unsetenv(envp, "WATCHDOG_PID");
-
-    GPid pid;
-    int out_fd = -1;
     GError *err = NULL;
     gboolean started = g_spawn_async_with_pipes(
         NULL, (char **)argv, envp,
         G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL | G_SPAWN_STDIN_FROM_DEV_NULL | G_SPAWN_DO_NOT_REAP_CHILD |
             G_SPAWN_CLOEXEC_PIPES,
-        secret_child_setup, NULL, &pid, NULL, &out_fd, NULL, &err);
+        secret_child_setup, NULL, pid, NULL, out_fd, NULL, &err);
     g_strfreev(envp);
     if (!started) {
-        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s could not be started: %s", prog,
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s could not be started: %s", argv[0],
                     err->message);
         g_error_free(err);
-        return NULL;
     }
+    return started;
+}
 
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    size_t size = SECRET_MAX_BYTES + 1;
-    char *buf = g_malloc(size);
+/* How a command's run ended, as far as reading and reaping it tell. */
+struct secret_run {
+    bool timed_out;
+    int io_errno;
+    int status;     /* the wait status, once reaped */
+};
+
+/* Read fd to EOF or the deadline into buf (size bytes; what is past it is
+ * read and thrown away: closing early would kill a command that prints
+ * more than the first line with SIGPIPE, nondeterministically, depending
+ * on how its writes are chunked). Returns the bytes kept. */
+static size_t secret_read_all(int fd, char *buf, size_t size, gint64 deadline, struct secret_run *run)
+{
     char discard[4096];
     size_t len = 0;
-    bool timed_out = false;
-    int io_errno = 0;
-
-    /* Read to EOF even past the cap: closing early would kill a command that
-     * prints more than the first line with SIGPIPE, and nondeterministically
-     * so, depending on how its writes are chunked. */
     for (;;) {
         gint64 left_us = deadline - g_get_monotonic_time();
         if (left_us <= 0) {
-            timed_out = true;
+            run->timed_out = true;
             break;
         }
-        struct pollfd pfd = { .fd = out_fd, .events = POLLIN };
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
         int r = poll(&pfd, 1, (int)((left_us + 999) / 1000));
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            io_errno = errno;
+            run->io_errno = errno;
             break;
         }
         if (r == 0)
             continue;
-        ssize_t n;
-        if (len < size)
-            n = read(out_fd, buf + len, size - len);
-        else
-            n = read(out_fd, discard, sizeof discard);
+        ssize_t n = len < size ? read(fd, buf + len, size - len) : read(fd, discard, sizeof discard);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0) {
-            io_errno = errno;
+            run->io_errno = errno;
             break;
         }
         if (n == 0)
@@ -268,87 +259,114 @@ char *secret_from_command_timeout(char *const *argv, int timeout_ms, GError **er
             len += (size_t)n;
     }
     explicit_bzero(discard, sizeof discard);
-    close(out_fd);
+    return len;
+}
 
-    /* The command may close stdout and linger, so waiting is bounded by the
-     * same deadline. */
-    int status = 0;
-    bool reaped = false;
-    while (!reaped) {
-        if (timed_out || io_errno) {
+/* Reap the command, by the same deadline (it may close stdout and linger);
+ * after a timeout or a read error, kill it and what it started first. */
+static void secret_reap(GPid pid, gint64 deadline, struct secret_run *run)
+{
+    for (;;) {
+        if (run->timed_out || run->io_errno) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            while (waitpid(pid, &run->status, 0) < 0 && errno == EINTR)
                 ;
             break;
         }
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid) {
-            reaped = true;
-        } else if (w < 0 && errno != EINTR) {
-            io_errno = errno;
+        pid_t w = waitpid(pid, &run->status, WNOHANG);
+        if (w == pid)
             break;
-        } else if (g_get_monotonic_time() >= deadline) {
-            timed_out = true;
-        } else {
-            g_usleep(2000);
+        if (w < 0 && errno != EINTR) {
+            run->io_errno = errno;
+            break;
         }
+        if (g_get_monotonic_time() >= deadline)
+            run->timed_out = true;
+        else
+            g_usleep(2000);
     }
     g_spawn_close_pid(pid);
+}
 
-    if (timed_out) {
-        char *t = secret_describe_ms(timeout_ms);
-        secret_wipe_free(buf, size);
+/* Why the run gives no token, set in *error; false when it ran well. */
+static bool secret_run_failed(const char *prog, int timeout_ms, const struct secret_run *run, GError **error)
+{
+    if (run->timed_out) {
+        g_autofree char *t = secret_describe_ms(timeout_ms);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND,
                     "token command %s did not finish within %s and was killed; expected it to print the token and exit",
                     prog, t);
-        g_free(t);
-        return NULL;
+        return true;
     }
-    if (io_errno) {
-        secret_wipe_free(buf, size);
+    if (run->io_errno) {
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s could not be run to the end (%s)", prog,
-                    g_strerror(io_errno));
-        return NULL;
+                    g_strerror(run->io_errno));
+        return true;
     }
-    if (!g_spawn_check_wait_status(status, &err)) {
-        secret_wipe_free(buf, size);
+    GError *err = NULL;
+    if (!g_spawn_check_wait_status(run->status, &err)) {
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command %s failed: %s; expected exit status 0",
                     prog, err->message);
         g_error_free(err);
-        return NULL;
+        return true;
     }
+    return false;
+}
 
+/* The token on the first line of what the command printed, or NULL with
+ * *error saying what was wrong with it. */
+static char *secret_first_line(const char *prog, const char *buf, size_t len, GError **error)
+{
     const char *nl = memchr(buf, '\n', len);
     size_t line_len = nl ? (size_t)(nl - buf) : len;
     if (line_len > SECRET_MAX_BYTES) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
                     "token command %s printed a first line longer than 16 KiB; expected just the token", prog);
         return NULL;
     }
     line_len = secret_trim_end(buf, line_len);
     if (memchr(buf, '\0', line_len) != NULL) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
                     "token command %s printed a NUL byte; expected the token as text", prog);
         return NULL;
     }
     if (line_len == 0) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_EMPTY,
                     "token command %s printed nothing on its first line; expected the token", prog);
         return NULL;
     }
     const char *bad = secret_bad_chars(buf, line_len);
     if (bad) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
                     "token command %s printed %s inside the token; expected the token alone on its first line",
                     prog, bad);
         return NULL;
     }
-    char *secret = g_strndup(buf, line_len);
+    return g_strndup(buf, line_len);
+}
+
+char *secret_from_command_timeout(char *const *argv, int timeout_ms, GError **error)
+{
+    if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0') {
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_COMMAND, "token command is empty; expected a program and its arguments");
+        return NULL;
+    }
+    if (timeout_ms < 1)
+        timeout_ms = 1;
+    GPid pid;
+    int out_fd = -1;
+    if (!secret_spawn(argv, &pid, &out_fd, error))
+        return NULL;
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    size_t size = SECRET_MAX_BYTES + 1;
+    char *buf = g_malloc(size);
+    struct secret_run run = { 0 };
+    size_t len = secret_read_all(out_fd, buf, size, deadline, &run);
+    close(out_fd);
+    secret_reap(pid, deadline, &run);
+    char *secret = secret_run_failed(argv[0], timeout_ms, &run, error) ? NULL
+                                                                         : secret_first_line(argv[0], buf, len, error);
     secret_wipe_free(buf, size);
     return secret;
 }
