@@ -63,109 +63,120 @@ static const char *secret_bad_chars(const char *buf, size_t len)
     return space ? "a space or control character" : NULL;
 }
 
-char *secret_from_file(const char *path, GError **error)
+/* Open the token file: not through a symbolic link, never blocking (a
+ * FIFO is refused by secret_check_file right after). -1 with *error set. */
+static int secret_open_file(const char *path, GError **error)
 {
-    /* O_NOFOLLOW: a symlink could point the daemon at a file the user did
-     * not mean to expose. O_NONBLOCK: a FIFO must not hang the open; fstat
-     * rejects it right after. */
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT || e == ENOTDIR)
-            g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING,
-                        "token file %s does not exist; expected a file holding the token", path);
-        else if (e == ELOOP)
-            g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
-                        "token file %s is a symbolic link, which is not followed for secrets; expected the path of the real file",
-                        path);
-        else if (e == EACCES || e == EPERM)
-            g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS, "token file %s cannot be opened (%s)", path,
-                        g_strerror(e));
-        else
-            g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be opened (%s)", path,
-                        g_strerror(e));
-        return NULL;
-    }
+    if (fd >= 0)
+        return fd;
+    int e = errno;
+    if (e == ENOENT || e == ENOTDIR)
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING,
+                    "token file %s does not exist; expected a file holding the token", path);
+    else if (e == ELOOP)
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
+                    "token file %s is a symbolic link, which is not followed for secrets; expected the path of the real file",
+                    path);
+    else if (e == EACCES || e == EPERM)
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS, "token file %s cannot be opened (%s)", path,
+                    g_strerror(e));
+    else
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be opened (%s)", path,
+                    g_strerror(e));
+    return -1;
+}
 
+/* A plain file of the user's own that nobody else can read. */
+static bool secret_check_file(int fd, const char *path, GError **error)
+{
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be examined (%s)", path,
-                    g_strerror(e));
-        return NULL;
+                    g_strerror(errno));
+        return false;
     }
     if (!S_ISREG(st.st_mode)) {
-        close(fd);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
                     "token file %s is not a regular file; expected a plain file holding the token", path);
-        return NULL;
+        return false;
     }
     if (st.st_uid != getuid()) {
-        close(fd);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
                     "token file %s is owned by uid %u, not by you (uid %u); expected a file of your own",
                     path, (unsigned)st.st_uid, (unsigned)getuid());
-        return NULL;
+        return false;
     }
     if ((st.st_mode & 077) != 0) {
-        close(fd);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_PERMISSIONS,
                     "token file %s is %s by group or others (mode %04o); fix it with: chmod 600 %s", path,
                     (st.st_mode & 044) ? "readable" : "accessible", (unsigned)(st.st_mode & 07777), path);
-        return NULL;
+        return false;
     }
+    return true;
+}
 
-    /* One byte more than allowed tells "exactly at the limit" from "over". */
-    size_t size = SECRET_MAX_BYTES + 1;
-    char *buf = g_malloc(size);
-    size_t len = 0;
-    while (len < size) {
-        ssize_t n = read(fd, buf + len, size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            secret_wipe_free(buf, size);
-            g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be read (%s)", path,
-                        g_strerror(e));
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-
+/* The token in buf (len bytes read of a file), or NULL with *error saying
+ * what is wrong with the file. */
+static char *secret_file_token(const char *path, const char *buf, size_t len, GError **error)
+{
     if (len > SECRET_MAX_BYTES) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
                     "token file %s is larger than 16 KiB; expected a file holding just the token", path);
         return NULL;
     }
     len = secret_trim_end(buf, len);
     if (memchr(buf, '\0', len) != NULL) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
                     "token file %s contains a NUL byte; expected a text file holding the token", path);
         return NULL;
     }
     if (len == 0) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_EMPTY, "token file %s is empty; expected the token in it", path);
         return NULL;
     }
     const char *bad = secret_bad_chars(buf, len);
     if (bad) {
-        secret_wipe_free(buf, size);
         g_set_error(error, SECRET_ERROR, SECRET_ERROR_INVALID,
                     "token file %s has %s inside the token; expected the token alone on one line "
                     "(a trailing newline is fine)",
                     path, bad);
         return NULL;
     }
-    char *secret = g_strndup(buf, len);
+    return g_strndup(buf, len);
+}
+
+char *secret_from_file(const char *path, GError **error)
+{
+    int fd = secret_open_file(path, error);
+    if (fd < 0)
+        return NULL;
+    if (!secret_check_file(fd, path, error)) {
+        close(fd);
+        return NULL;
+    }
+    /* One byte more than allowed tells "exactly at the limit" from "over". */
+    size_t size = SECRET_MAX_BYTES + 1;
+    char *buf = g_malloc(size);
+    size_t len = 0;
+    int read_errno = 0;
+    while (len < size) {
+        ssize_t n = read(fd, buf + len, size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            read_errno = errno;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    char *secret = NULL;
+    if (read_errno)
+        g_set_error(error, SECRET_ERROR, SECRET_ERROR_MISSING, "token file %s cannot be read (%s)", path,
+                    g_strerror(read_errno));
+    else
+        secret = secret_file_token(path, buf, len, error);
     secret_wipe_free(buf, size);
     return secret;
 }
