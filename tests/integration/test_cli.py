@@ -463,8 +463,9 @@ class CLI(CLITestCase):
             self.assert_shape(status, "heed status --json", 0, "status")
             self.assertEqual(status["pid"], h.heedd.pid)
             self.assertEqual((status["waiting"], status["people"], status["total"]), (1, 1, 3))
-            self.assertEqual(set(status["notifications"]), {"server", "capabilities", "pending"})
+            self.assertEqual(set(status["notifications"]), {"server", "capabilities", "pending", "dnd"})
             self.assertIsInstance(status["notifications"]["server"], bool)
+            self.assertIs(status["notifications"]["dnd"], False)
             self.assertEqual(set(status["http"]), {"transfers", "connections"})
             self.assertEqual(len(status["accounts"]), 1)
             acc = status["accounts"][0]
